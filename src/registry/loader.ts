@@ -1,0 +1,153 @@
+/**
+ * Loads a registry directory: every `servers/*.yaml` file, guarded against hostile input
+ * (huge, binary, empty, symlinks leaving the registry), parsed and validated, then checked
+ * across files (unique names and prefixes). One bad file never hides the good ones.
+ */
+import { createHash } from "node:crypto";
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Diagnostic } from "./diagnostic.js";
+import { prefixOf } from "./file-rules.js";
+import { parseRegistryFile } from "./parse-registry-file.js";
+import type { RegistryServer } from "./types.js";
+
+/** Registry files larger than this are refused unread. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export interface FileResult {
+  /** Path relative to the registry root, `/`-separated, e.g. `servers/memory.yaml`. */
+  file: string;
+  /** The prefix the file stands for (from `router.prefix`, else its name). */
+  prefix: string;
+  /** Present when the file is valid. */
+  server?: RegistryServer;
+  diagnostics: Diagnostic[];
+}
+
+export interface RegistryLoad {
+  root: string;
+  files: FileResult[];
+  /** The valid servers, in file order. */
+  servers: RegistryServer[];
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** How diagnostics name files: this prefix joined with the relative path. Default: root relative to cwd. */
+  displayRoot?: string;
+}
+
+/** The folder holding server files: `<root>/servers` when it exists, else `root` itself. */
+export async function serversDir(root: string): Promise<string> {
+  const candidate = path.join(root, "servers");
+  try {
+    if ((await stat(candidate)).isDirectory()) return candidate;
+  } catch {
+    // no servers/ folder: the root holds the files
+  }
+  return root;
+}
+
+export async function loadRegistry(root: string, options: LoadOptions = {}): Promise<RegistryLoad> {
+  const absRoot = path.resolve(root);
+  const displayRoot = options.displayRoot ?? (path.relative(process.cwd(), absRoot) || ".");
+  const display = (rel: string) => path.posix.join(displayRoot.split(path.sep).join("/"), rel);
+
+  let realRoot: string;
+  try {
+    realRoot = await realpath(absRoot);
+  } catch (err) {
+    throw Object.assign(new Error(`registry directory ${root} cannot be read: ${(err as Error).message}`), {
+      code: "REGISTRY_NOT_FOUND",
+      hint: "Pass the folder that holds `servers/*.yaml`, e.g. `mcp-router validate registry`.",
+    });
+  }
+  const dir = await serversDir(absRoot);
+  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+  const files = await Promise.all(
+    names.map((name) => {
+      const rel = path.relative(absRoot, path.join(dir, name)).split(path.sep).join("/");
+      return loadFile(path.join(dir, name), rel, display(rel), realRoot);
+    }),
+  );
+  crossFileRules(files, display);
+  const servers = files.flatMap((f) => (f.server ? [f.server] : []));
+  return { root: absRoot, files, servers, diagnostics: files.flatMap((f) => f.diagnostics) };
+}
+
+/** Reads and validates one file, refusing what a registry file can never be. */
+export async function loadFile(absPath: string, rel: string, shown: string, realRoot: string): Promise<FileResult> {
+  const fallbackPrefix = path.posix.basename(rel).replace(/\.ya?ml$/i, "");
+  const refuse = (rule: string, message: string, hint: string): FileResult => ({
+    file: rel,
+    prefix: fallbackPrefix,
+    diagnostics: [{ file: shown, line: 1, column: 1, path: "", rule, message, hint }],
+  });
+
+  let info;
+  try {
+    info = await lstat(absPath);
+    if (info.isSymbolicLink()) {
+      const target = await realpath(absPath);
+      if (target !== realRoot && !target.startsWith(realRoot + path.sep)) {
+        return refuse("file.symlink-escape", "is a symbolic link that leaves the registry", "Registry files must live inside the registry repository; copy the file in instead of linking to it.");
+      }
+      info = await stat(absPath);
+    }
+  } catch (err) {
+    return refuse("file.unreadable", `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "Check that the file exists and is readable; a dangling link points nowhere.");
+  }
+  if (!info.isFile()) return refuse("file.not-a-file", "is not a regular file", "Only `.yaml` files belong in the servers folder.");
+  if (info.size > MAX_FILE_BYTES) {
+    return refuse("file.too-large", `is ${(info.size / 1024 / 1024).toFixed(1)} MiB; registry files are limited to 1 MiB`, "A server file is a few kilobytes; move large tool catalogs out or trim them.");
+  }
+  const bytes = await readFile(absPath);
+  if (bytes.includes(0)) return refuse("file.binary", "is a binary file, not YAML text", "Registry files are UTF-8 YAML text.");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return refuse("file.encoding", "is not valid UTF-8 text", "Save the file as UTF-8.");
+  }
+  const parsed = parseRegistryFile(shown, text, rel);
+  if (!parsed.entry) return { file: rel, prefix: fallbackPrefix, diagnostics: parsed.diagnostics };
+  const entry = parsed.entry;
+  const prefix = prefixOf(entry, rel);
+  const server: RegistryServer = {
+    prefix,
+    name: entry.name,
+    file: rel,
+    hash: createHash("sha256").update(JSON.stringify(entry)).digest("hex"),
+    entry,
+  };
+  const result: FileResult = { file: rel, prefix, server, diagnostics: [] };
+  locators.set(result, parsed.locate);
+  return result;
+}
+
+/** Where each valid file's fields are, for errors found later across files. */
+const locators = new WeakMap<FileResult, (segments: readonly (string | number)[]) => { line: number; column: number }>();
+
+/** Unique `name` and unique prefix across files. Every file in a clash gets the error. */
+function crossFileRules(files: FileResult[], display: (rel: string) => string): void {
+  const clash = (key: (f: FileResult) => string | undefined, rule: string, what: string, segments: (string | number)[], hint: string) => {
+    const byKey = new Map<string, FileResult[]>();
+    for (const f of files) {
+      const k = key(f);
+      if (k !== undefined) byKey.set(k, [...(byKey.get(k) ?? []), f]);
+    }
+    for (const [k, group] of byKey) {
+      if (group.length < 2) continue;
+      for (const f of group) {
+        const others = group.filter((o) => o !== f).map((o) => o.file).join(", ");
+        const pos = locators.get(f)?.(segments) ?? { line: 1, column: 1 };
+        f.diagnostics.push({ file: display(f.file), ...pos, path: segments.join("."), rule, message: `${what} "${k}" is also used by ${others}`, hint });
+      }
+    }
+  };
+  clash((f) => f.server?.name, "name.duplicate", "name", ["name"], "Each server is declared once; remove the duplicate file or give it its own name.");
+  clash((f) => f.server?.prefix, "prefix.duplicate", "prefix", ["router", "prefix"], "Prefixes must be unique: tools are named `<prefix>__<tool>`.");
+  for (const f of files) {
+    if (f.diagnostics.length && f.server) delete f.server;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Parses one registry file's text: YAML with positions kept, then the JSON Schema, then the
+ * per-file rules the schema cannot say. Never throws: every problem becomes a located Diagnostic.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { fileRules } from "./file-rules.js";
+import { formatPath, type Diagnostic, type DiagnosticInput } from "./diagnostic.js";
+import { validateAgainstSchema } from "./schema-validator.js";
+import type { RegistryFile } from "./types.js";
+
+export interface ParsedFile {
+  /** The validated document; undefined when any error was found. */
+  entry?: RegistryFile;
+  diagnostics: Diagnostic[];
+  /** Finds the line/column of a document path (for checks that run later, across files). */
+  locate(segments: readonly (string | number)[]): { line: number; column: number };
+}
+
+/** Aliases expand at most this many nodes: a "billion laughs" file is an error, not a hang. */
+const MAX_ALIAS_COUNT = 50;
+
+export function parseRegistryFile(file: string, text: string, relPath = file): ParsedFile {
+  const lineCounter = new LineCounter();
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const make = (d: DiagnosticInput): Diagnostic => ({ file, line: d.line ?? 1, column: d.column ?? 1, ...d });
+  const fail = (d: DiagnosticInput): ParsedFile => ({ diagnostics: [make(d)], locate: () => ({ line: 1, column: 1 }) });
+
+  if (text.trim() === "" || /^(\s*#.*\n?)*\s*$/.test(text)) {
+    return fail({ path: "", rule: "file.empty", message: "file is empty", hint: "A registry file needs at least `name`, `description` and `version`." });
+  }
+
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true }) as Document.Parsed[];
+  } catch (err) {
+    return fail({ path: "", rule: "yaml.syntax", message: `cannot parse YAML: ${(err as Error).message}` });
+  }
+  if (!Array.isArray(docs)) docs = [docs];
+  if (docs.length !== 1) {
+    const second = docs[1];
+    const pos = second?.range ? at(second.range[0]) : { line: 1, column: 1 };
+    return fail({
+      ...pos,
+      path: "",
+      rule: "yaml.multi-document",
+      message: `file holds ${docs.length} YAML documents; a registry file holds exactly one server`,
+      hint: "Split it into one file per server, or remove the `---` separator.",
+    });
+  }
+  const doc = docs[0] as Document.Parsed;
+  const yamlErrors = doc.errors.map((e) =>
+    make({
+      ...at(e.pos[0]),
+      path: "",
+      rule: "yaml.syntax",
+      message: e.message.split("\n")[0] ?? e.message,
+      hint: yamlHint(e.code),
+    }),
+  );
+  if (yamlErrors.length) return { diagnostics: yamlErrors, locate: () => ({ line: 1, column: 1 }) };
+
+  const locate = (segments: readonly (string | number)[], atKey = false) => {
+    const node = nodeAt(doc, segments, atKey);
+    return node?.range ? at(node.range[0]) : { line: 1, column: 1 };
+  };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const message = (err as Error).message;
+    return fail(
+      /alias/i.test(message)
+        ? { path: "", rule: "yaml.alias-bomb", message: "YAML aliases expand too far (possible alias bomb)", hint: "Write the values out instead of using `*alias` references." }
+        : { path: "", rule: "yaml.syntax", message: `cannot read YAML: ${message}` },
+    );
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return fail({
+      path: "",
+      rule: "file.not-a-mapping",
+      message: `top level must be a mapping of fields, not ${Array.isArray(data) ? "a list" : typeof data === "string" ? "text" : String(data)}`,
+      hint: "Start the file with `name: ...`, `description: ...`, `version: ...`.",
+    });
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  for (const p of validateAgainstSchema(data)) {
+    diagnostics.push(
+      make({ ...locate(p.segments, p.atKey), path: formatPath(p.segments), rule: p.rule, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }),
+    );
+  }
+  if (diagnostics.length === 0) {
+    for (const p of fileRules(data as RegistryFile, relPath)) {
+      diagnostics.push(make({ ...locate(p.segments), path: formatPath(p.segments), rule: p.rule, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
+    }
+  }
+  diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+  return diagnostics.length ? { diagnostics, locate } : { entry: data as RegistryFile, diagnostics, locate };
+}
+
+/**
+ * The YAML node at a document path. For a missing child, the nearest existing ancestor;
+ * with `atKey`, the key node of the last segment (for "unknown field" errors).
+ */
+function nodeAt(doc: Document.Parsed, segments: readonly (string | number)[], atKey: boolean): Node | undefined {
+  let node: Node | undefined = doc.contents ?? undefined;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] as string | number;
+    const last = i === segments.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) return node;
+      if (last && atKey && pair.key && isScalar(pair.key)) return pair.key;
+      const value = pair.value as Node | null;
+      if (value === null || !value.range) return isScalar(pair.key) ? pair.key : node;
+      node = value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item) return node;
+      node = item;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return "Each field may appear once in a mapping; remove or merge the duplicate.";
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+    case "UNEXPECTED_TOKEN":
+      return "Check the indentation and quoting on this line; values with `: ` or `#` need quotes.";
+    case "TAB_AS_INDENT":
+      return "YAML indents with spaces, not tabs.";
+    default:
+      return undefined;
+  }
+}
