@@ -2,7 +2,7 @@
  * `validate`, `import` and `export`: the registry commands of the CLI.
  */
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { formatDiagnostic, formatGithubAnnotation } from "./diagnostic.js";
@@ -66,7 +66,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
       const name = (doc as { name?: unknown }).name;
       const prefix = opts.prefix ?? suggestPrefix(typeof name === "string" ? name : "server");
       const yaml = toRegistryYaml(fromServerJson(doc as Record<string, unknown>, prefix));
-      const target = opts.out ?? path.join(await serversDir(opts.registry), `${prefix}.yaml`);
+      const target = opts.out ?? path.join(opts.registry, "servers", `${prefix}.yaml`);
       const shown = target === "-" ? `servers/${prefix}.yaml` : target;
       const parsed = parseRegistryFile(shown, yaml, `servers/${prefix}.yaml`);
       if (parsed.diagnostics.length) {
@@ -78,6 +78,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
         return;
       }
       if (existsSync(target) && !opts.force) throw new CliError(`${target} already exists; pass --force to overwrite it, or --prefix to pick another name`);
+      await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, yaml);
       deps.stderr(`wrote ${target}\n`);
     });
@@ -115,7 +116,7 @@ export function validationReport(load: RegistryLoad) {
 }
 
 function humanReport(load: RegistryLoad, dir: string): string {
-  const shownDir = path.relative(process.cwd(), dir) || ".";
+  const shownDir = shownPath(dir);
   if (load.files.length === 0) return `no server files (*.yaml) in ${shownDir}\n`;
   if (load.diagnostics.length === 0) return `✓ ${load.files.length} server files valid in ${shownDir}\n`;
   const bad = load.files.filter((f) => f.diagnostics.length).length;
@@ -123,4 +124,10 @@ function humanReport(load: RegistryLoad, dir: string): string {
   const n = load.diagnostics.length;
   lines.push("", `✗ ${n} error${n === 1 ? "" : "s"} in ${bad} of ${load.files.length} files (${load.files.length - bad} valid) in ${shownDir}`);
   return lines.join("\n") + "\n";
+}
+
+/** A path as short as it can be shown: relative to the working directory when inside it. */
+export function shownPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === "" ? "." : rel.startsWith("..") || path.isAbsolute(rel) ? path.resolve(p) : rel;
 }

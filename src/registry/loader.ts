@@ -50,7 +50,8 @@ export async function serversDir(root: string): Promise<string> {
 
 export async function loadRegistry(root: string, options: LoadOptions = {}): Promise<RegistryLoad> {
   const absRoot = path.resolve(root);
-  const displayRoot = options.displayRoot ?? (path.relative(process.cwd(), absRoot) || ".");
+  const relRoot = path.relative(process.cwd(), absRoot);
+  const displayRoot = options.displayRoot ?? (relRoot === "" ? "." : relRoot.startsWith("..") ? absRoot : relRoot);
   const display = (rel: string) => path.posix.join(displayRoot.split(path.sep).join("/"), rel);
 
   let realRoot: string;

@@ -2,6 +2,7 @@
  * Parses one registry file's text: YAML with positions kept, then the JSON Schema, then the
  * per-file rules the schema cannot say. Never throws: every problem becomes a located Diagnostic.
  */
+import { CORE_SCHEMA, load as fastLoad } from "js-yaml";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import { fileRules } from "./file-rules.js";
 import { formatPath, type Diagnostic, type DiagnosticInput } from "./diagnostic.js";
@@ -18,8 +19,43 @@ export interface ParsedFile {
 
 /** Aliases expand at most this many nodes: a "billion laughs" file is an error, not a hang. */
 const MAX_ALIAS_COUNT = 50;
+const MAX_SYNTAX_ERRORS = 5;
 
-export function parseRegistryFile(file: string, text: string, relPath = file): ParsedFile {
+export interface ParseOptions {
+  /** Skip the fast path: always parse with positions (tests compare the two paths). */
+  precise?: boolean;
+}
+
+/**
+ * Most files are valid, and a valid file needs no positions. So a file is first read with the
+ * fast js-yaml parser and validated; only a file with a problem (or with YAML features the
+ * fast path leaves to the careful one: aliases, several documents) is parsed again with
+ * positions to locate its errors. Both paths use the YAML 1.2 core schema.
+ */
+export function parseRegistryFile(file: string, text: string, relPath = file, options: ParseOptions = {}): ParsedFile {
+  if (!options.precise && !MAYBE_ALIAS.test(text)) {
+    const fast = tryFastPath(text, relPath);
+    if (fast) return { entry: fast, diagnostics: [], locate: (segments) => parsePrecisely(file, text, relPath).locate(segments) };
+  }
+  return parsePrecisely(file, text, relPath);
+}
+
+/** An alias (`*name`) where a node starts; the fast parser does not bound alias expansion. */
+const MAYBE_ALIAS = /(^|[\s[{,])\*[^\s.,\]}]/m;
+
+function tryFastPath(text: string, relPath: string): RegistryFile | undefined {
+  let data: unknown;
+  try {
+    data = fastLoad(text, { schema: CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  if (validateAgainstSchema(data).length || fileRules(data as RegistryFile, relPath).length) return undefined;
+  return data as RegistryFile;
+}
+
+function parsePrecisely(file: string, text: string, relPath: string): ParsedFile {
   const lineCounter = new LineCounter();
   const at = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
@@ -51,7 +87,11 @@ export function parseRegistryFile(file: string, text: string, relPath = file): P
     });
   }
   const doc = docs[0] as Document.Parsed;
-  const yamlErrors = doc.errors.map((e) =>
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) {
+    return fail({ path: "", rule: "yaml.too-deep", message: "nests too deeply to be a registry file", hint: "A registry file nests a few levels deep; check for runaway brackets." });
+  }
+  // The first few syntax errors say what is wrong; later ones are usually echoes of them.
+  const yamlErrors = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) =>
     make({
       ...at(e.pos[0]),
       path: "",

@@ -47,7 +47,10 @@ export function validateAgainstSchema(doc: unknown): SchemaProblem[] {
       .map((e) => e.instancePath),
   );
   const kept = errors.filter((e) => !(summarised.has(e.instancePath) && /\/anyOf\/\d+\//.test(e.schemaPath)));
-  return dedupe(kept.flatMap(explain));
+  const problems = kept.flatMap(explain);
+  // A value of the wrong type fails every other rule too; the type error alone says it.
+  const mistyped = new Set(problems.filter((p) => p.rule === "schema.type").map((p) => p.segments.join("/")));
+  return dedupe(problems.filter((p) => p.rule === "schema.type" || !mistyped.has(p.segments.join("/"))));
 }
 
 function explain(e: ErrorObject): SchemaProblem[] {
@@ -125,6 +128,20 @@ function explain(e: ErrorObject): SchemaProblem[] {
         message: p.error === "mapping"
           ? `${describe(p.tagValue)} is not a known type`
           : "must be a string naming the type",
+        ...(hint ? { hint } : {}),
+      }];
+    }
+    case "minLength":
+    case "maxLength": {
+      const limit = (e.params as { limit: number }).limit;
+      const length = typeof e.data === "string" ? [...e.data].length : 0;
+      return [{
+        segments,
+        atKey: false,
+        rule: `schema.${e.keyword}`,
+        message: e.keyword === "maxLength"
+          ? `must be at most ${limit} characters (it has ${length})`
+          : limit === 1 ? "must not be empty" : `must be at least ${limit} characters (it has ${length})`,
         ...(hint ? { hint } : {}),
       }];
     }

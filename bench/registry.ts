@@ -1,0 +1,70 @@
+/**
+ * Validation throughput: files/s for a generated registry of 1,000 server files (ajv compiled
+ * once), against the floor of merely reading and parsing the same YAML in the same run.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { loadRegistry } from "../src/registry/loader.js";
+import type { BenchRow } from "./bench-row.js";
+
+const FILES = 1000;
+const SERVERS = fileURLToPath(new URL("../registry/servers/", import.meta.url));
+
+export async function benchRegistry(): Promise<BenchRow[]> {
+  const root = await mkdtemp(path.join(tmpdir(), "mcp-router-bench-"));
+  try {
+    await mkdir(path.join(root, "servers"));
+    const templates = await Promise.all(
+      (await readdir(SERVERS)).filter((f) => f.endsWith(".yaml")).map(async (f) => ({ prefix: f.replace(/\.yaml$/, ""), text: await readFile(path.join(SERVERS, f), "utf8") })),
+    );
+    for (let i = 0; i < FILES; i++) {
+      const t = templates[i % templates.length]!;
+      const prefix = `s${i}-${t.prefix}`.slice(0, 32).replace(/-$/, "");
+      const text = t.text.replace(/^name: (.*)$/m, `name: $1-${i}`).replace(/^  prefix: .*$/m, `  prefix: ${prefix}`);
+      await writeFile(path.join(root, "servers", `${prefix}.yaml`), text);
+    }
+    await loadRegistry(root); // warm-up: compiles the schema once, as the daemon does at start
+
+    const rounds = 5;
+    let best = Infinity;
+    let errors = 0;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      const load = await loadRegistry(root);
+      best = Math.min(best, performance.now() - t0);
+      errors = load.diagnostics.length;
+    }
+    if (errors) throw new Error(`the generated registry has ${errors} errors`);
+
+    let floor = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      const names = await readdir(path.join(root, "servers"));
+      await Promise.all(names.map(async (n) => parse(await readFile(path.join(root, "servers", n), "utf8"))));
+      floor = Math.min(floor, performance.now() - t0);
+    }
+    const rate = FILES / (best / 1000);
+    const floorRate = FILES / (floor / 1000);
+    return [
+      {
+        name: `registry: validate ${FILES} files`,
+        value: rate,
+        unit: "files/s",
+        baseline: { name: "read+yaml.parse only", value: floorRate },
+        ratio: rate / floorRate,
+        target: ">= 2000 files/s",
+        ok: rate >= 2000,
+      },
+    ];
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { formatTable } = await import("./bench-row.js");
+  console.log(formatTable(await benchRegistry()));
+}
