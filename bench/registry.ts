@@ -23,7 +23,7 @@ export async function benchRegistry(): Promise<BenchRow[]> {
     for (let i = 0; i < FILES; i++) {
       const t = templates[i % templates.length]!;
       const prefix = `s${i}-${t.prefix}`.slice(0, 32).replace(/-$/, "");
-      const text = t.text.replace(/^name: (.*)$/m, `name: $1-${i}`).replace(/^  prefix: .*$/m, `  prefix: ${prefix}`);
+      const text = t.text.replace(/^name: (.*)$/m, `name: $1-${i}`).replace(/^ {2}prefix: .*$/m, `  prefix: ${prefix}`);
       await writeFile(path.join(root, "servers", `${prefix}.yaml`), text);
     }
     await loadRegistry(root); // warm-up: compiles the schema once, as the daemon does at start
