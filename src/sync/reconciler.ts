@@ -1,0 +1,294 @@
+/**
+ * Turns the newest revision of the registry into the serving table, as ordered steps:
+ * fetch -> load + validate -> prepare changed servers -> build the table and swap it in
+ * (the `apply` collaborator, which also notifies clients) -> retire replaced versions -> record status.
+ *
+ * One reconcile runs at a time and requests arriving meanwhile coalesce into one more. The last
+ * good version of each server keeps serving when its file breaks (marked stale); a revision
+ * that cannot be fetched or read leaves the whole table as it was.
+ */
+import type { Logger } from "pino";
+import { formatDiagnostic } from "../registry/diagnostic.js";
+import type { RegistryLoad } from "../registry/loader.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { RegistrySource } from "./registry-source.js";
+
+export type ServerReason = "Applied" | "ValidationFailed" | "PrepareFailed" | "Disabled";
+
+export interface ServerCondition {
+  prefix: string;
+  file: string;
+  /** Served right now (possibly an older version: see `stale`). */
+  serving: boolean;
+  /** The file at the newest revision could not be applied; an older version serves. */
+  stale: boolean;
+  reason: ServerReason;
+  message: string;
+  /** Revision the serving version came from. */
+  appliedRevision?: string;
+  /** sha256 of the serving version. */
+  hash?: string;
+  since: string;
+}
+
+export interface SyncStatus {
+  source: string;
+  ready: boolean;
+  lastAttemptedRevision?: string;
+  lastAppliedRevision?: string;
+  lastAttemptAt?: string;
+  lastAppliedAt?: string;
+  lastError?: { reason: string; message: string; at: string; revision?: string };
+  reconciles: number;
+  failures: number;
+  servers: ServerCondition[];
+}
+
+export interface ReconcilerDeps {
+  source: RegistrySource;
+  load(dir: string): Promise<RegistryLoad>;
+  /** Makes a new or changed server version ready (images, tool discovery). */
+  prepare(server: RegistryServer): Promise<void>;
+  /** Builds the routing table from these servers and swaps it in; notifies connected clients. */
+  apply(servers: readonly RegistryServer[], revision: string): Promise<void> | void;
+  /** A server version left the table: its containers end once their calls finish. */
+  retire?(server: RegistryServer): Promise<void> | void;
+  logger: Logger;
+  now?: () => Date;
+  /** Longest wait between polls after repeated fetch failures. */
+  maxBackoffMs?: number;
+}
+
+interface Applied {
+  server: RegistryServer;
+  revision: string;
+}
+
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  /** The serving version of each server, by prefix. */
+  #applied = new Map<string, Applied>();
+  #conditions = new Map<string, ServerCondition>();
+  #status: Omit<SyncStatus, "servers" | "source">;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #stopWatching: (() => Promise<void>) | undefined;
+  #fetchFailures = 0;
+  #stopped = false;
+  #listeners = new Set<(status: SyncStatus) => void>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    this.#status = { ready: false, reconciles: 0, failures: 0 };
+  }
+
+  /** Reconciles once, then follows the source (its events, or polling with backoff). */
+  async start(): Promise<void> {
+    this.#stopWatching = this.#deps.source.watch((reason) => void this.request(reason));
+    await this.request("start");
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#pollTimer);
+    await this.#stopWatching?.();
+    await this.#running;
+  }
+
+  /**
+   * Asks for a reconcile. While one runs, requests coalesce into a single follow-up run.
+   * Resolves when a reconcile that started after this call has finished.
+   */
+  request(reason: string): Promise<void> {
+    if (this.#running) {
+      // The running loop goes round once more before it resolves.
+      this.#again = true;
+      this.#deps.logger.debug({ reason }, "reconcile requested while one runs; coalesced");
+      return this.#running;
+    }
+    this.#running = this.#loop(reason).finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Called with the new status after every reconcile. */
+  onStatus(listener: (status: SyncStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  status(): SyncStatus {
+    return {
+      source: this.#deps.source.description,
+      ...structuredClone(this.#status),
+      servers: [...this.#conditions.values()].sort((a, b) => a.prefix.localeCompare(b.prefix)).map((c) => ({ ...c })),
+    };
+  }
+
+  /** The servers serving now, by prefix. */
+  servers(): RegistryServer[] {
+    return [...this.#applied.values()].map((a) => a.server);
+  }
+
+  async #loop(reason: string): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#reconcile(reason);
+      reason = "coalesced requests";
+    } while (this.#again && !this.#stopped);
+    this.#schedulePoll();
+  }
+
+  #schedulePoll(): void {
+    const interval = this.#deps.source.pollIntervalMs;
+    if (interval === undefined || this.#stopped) return;
+    clearTimeout(this.#pollTimer);
+    const backoff = Math.min(interval * 2 ** this.#fetchFailures, this.#deps.maxBackoffMs ?? 5 * 60_000);
+    this.#pollTimer = setTimeout(() => void this.request("poll"), backoff);
+    this.#pollTimer.unref();
+  }
+
+  async #reconcile(reason: string): Promise<void> {
+    const now = () => (this.#deps.now?.() ?? new Date()).toISOString();
+    const started = performance.now();
+    this.#status.reconciles++;
+    this.#status.lastAttemptAt = now();
+    const log = this.#deps.logger.child({ reason });
+
+    // 1. fetch
+    let fetched;
+    try {
+      fetched = await this.#deps.source.sync();
+      this.#fetchFailures = 0;
+    } catch (err) {
+      this.#fetchFailures++;
+      this.#fail("FetchFailed", (err as Error).message, now());
+      log.warn({ err: (err as Error).message, failures: this.#fetchFailures }, "fetch failed; the current table keeps serving");
+      return;
+    }
+    const { revision, dir } = fetched;
+    this.#status.lastAttemptedRevision = revision;
+    const retryPrepare = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed");
+    if (revision === this.#status.lastAppliedRevision && this.#status.ready && !retryPrepare) {
+      log.debug({ revision }, "revision already applied");
+      return;
+    }
+
+    // 2. load + validate
+    let load: RegistryLoad;
+    try {
+      load = await this.#deps.load(dir);
+    } catch (err) {
+      this.#fail("ReadFailed", (err as Error).message, now(), revision);
+      log.warn({ revision, err: (err as Error).message }, "registry unreadable; the current table keeps serving");
+      return;
+    }
+
+    // 3. per file: the new version if valid and prepared, else the last good one (stale)
+    const next = new Map<string, Applied>();
+    const conditions = new Map<string, ServerCondition>();
+    const keepOld = (prefix: string, file: string, reasonCode: ServerReason, message: string) => {
+      const old = this.#applied.get(prefix);
+      if (old) next.set(prefix, old);
+      const since = this.#conditions.get(prefix)?.reason === reasonCode ? this.#conditions.get(prefix)!.since : now();
+      conditions.set(prefix, {
+        prefix, file, serving: !!old, stale: !!old, reason: reasonCode, message, since,
+        ...(old ? { appliedRevision: old.revision, hash: old.server.hash } : {}),
+      });
+    };
+    const toPrepare: RegistryServer[] = [];
+    for (const f of load.files) {
+      if (!f.server) {
+        keepOld(f.prefix, f.file, "ValidationFailed", f.diagnostics.map(formatDiagnostic).join("\n"));
+        continue;
+      }
+      if (f.server.entry.router?.enabled === false) {
+        conditions.set(f.prefix, { prefix: f.prefix, file: f.file, serving: false, stale: false, reason: "Disabled", message: "router.enabled is false", since: now() });
+        continue;
+      }
+      const old = this.#applied.get(f.prefix);
+      if (old && old.server.hash === f.server.hash) next.set(f.prefix, old);
+      else toPrepare.push(f.server);
+    }
+    const prepared = await Promise.all(
+      toPrepare.map(async (server) => {
+        try {
+          await this.#deps.prepare(server);
+          return { server, error: undefined };
+        } catch (err) {
+          return { server, error: err as Error };
+        }
+      }),
+    );
+    for (const { server, error } of prepared) {
+      if (error) {
+        keepOld(server.prefix, server.file, "PrepareFailed", error.message);
+        log.warn({ server: server.prefix, err: error.message }, "prepare failed");
+      } else {
+        next.set(server.prefix, { server, revision });
+      }
+    }
+    for (const [prefix, a] of next) {
+      if (!conditions.has(prefix)) {
+        const unchanged = this.#conditions.get(prefix);
+        const same = unchanged?.reason === "Applied" && unchanged.hash === a.server.hash;
+        conditions.set(prefix, {
+          prefix, file: a.server.file, serving: true, stale: false, reason: "Applied",
+          message: `serving ${a.server.name} ${a.server.entry.version}`,
+          appliedRevision: a.revision, hash: a.server.hash, since: same ? unchanged.since : now(),
+        });
+      }
+    }
+
+    // 4. build the table and swap it in (the gateway notifies its clients)
+    const servers = [...next.values()].map((a) => a.server).sort((a, b) => a.prefix.localeCompare(b.prefix));
+    try {
+      await this.#deps.apply(servers, revision);
+    } catch (err) {
+      this.#fail("ApplyFailed", (err as Error).message, now(), revision);
+      log.error({ revision, err: (err as Error).message }, "building the table failed; the current table keeps serving");
+      return;
+    }
+    const replaced = [...this.#applied.values()].filter((a) => next.get(a.server.prefix)?.server !== a.server).map((a) => a.server);
+    this.#applied = next;
+    this.#conditions = conditions;
+
+    // 5. retire replaced and removed versions once their calls end
+    for (const server of replaced) {
+      Promise.resolve(this.#deps.retire?.(server)).catch((err: Error) => log.warn({ server: server.prefix, err: err.message }, "retire failed"));
+    }
+
+    // 6. record status
+    const problems = [...conditions.values()].filter((c) => c.reason === "ValidationFailed" || c.reason === "PrepareFailed");
+    this.#status.ready = true;
+    this.#status.lastAppliedRevision = revision;
+    this.#status.lastAppliedAt = now();
+    if (problems.length) {
+      this.#status.failures++;
+      this.#status.lastError = {
+        reason: problems[0]!.reason,
+        message: `${problems.length} server file(s) could not be applied: ${problems.map((p) => p.file).join(", ")}`,
+        at: now(),
+        revision,
+      };
+    }
+    log.info(
+      { revision, servers: servers.length, prepared: toPrepare.length, problems: problems.length, ms: Math.round(performance.now() - started) },
+      "registry applied",
+    );
+    this.#emit();
+  }
+
+  #fail(reason: string, message: string, at: string, revision?: string): void {
+    this.#status.failures++;
+    this.#status.lastError = { reason, message, at, ...(revision ? { revision } : {}) };
+    this.#emit();
+  }
+
+  #emit(): void {
+    const status = this.status();
+    for (const l of this.#listeners) l(status);
+  }
+}
