@@ -1,0 +1,33 @@
+/**
+ * `npm run bench`: every figure the issues ask for, in one table, each with the baseline
+ * measured in the same run and the ratio. `npm run bench -- registry sync` runs some groups only.
+ */
+import { arch, cpus, totalmem } from "node:os";
+import { formatTable, type BenchRow } from "./bench-row.js";
+import { benchRegistry } from "./registry.js";
+import { benchSync } from "./sync.js";
+
+const groups: Record<string, () => Promise<BenchRow[]>> = {
+  registry: benchRegistry,
+  sync: benchSync,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = wanted.filter((w) => !(w in groups));
+if (unknown.length) {
+  console.error(`unknown bench group(s): ${unknown.join(", ")}; known: ${Object.keys(groups).join(", ")}`);
+  process.exit(2);
+}
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "?"} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+const rows: BenchRow[] = [];
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.error(`bench: ${name}...`);
+  try {
+    rows.push(...(await run()));
+  } catch (err) {
+    console.error(`bench ${name} failed: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  }
+}
+console.log(formatTable(rows));

@@ -1,0 +1,37 @@
+/**
+ * `mcp-router status`: the daemon's `/status` for humans.
+ */
+import type { SyncStatus } from "./reconciler.js";
+
+export function formatStatus(status: SyncStatus, now: Date = new Date()): string {
+  const ago = (iso: string | undefined) => (iso ? `${relative(now.getTime() - Date.parse(iso))} ago` : "never");
+  const short = (rev: string | undefined) => (rev ? rev.slice(0, 12) : "-");
+  const lines = [
+    `source     ${status.source}`,
+    `ready      ${status.ready ? "yes" : "no (no table applied yet)"}`,
+    `applied    ${short(status.lastAppliedRevision)}  ${ago(status.lastAppliedAt)}`,
+    `attempted  ${short(status.lastAttemptedRevision)}  ${ago(status.lastAttemptAt)}`,
+  ];
+  if (status.lastError) {
+    lines.push(`last error ${status.lastError.reason}: ${status.lastError.message} (${ago(status.lastError.at)})`);
+  }
+  lines.push("", "servers");
+  const width = Math.max(6, ...status.servers.map((s) => s.prefix.length));
+  for (const s of status.servers) {
+    const state = s.reason === "Applied" ? "ok" : s.stale ? "STALE" : s.reason === "Disabled" ? "off" : "FAILED";
+    lines.push(`  ${s.prefix.padEnd(width)}  ${state.padEnd(6)}  ${s.reason.padEnd(16)} ${short(s.appliedRevision)}  since ${ago(s.since)}`);
+    if (s.reason !== "Applied" && s.reason !== "Disabled") {
+      for (const line of s.message.split("\n")) lines.push(`      ${line}`);
+    }
+  }
+  if (status.servers.length === 0) lines.push("  (none)");
+  return lines.join("\n") + "\n";
+}
+
+function relative(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s}s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)}m`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
