@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import type { RegistryServer } from "../registry/types.js";
+import { callTool, listTools } from "./call-tool.js";
+import { LaunchError } from "./errors.js";
+import type { Launcher } from "./launcher.js";
+
+export interface LaunchCommandDeps {
+  /** Resolves a server prefix to its validated registry entry (throws with a clear message when unknown). */
+  resolveServer(prefix: string): Promise<RegistryServer> | RegistryServer;
+  /** Builds the launcher (the composition root owns Docker, secrets, logger). Closed after each command. */
+  createLauncher(): Promise<Launcher> | Launcher;
+  /** Where the JSON result goes (default process.stdout). */
+  stdout?: { write(text: string): unknown };
+  /** Where progress goes (default process.stderr). */
+  stderr?: { write(text: string): unknown };
+}
+
+function parseArgs(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new LaunchError("PACKAGE_UNSUPPORTED", "--args is not valid JSON", `Pass a JSON object, e.g. --args '{"message":"hi"}'.`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new LaunchError("PACKAGE_UNSUPPORTED", "--args must be a JSON object", `Pass a JSON object, e.g. --args '{"message":"hi"}'.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** `mcp-router call <server> <tool> [--args JSON]` and `mcp-router tools <server>`: one request through the launcher. */
+export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps): void {
+  const out = deps.stdout ?? process.stdout;
+  const err = deps.stderr ?? process.stderr;
+
+  async function withLauncher<T>(prefix: string, fn: (launcher: Launcher, server: RegistryServer) => Promise<T>): Promise<T> {
+    const server = await deps.resolveServer(prefix);
+    const launcher = await deps.createLauncher();
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.once("SIGINT", onSignal);
+    try {
+      await launcher.prepare(server, (message) => err.write(`${message}\n`));
+      return await fn(launcher, server);
+    } finally {
+      process.off("SIGINT", onSignal);
+      await launcher.close();
+    }
+  }
+
+  program
+    .command("call")
+    .description("Run one tool call of a server in a fresh container and print the JSON result")
+    .argument("<server>", "server prefix (router.prefix)")
+    .argument("<tool>", "tool name, without the prefix")
+    .option("--args <json>", "tool arguments as a JSON object", undefined)
+    .action(async (prefix: string, tool: string, options: { args?: string }) => {
+      const args = parseArgs(options.args);
+      const result = await withLauncher(prefix, (launcher, server) => callTool(launcher, server, tool, args));
+      out.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (result.isError) process.exitCode = 1;
+    });
+
+  program
+    .command("tools")
+    .description("Start a server in a container and print its tools as JSON")
+    .argument("<server>", "server prefix (router.prefix)")
+    .action(async (prefix: string) => {
+      const tools = await withLauncher(prefix, (launcher, server) => listTools(launcher, server));
+      out.write(`${JSON.stringify(tools, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,252 @@
+import type { ContainerCreateOptions } from "dockerode";
+import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../registry/types.js";
+import { lifecycleOf } from "../registry/types.js";
+import { LaunchError } from "./errors.js";
+import type { SecretSource } from "./secrets.js";
+
+/** Labels that mark containers as ours. */
+export const LABELS = {
+  managed: "dev.mcp-router.managed",
+  owner: "dev.mcp-router.owner",
+  server: "dev.mcp-router.server",
+  name: "dev.mcp-router.name",
+  revision: "dev.mcp-router.revision",
+  lifecycle: "dev.mcp-router.lifecycle",
+  network: "dev.mcp-router.network",
+} as const;
+
+/** Resource defaults applied when `router.limits` leaves a value out. */
+export interface ResourceDefaults {
+  memory: string;
+  cpus: number;
+  pids: number;
+  tmpfs: string;
+  timeoutSeconds: number;
+}
+
+export const DEFAULT_RESOURCES: ResourceDefaults = { memory: "512m", cpus: 1, pids: 128, tmpfs: "64m", timeoutSeconds: 60 };
+
+export interface ContainerSpecOptions {
+  /** The image to run: the prepared, derived image (npm/pypi) or the package's own reference (oci). */
+  image: string;
+  /** Secret values, looked up by declared name only. */
+  secrets: SecretSource;
+  /** Value of the owner label; orphan reaping only touches containers with the same owner. */
+  owner: string;
+  defaults?: ResourceDefaults;
+  /** Entrypoint to use instead of the image's own (e.g. `router.build.command`). */
+  entrypoint?: string[];
+}
+
+/** What the launcher needs beyond the create options: names only, never values. */
+export interface ContainerSpec {
+  create: ContainerCreateOptions;
+  /** Names of the env vars that were set from the secret source (for scrubbing logs). */
+  secretNames: string[];
+  /** Secret values that were injected, so logs and errors can scrub them. Never log this. */
+  secretValues: string[];
+  /** Non-fatal notes, e.g. that a network allowlist is not enforced yet. */
+  warnings: string[];
+}
+
+/** The package of a server that the launcher runs (`router.package`, default 0). */
+export function selectedPackage(server: RegistryServer): Package {
+  const index = server.entry.router?.package ?? 0;
+  const pkg = server.entry.packages?.[index];
+  if (!pkg) {
+    throw new LaunchError(
+      "PACKAGE_MISSING",
+      `server ${server.prefix} (${server.file}) has no package at index ${index}`,
+      "Add a `packages` entry, or point `router.package` at an existing one; remote-only servers are proxied, not launched.",
+    );
+  }
+  return pkg;
+}
+
+/** Parses `256m`, `1g`, `512k` or plain bytes. */
+export function parseSize(size: string): number {
+  const match = /^([1-9][0-9]*)([kmg]?)$/.exec(size);
+  if (!match) throw new LaunchError("PACKAGE_UNSUPPORTED", `invalid size ${JSON.stringify(size)}`, "Use a size such as `256m` or `1g`.");
+  const factor = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2] as "" | "k" | "m" | "g"];
+  return Number(match[1]) * factor;
+}
+
+interface Resolution {
+  env: string[];
+  secretNames: string[];
+  secretValues: string[];
+  missing: string[];
+}
+
+function resolveInput(name: string, input: Input | KeyValueInput, secrets: SecretSource, r: Resolution): string | undefined {
+  if (input.isSecret) {
+    const value = secrets.get(name);
+    if (value === undefined) {
+      if (input.isRequired) r.missing.push(name);
+      return undefined;
+    }
+    r.secretNames.push(name);
+    r.secretValues.push(value);
+    return value;
+  }
+  const value = input.value !== undefined ? undefined : secrets.get(name);
+  const resolved = input.value ?? value ?? input.default;
+  if (resolved === undefined && input.isRequired) r.missing.push(name);
+  return resolved;
+}
+
+/** Substitutes `{var}` placeholders from the input's `variables`. */
+function substitute(template: string, variables: Record<string, Input | undefined> | undefined, secrets: SecretSource, r: Resolution): string | undefined {
+  if (!variables) return template;
+  let incomplete = false;
+  const out = template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, key: string) => {
+    const input = variables[key];
+    if (!input) return whole;
+    const value = resolveInput(key, input, secrets, r);
+    if (value === undefined) incomplete = true;
+    return value ?? "";
+  });
+  return incomplete ? undefined : out;
+}
+
+function resolveEnv(vars: KeyValueInput[], secrets: SecretSource, r: Resolution): void {
+  for (const kv of vars) {
+    let value: string | undefined;
+    if (!kv.isSecret && kv.value !== undefined) {
+      value = substitute(kv.value, kv.variables, secrets, r);
+    } else {
+      value = resolveInput(kv.name, kv, secrets, r);
+    }
+    if (value !== undefined) r.env.push(`${kv.name}=${value}`);
+  }
+}
+
+function argumentIsSecret(arg: Argument): boolean {
+  const variables = (arg.variables ?? {}) as Record<string, Input | undefined>;
+  return arg.isSecret === true || Object.values(variables).some((v) => v?.isSecret === true);
+}
+
+/** The package arguments as argv. Secret arguments are refused: secrets never go on a command line. */
+export function packageArgv(server: RegistryServer, pkg: Package, secrets: SecretSource): string[] {
+  const argv: string[] = [];
+  const r: Resolution = { env: [], secretNames: [], secretValues: [], missing: [] };
+  for (const arg of pkg.packageArguments ?? []) {
+    const label = arg.type === "named" ? arg.name : (arg.valueHint ?? "positional argument");
+    if (argumentIsSecret(arg)) {
+      throw new LaunchError(
+        "PACKAGE_UNSUPPORTED",
+        `server ${server.prefix}: argument ${label} is secret, and secrets are never passed on a command line`,
+        "Declare the secret as an environment variable (`environmentVariables` with isSecret: true) instead.",
+      );
+    }
+    const raw = arg.value ?? arg.default;
+    const value = raw === undefined ? undefined : substitute(raw, arg.variables as Record<string, Input | undefined> | undefined, secrets, r);
+    if (arg.type === "named") {
+      if (value === undefined && raw !== undefined) continue;
+      argv.push(arg.name);
+      if (value !== undefined) argv.push(value);
+    } else if (value !== undefined) {
+      argv.push(value);
+    } else if (arg.isRequired) {
+      throw new LaunchError(
+        "PACKAGE_UNSUPPORTED",
+        `server ${server.prefix}: required positional argument ${label} has no value`,
+        "Give the argument a `value` (or `default`) in the registry file.",
+      );
+    }
+  }
+  if (r.missing.length > 0) throw missingSecrets(server, r.missing, secrets);
+  return argv;
+}
+
+function missingSecrets(server: RegistryServer, names: string[], secrets: SecretSource): LaunchError {
+  const list = [...new Set(names)].join(", ");
+  return new LaunchError(
+    "SECRET_MISSING",
+    `server ${server.prefix} needs ${names.length === 1 ? "the variable" : "the variables"} ${list}, which ${names.length === 1 ? "is" : "are"} not set in ${secrets.description}`,
+    `Set ${list} in the daemon's environment or in its secrets file (--secrets-file, KEY=VALUE lines), then retry.`,
+    { data: { variables: [...new Set(names)] } },
+  );
+}
+
+/**
+ * The one place that decides how a server's container is created: image, argv, declared env only,
+ * and the hardening every container gets. Pure: no I/O, same input, same output.
+ */
+export function containerSpec(server: RegistryServer, options: ContainerSpecOptions): ContainerSpec {
+  const pkg = selectedPackage(server);
+  const router = server.entry.router;
+  const limits = { ...(options.defaults ?? DEFAULT_RESOURCES), ...stripUndefined(router?.limits ?? {}) };
+  const warnings: string[] = [];
+
+  const r: Resolution = { env: [], secretNames: [], secretValues: [], missing: [] };
+  resolveEnv(pkg.environmentVariables ?? [], options.secrets, r);
+  if (r.missing.length > 0) throw missingSecrets(server, r.missing, options.secrets);
+  const argv = packageArgv(server, pkg, options.secrets);
+
+  const network = router?.network ?? "none";
+  let networkMode: string;
+  let networkLabel: string;
+  if (network === "none" || network === "bridge") {
+    networkMode = network;
+    networkLabel = network;
+  } else {
+    networkMode = "bridge";
+    networkLabel = `allow:${network.allow.join(",")}`;
+    warnings.push(
+      `server ${server.prefix}: network allowlist (${network.allow.join(", ")}) is not enforced yet; the container gets unrestricted bridge egress`,
+    );
+  }
+
+  const memory = parseSize(limits.memory);
+  const create: ContainerCreateOptions = {
+    Image: options.image,
+    Cmd: argv,
+    ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
+    Env: ["HOME=/tmp", ...r.env],
+    User: "65534:65534",
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    NetworkDisabled: networkMode === "none",
+    Labels: {
+      [LABELS.managed]: "true",
+      [LABELS.owner]: options.owner,
+      [LABELS.server]: server.prefix,
+      [LABELS.name]: server.name,
+      [LABELS.revision]: server.hash,
+      [LABELS.lifecycle]: lifecycleOf(server),
+      [LABELS.network]: networkLabel,
+    },
+    HostConfig: {
+      Init: true,
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${parseSize(limits.tmpfs)}` },
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: limits.pids,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      NetworkMode: networkMode,
+      Binds: (router?.mounts ?? []).map((m) => `${m.source}:${m.target}:ro`),
+      LogConfig: { Type: "none", Config: {} },
+      AutoRemove: false,
+      Privileged: false,
+      IpcMode: "private",
+    },
+  };
+  return { create, secretNames: r.secretNames, secretValues: r.secretValues, warnings };
+}
+
+/** Per-call timeout of a server in milliseconds. */
+export function timeoutMs(server: RegistryServer, defaults: ResourceDefaults = DEFAULT_RESOURCES): number {
+  return (server.entry.router?.limits?.timeoutSeconds ?? defaults.timeoutSeconds) * 1000;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,602 @@
+import { randomUUID } from "node:crypto";
+import { PassThrough } from "node:stream";
+import type { Duplex } from "node:stream";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type Docker from "dockerode";
+import type { Logger } from "pino";
+import type { RegistryServer } from "../registry/types.js";
+import { lifecycleOf } from "../registry/types.js";
+import { ContainerSlots } from "./container-slots.js";
+import type { ContainerSpec, ResourceDefaults } from "./container-spec.js";
+import { DEFAULT_RESOURCES, LABELS, containerSpec, timeoutMs } from "./container-spec.js";
+import { ContainerTransport } from "./container-transport.js";
+import { LaunchError } from "./errors.js";
+import type { Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
+import type { BaseImages } from "./package-preparer.js";
+import { PackagePreparer } from "./package-preparer.js";
+import { scrubSecrets } from "./secrets.js";
+import type { SecretSource } from "./secrets.js";
+import type { PoolSizing } from "./warm-pool.js";
+import { DEFAULT_POOL_SIZING, DemandTracker } from "./warm-pool.js";
+
+export interface DockerLauncherOptions {
+  docker: Docker;
+  logger: Logger;
+  secrets: SecretSource;
+  /** Host folder for prepared packages. */
+  dataDir: string;
+  /** Owner label value; reaping touches only containers of the same owner (default `default`). */
+  owner?: string;
+  baseImages?: Partial<BaseImages>;
+  defaults?: ResourceDefaults;
+  /** Global cap on our containers, warm ones included (default 16). */
+  maxContainers?: number;
+  /** Most callers waiting for a slot before calls are refused (default 64). */
+  maxQueue?: number;
+  /** Warm pool sizing for per-call servers; `false` turns the pool off. */
+  pool?: Partial<PoolSizing> | false;
+  /** A per-session container idle this long is removed (default 10 min). */
+  sessionIdleMs?: number;
+  /** Bound on container start + MCP initialize (default 30 s). */
+  startTimeoutMs?: number;
+  /** Bytes of stderr kept per container (default 16 KiB). */
+  stderrLimit?: number;
+  /** Run npm install scripts while preparing (default false). */
+  npmInstallScripts?: boolean;
+  clientInfo?: { name: string; version: string };
+}
+
+/** A running container with an initialized MCP client. */
+interface Instance {
+  readonly server: RegistryServer;
+  readonly key: string;
+  readonly containerId: string;
+  readonly container: Docker.Container;
+  readonly client: Client;
+  readonly transport: ContainerTransport;
+  /** Resolves with the exit code (null if unknown) when the container stops. */
+  readonly exited: Promise<number | null>;
+  readonly startMs: number;
+  readonly secretValues: string[];
+  exitCode: number | null | undefined;
+  destroyed: boolean;
+  active: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  sessionId: string | undefined;
+  retireWhenIdle: boolean;
+}
+
+interface ServerState {
+  server: RegistryServer;
+  demand: DemandTracker;
+  ready: Instance[];
+  warming: number;
+  started: number;
+  failures: number;
+  /** Temporary lower bound on the pool size (waitWarm). */
+  floor: number;
+  retired: boolean;
+  /** Per-session (by session id) or shared ("") instances, possibly still starting. */
+  sessions: Map<string, Promise<Instance>>;
+}
+
+/** The Docker implementation of the Launcher: hardened containers over the Engine API. */
+export class DockerLauncher implements Launcher {
+  private readonly docker: Docker;
+  private readonly logger: Logger;
+  private readonly owner: string;
+  private readonly preparer: PackagePreparer;
+  private readonly slots: ContainerSlots;
+  private readonly sizing: PoolSizing | false;
+  private readonly defaults: ResourceDefaults;
+  private readonly states = new Map<string, ServerState>();
+  private readonly removals = new Set<Promise<void>>();
+  private readonly instances = new Set<Instance>();
+  private readonly shrinkTimer: NodeJS.Timeout;
+  private closed = false;
+  private startedTotal = 0;
+  private poolHits = 0;
+  private poolMisses = 0;
+
+  constructor(private readonly options: DockerLauncherOptions) {
+    this.docker = options.docker;
+    this.logger = options.logger;
+    this.owner = options.owner ?? "default";
+    this.defaults = options.defaults ?? DEFAULT_RESOURCES;
+    this.preparer = new PackagePreparer({
+      docker: options.docker,
+      logger: options.logger,
+      dataDir: options.dataDir,
+      ...(options.baseImages ? { baseImages: options.baseImages } : {}),
+      ...(options.npmInstallScripts !== undefined ? { npmInstallScripts: options.npmInstallScripts } : {}),
+    });
+    this.slots = new ContainerSlots(options.maxContainers ?? 16, options.maxQueue ?? 64);
+    this.sizing = options.pool === false ? false : { ...DEFAULT_POOL_SIZING, ...options.pool };
+    this.shrinkTimer = setInterval(() => this.rebalanceAll(), 2_000);
+    this.shrinkTimer.unref();
+  }
+
+  /** A launcher after reaping the containers a previous run of the same owner left behind. */
+  static async create(options: DockerLauncherOptions): Promise<DockerLauncher> {
+    const launcher = new DockerLauncher(options);
+    await launcher.reapOrphans();
+    return launcher;
+  }
+
+  /** Removes containers of this owner that no live instance of this launcher holds. Returns how many. */
+  async reapOrphans(): Promise<number> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${LABELS.managed}=true`, `${LABELS.owner}=${this.owner}`] }),
+    });
+    const mine = new Set([...this.instances].map((i) => i.containerId));
+    const orphans = list.filter((c) => !mine.has(c.Id));
+    await Promise.all(orphans.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    if (orphans.length > 0) this.logger.info({ count: orphans.length }, "reaped containers left by a previous run");
+    return orphans.length;
+  }
+
+  async prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
+    await this.preparer.prepare(server, onProgress);
+  }
+
+  /** The image a prepared server version starts from, if it is prepared. */
+  preparedImage(server: RegistryServer): string | undefined {
+    return this.preparer.peek(server)?.image;
+  }
+
+  async acquire(server: RegistryServer, opts: { sessionId: string; signal?: AbortSignal }): Promise<Lease> {
+    if (this.closed) throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
+    // Fail fast, before any container: resolves secrets and arguments (throws SECRET_MISSING etc.).
+    this.spec(server, "validation-only");
+    const state = this.state(server);
+    state.retired = false;
+    const lifecycle = lifecycleOf(server);
+    if (lifecycle === "per-call") return this.acquirePerCall(state, opts.signal);
+    const sessionKey = lifecycle === "shared" ? "" : opts.sessionId;
+    return this.acquireKept(state, sessionKey, opts.signal);
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    const ends: Array<Promise<void>> = [];
+    for (const state of this.states.values()) {
+      if (lifecycleOf(state.server) !== "per-session") continue;
+      const pending = state.sessions.get(sessionId);
+      if (!pending) continue;
+      state.sessions.delete(sessionId);
+      ends.push(pending.then((instance) => this.destroy(instance, "session ended"), () => undefined));
+    }
+    await Promise.all(ends);
+  }
+
+  async retire(server: RegistryServer): Promise<void> {
+    const state = this.states.get(server.hash);
+    if (!state) return;
+    state.retired = true;
+    for (const instance of state.ready.splice(0)) this.destroy(instance, "retired");
+    for (const [key, pending] of state.sessions) {
+      const instance = await pending.catch(() => undefined);
+      if (!instance) continue;
+      if (instance.active === 0) {
+        state.sessions.delete(key);
+        this.destroy(instance, "retired");
+      } else {
+        instance.retireWhenIdle = true;
+      }
+    }
+  }
+
+  stats(): LauncherStats {
+    const servers: ServerStats[] = [...this.states.values()].map((s) => ({
+      prefix: s.server.prefix,
+      revision: s.server.hash,
+      running: this.slots.count(s.server.hash),
+      warm: s.ready.length,
+      warming: s.warming,
+      poolTarget: this.poolTarget(s),
+      started: s.started,
+    }));
+    return {
+      containers: this.slots.inUse,
+      maxContainers: this.slots.max,
+      queued: this.slots.queued,
+      started: this.startedTotal,
+      poolHits: this.poolHits,
+      poolMisses: this.poolMisses,
+      servers,
+    };
+  }
+
+  /** Resolves once the warm pool of a per-call server holds at least `n` containers (tests, benchmarks). */
+  async waitWarm(server: RegistryServer, n = 1, timeout = 30_000): Promise<void> {
+    const state = this.state(server);
+    const deadline = Date.now() + timeout;
+    state.floor = n;
+    try {
+      while (state.ready.length < n) {
+        if (Date.now() > deadline) throw new Error(`warm pool of ${server.prefix} did not reach ${n} within ${timeout} ms`);
+        this.refill(state);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      state.floor = 0;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.shrinkTimer);
+    this.slots.close();
+    const pendings: Array<Promise<unknown>> = [];
+    for (const state of this.states.values()) {
+      for (const instance of state.ready.splice(0)) this.destroy(instance, "launcher closed");
+      for (const pending of state.sessions.values()) pendings.push(pending.then((i) => this.destroy(i, "launcher closed"), () => undefined));
+      state.sessions.clear();
+    }
+    await Promise.all(pendings);
+    for (const instance of this.instances) this.destroy(instance, "launcher closed");
+    // Starts still in flight destroy themselves when they see `closed`; wait for every removal.
+    while (this.removals.size > 0 || this.slots.inUse > 0) {
+      await Promise.all([...this.removals]);
+      if (this.slots.inUse > 0 && this.removals.size === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  // ---- lifecycles -------------------------------------------------------------------------
+
+  private async acquirePerCall(state: ServerState, signal?: AbortSignal): Promise<Lease> {
+    state.demand.arrive(Date.now());
+    let instance: Instance | undefined;
+    while ((instance = state.ready.shift()) && instance.exitCode !== undefined) this.destroy(instance, "died while warm");
+    if (instance) {
+      this.poolHits += 1;
+      this.refill(state);
+      return this.lease(instance, { queueMs: 0, startMs: 0, warm: true }, true);
+    }
+    this.poolMisses += 1;
+    const t0 = performance.now();
+    const release = await this.slots.acquire(state.server.hash, this.limit(state.server), state.server.prefix, signal);
+    const queueMs = performance.now() - t0;
+    this.refill(state);
+    const started = await this.start(state, release, signal);
+    return this.lease(started, { queueMs, startMs: started.startMs, warm: false }, true);
+  }
+
+  private async acquireKept(state: ServerState, key: string, signal?: AbortSignal): Promise<Lease> {
+    const t0 = performance.now();
+    let pending = state.sessions.get(key);
+    let reused = true;
+    if (pending) {
+      const existing = await pending.catch(() => undefined);
+      if (!existing || existing.exitCode !== undefined || existing.destroyed) {
+        if (state.sessions.get(key) === pending) state.sessions.delete(key);
+        if (existing && !existing.destroyed) this.destroy(existing, "died; restarting");
+        pending = undefined;
+      }
+    }
+    if (!pending) {
+      reused = false;
+      pending = this.slots
+        .acquire(state.server.hash, this.limit(state.server), state.server.prefix, signal)
+        .then((release) => this.start(state, release, signal));
+      state.sessions.set(key, pending);
+      pending.catch(() => {
+        if (state.sessions.get(key) === pending) state.sessions.delete(key);
+      });
+    }
+    const instance = await pending;
+    instance.sessionId = key;
+    if (instance.idleTimer) clearTimeout(instance.idleTimer);
+    instance.idleTimer = undefined;
+    const total = performance.now() - t0;
+    return this.lease(instance, { queueMs: reused ? 0 : Math.max(0, total - instance.startMs), startMs: reused ? 0 : instance.startMs, warm: reused }, false);
+  }
+
+  private lease(instance: Instance, timings: LeaseTimings, perCall: boolean): Lease {
+    instance.active += 1;
+    let released = false;
+    let runs = 0;
+    const runOnce = <T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, fn, signal);
+    const onRelease = (): void => this.released(instance, perCall);
+    return {
+      client: instance.client,
+      containerId: instance.containerId,
+      timings,
+      run<T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+        if (released) return Promise.reject(new LaunchError("ABORTED", "the lease was already released", "Acquire a new lease for each call."));
+        runs += 1;
+        if (perCall && runs > 1) {
+          return Promise.reject(new LaunchError("ABORTED", `a per-call container of ${instance.server.prefix} serves exactly one request`, "Acquire a new lease for each call."));
+        }
+        return runOnce(fn, signal);
+      },
+      release(): void {
+        if (released) return;
+        released = true;
+        instance.active -= 1;
+        onRelease();
+      },
+    };
+  }
+
+  private released(instance: Instance, perCall: boolean): void {
+    if (perCall || instance.destroyed || this.closed) {
+      this.destroy(instance, perCall ? "call done" : "closed");
+      return;
+    }
+    if (instance.active > 0) return;
+    const state = this.states.get(instance.server.hash);
+    if (instance.retireWhenIdle || state?.retired) {
+      if (state && instance.sessionId !== undefined) state.sessions.delete(instance.sessionId);
+      this.destroy(instance, "retired");
+      return;
+    }
+    if (lifecycleOf(instance.server) === "per-session") {
+      const idleMs = this.options.sessionIdleMs ?? 600_000;
+      instance.idleTimer = setTimeout(() => {
+        if (instance.active > 0) return;
+        if (state && instance.sessionId !== undefined && state.sessions.size > 0) state.sessions.delete(instance.sessionId);
+        this.destroy(instance, "session idle");
+      }, idleMs);
+      instance.idleTimer.unref();
+    }
+  }
+
+  private async run<T>(instance: Instance, perCall: boolean, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const prefix = instance.server.prefix;
+    const limitMs = timeoutMs(instance.server, this.defaults);
+    const controller = new AbortController();
+    let outcome: "timeout" | "aborted" | undefined;
+    let rejectRun: (error: Error) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      rejectRun = reject;
+    });
+    const stop = (why: "timeout" | "aborted"): void => {
+      if (outcome) return;
+      outcome = why;
+      controller.abort(why);
+      if (perCall) this.destroy(instance, why === "timeout" ? "call timed out" : "call cancelled");
+      rejectRun(
+        why === "timeout"
+          ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s${perCall ? "; its container was killed" : ""}`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
+          : new LaunchError("ABORTED", `the call to ${prefix} was cancelled${perCall ? "; its container was killed" : ""}`, "Nothing to do: the client cancelled the request."),
+      );
+    };
+    const timer = setTimeout(() => stop("timeout"), limitMs);
+    const onAbort = (): void => stop("aborted");
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const crashed = instance.exited.then((code) => {
+      throw this.crashError(instance, code);
+    });
+    crashed.catch(() => undefined);
+    stopped.catch(() => undefined);
+    try {
+      return await Promise.race([fn(instance.client, controller.signal), crashed, stopped]);
+    } catch (error) {
+      if (outcome) throw await stopped.catch((e: unknown) => e);
+      if (error instanceof LaunchError) throw error;
+      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+        const code = await Promise.race([instance.exited, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+        throw this.crashError(instance, code);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private crashError(instance: Instance, code: number | null): LaunchError {
+    const lines = instance.transport.stderrLines(10).map((l) => scrubSecrets(l, instance.secretValues));
+    return new LaunchError(
+      "CONTAINER_CRASHED",
+      `the container of ${instance.server.prefix} exited with code ${code ?? "unknown"} during the call${lines.length ? `; last stderr lines:\n${lines.join("\n")}` : " (no stderr)"}`,
+      "The server crashed: check its stderr above, its arguments and env in the registry file, and its limits (memory, pids).",
+      { data: { exitCode: code, stderr: lines } },
+    );
+  }
+
+  // ---- the warm pool ----------------------------------------------------------------------
+
+  private poolTarget(state: ServerState): number {
+    if (!this.sizing || state.retired || this.closed || lifecycleOf(state.server) !== "per-call" || state.failures >= 3) return 0;
+    return Math.max(state.floor, state.demand.target(Date.now()));
+  }
+
+  private refill(state: ServerState): void {
+    const target = this.poolTarget(state);
+    while (state.ready.length + state.warming < target && state.warming < Math.max(2, target)) {
+      // Leave room for callers: never take the last slot for a warm container.
+      const release = this.slots.tryAcquire(state.server.hash, this.limit(state.server), 1);
+      if (!release) return;
+      state.warming += 1;
+      this.start(state, release)
+        .then(async (instance) => {
+          // Warm the server's code paths (JIT, schemas) with a read-only request that changes no state.
+          await instance.client.listTools().catch(() => undefined);
+          state.warming -= 1;
+          state.failures = 0;
+          if (this.poolTarget(state) === 0 || instance.exitCode !== undefined) {
+            this.destroy(instance, "pool not needed");
+            return;
+          }
+          state.ready.push(instance);
+          this.refill(state);
+        })
+        .catch((error: unknown) => {
+          state.warming -= 1;
+          if (this.closed || state.retired) return;
+          state.failures += 1;
+          this.logger.warn({ server: state.server.prefix, err: (error as Error).message }, "warm pool start failed");
+        });
+    }
+  }
+
+  private rebalanceAll(): void {
+    for (const state of this.states.values()) {
+      const target = this.poolTarget(state);
+      while (state.ready.length > target) this.destroy(state.ready.pop() as Instance, "pool shrink");
+      if (state.failures > 0 && state.failures < 3) this.refill(state);
+    }
+  }
+
+  // ---- containers -------------------------------------------------------------------------
+
+  private state(server: RegistryServer): ServerState {
+    let state = this.states.get(server.hash);
+    if (!state) {
+      state = {
+        server,
+        demand: new DemandTracker(this.sizing || DEFAULT_POOL_SIZING),
+        ready: [],
+        warming: 0,
+        started: 0,
+        failures: 0,
+        floor: 0,
+        retired: false,
+        sessions: new Map(),
+      };
+      this.states.set(server.hash, state);
+    }
+    return state;
+  }
+
+  private limit(server: RegistryServer): number {
+    return server.entry.router?.limits?.concurrency ?? Number.POSITIVE_INFINITY;
+  }
+
+  private spec(server: RegistryServer, image: string): ContainerSpec {
+    return containerSpec(server, { image, secrets: this.options.secrets, owner: this.owner, defaults: this.defaults });
+  }
+
+  /** Starts a container and initializes MCP on it. Holds `release` until the container is removed. */
+  private async start(state: ServerState, release: () => void, signal?: AbortSignal): Promise<Instance> {
+    const server = state.server;
+    const t0 = performance.now();
+    let container: Docker.Container | undefined;
+    let transport: ContainerTransport | undefined;
+    let exited: Promise<number | null> | undefined;
+    try {
+      const prepared = await this.preparer.prepare(server);
+      const spec = this.spec(server, prepared.image);
+      for (const warning of spec.warnings) this.logger.warn({ server: server.prefix }, warning);
+      if (prepared.entrypoint) spec.create.Entrypoint = prepared.entrypoint;
+      container = await this.docker.createContainer(spec.create);
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      this.docker.modem.demuxStream(stream, stdout, stderr);
+      const endBoth = (): void => {
+        stdout.end();
+        stderr.end();
+      };
+      stream.on("end", endBoth);
+      stream.on("close", endBoth);
+      stream.on("error", endBoth);
+      await container.start();
+      const c = container;
+      exited = c.wait().then(
+        (r: { StatusCode?: number }) => (typeof r?.StatusCode === "number" ? r.StatusCode : null),
+        () => null,
+      );
+      transport = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 });
+      const client = new Client(this.options.clientInfo ?? { name: "mcp-router", version: "0.1.0" }, {
+        capabilities: { sampling: {}, elicitation: {} },
+      });
+      const startTimeout = this.options.startTimeoutMs ?? 30_000;
+      const initDone = client.connect(transport, { timeout: startTimeout, ...(signal ? { signal } : {}) });
+      const initCrash = exited.then((code) => {
+        throw new LaunchError(
+          "CONTAINER_START_FAILED",
+          `the container of ${server.prefix} exited with code ${code ?? "unknown"} before MCP initialization finished; last stderr lines:\n${(transport as ContainerTransport).stderrLines(10).map((l) => scrubSecrets(l, spec.secretValues)).join("\n")}`,
+          "Check the server's package, arguments and env in the registry file; run `mcp-router tools <server>` to see its output.",
+        );
+      });
+      initCrash.catch(() => undefined);
+      await Promise.race([initDone, initCrash]);
+      const startMs = performance.now() - t0;
+      state.demand.observeStart(startMs);
+      state.started += 1;
+      this.startedTotal += 1;
+      const instance: Instance = {
+        server,
+        key: server.hash,
+        containerId: c.id,
+        container: c,
+        client,
+        transport,
+        exited,
+        startMs,
+        secretValues: spec.secretValues,
+        exitCode: undefined,
+        destroyed: false,
+        active: 0,
+        idleTimer: undefined,
+        sessionId: undefined,
+        retireWhenIdle: false,
+      };
+      this.instances.add(instance);
+      void exited.then((code) => {
+        instance.exitCode = code;
+        const index = state.ready.indexOf(instance);
+        if (index >= 0) {
+          state.ready.splice(index, 1);
+          this.destroy(instance, "died while warm");
+          this.refill(state);
+        }
+      });
+      (instance as { release?: () => void }).release = release;
+      this.logger.debug({ server: server.prefix, container: c.id.slice(0, 12), startMs: Math.round(startMs) }, "container started");
+      if (this.closed) {
+        this.destroy(instance, "launcher closed");
+        throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
+      }
+      return instance;
+    } catch (error) {
+      if (container) this.removeContainer(container, release);
+      else release();
+      if (error instanceof LaunchError) throw error;
+      if (signal?.aborted) throw new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled while its container started`, "Nothing to do: the client cancelled the request.");
+      const detail = transport ? transport.stderrLines(5).join(" | ") : "";
+      throw new LaunchError(
+        "CONTAINER_START_FAILED",
+        `could not start ${server.prefix}: ${(error as Error).message}${detail ? `; stderr: ${detail}` : ""}`,
+        "Check that the Docker engine is running and the server's image is prepared (`mcp-router tools <server>` shows progress).",
+        { cause: error },
+      );
+    }
+  }
+
+  /** Kills and removes a container off the caller's path. Idempotent. */
+  private destroy(instance: Instance, why: string): void {
+    if (instance.destroyed) return;
+    instance.destroyed = true;
+    if (instance.idleTimer) clearTimeout(instance.idleTimer);
+    this.instances.delete(instance);
+    const tail = instance.transport.stderrTail();
+    if (tail) this.logger.debug({ server: instance.server.prefix, container: instance.containerId.slice(0, 12), stderr: scrubSecrets(tail.slice(-2048), instance.secretValues) }, "container stderr");
+    this.logger.debug({ server: instance.server.prefix, container: instance.containerId.slice(0, 12), why }, "removing container");
+    void instance.client.close().catch(() => undefined);
+    const release = (instance as { release?: () => void }).release ?? (() => undefined);
+    this.removeContainer(instance.container, release);
+  }
+
+  private removeContainer(container: Docker.Container, release: () => void): void {
+    const removal = container
+      .remove({ force: true })
+      .catch((error: { statusCode?: number; message?: string }) => {
+        if (error.statusCode !== 404 && error.statusCode !== 409) this.logger.warn({ container: container.id.slice(0, 12), err: error.message }, "container removal failed");
+      })
+      .finally(() => {
+        this.removals.delete(removal);
+        release();
+      });
+    this.removals.add(removal);
+  }
+}
+
+export function newOwnerId(): string {
+  return randomUUID().slice(0, 8);
+}

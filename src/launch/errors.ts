@@ -1,0 +1,52 @@
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+
+/** Stable reasons a launch can fail with; each error also says what to do. */
+export type LaunchErrorCode =
+  | "SECRET_MISSING"
+  | "SECRETS_FILE_INVALID"
+  | "PACKAGE_UNSUPPORTED"
+  | "PACKAGE_MISSING"
+  | "PREPARE_FAILED"
+  | "SATURATED"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "CONTAINER_CRASHED"
+  | "CONTAINER_START_FAILED"
+  | "LAUNCHER_CLOSED";
+
+/** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
+export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
+  SECRET_MISSING: -32010,
+  SECRETS_FILE_INVALID: -32011,
+  PACKAGE_UNSUPPORTED: -32012,
+  PACKAGE_MISSING: -32013,
+  PREPARE_FAILED: -32014,
+  SATURATED: -32020,
+  TIMEOUT: -32001,
+  ABORTED: -32021,
+  CONTAINER_CRASHED: -32022,
+  CONTAINER_START_FAILED: -32023,
+  LAUNCHER_CLOSED: -32024,
+};
+
+/**
+ * An error of the launch layer. It is an MCP `McpError`, so the gateway can pass it to clients
+ * unchanged; `reason` is the stable code and `hint` says what to do. Messages never contain
+ * secret values: callers only ever put variable NAMES in them.
+ */
+export class LaunchError extends McpError {
+  readonly reason: LaunchErrorCode;
+  readonly hint: string;
+
+  constructor(reason: LaunchErrorCode, message: string, hint: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super(LAUNCH_RPC_CODES[reason], `${message} (${reason}). ${hint}`, { reason, hint, ...options?.data });
+    this.name = "LaunchError";
+    this.reason = reason;
+    this.hint = hint;
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+export function isLaunchError(error: unknown, reason?: LaunchErrorCode): error is LaunchError {
+  return error instanceof LaunchError && (reason === undefined || error.reason === reason);
+}

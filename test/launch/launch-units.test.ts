@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { describe, it } from "node:test";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { ContainerSlots } from "../../src/launch/container-slots.js";
+import { ContainerTransport } from "../../src/launch/container-transport.js";
+import { isLaunchError } from "../../src/launch/errors.js";
+import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, pypiInstallArgv } from "../../src/launch/package-preparer.js";
+import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile, scrubSecrets } from "../../src/launch/secrets.js";
+import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/warm-pool.js";
+
+describe("secrets", () => {
+  it("parses KEY=VALUE files and JSON files", () => {
+    assert.deepEqual(parseSecretsFile("# c\nA=1\nexport B = 'two'\nC=\"x=y\"\n\n", "f"), { A: "1", B: "two", C: "x=y" });
+    assert.deepEqual(parseSecretsFile('{"A": "1"}', "f"), { A: "1" });
+  });
+
+  it("reports a bad line by number, never its content", () => {
+    assert.throws(() => parseSecretsFile("A=1\nthis is secret-ish\n", "s.env"), (e: unknown) => {
+      assert.ok(isLaunchError(e, "SECRETS_FILE_INVALID"));
+      assert.match(e.message, /line 2/);
+      assert.doesNotMatch(e.message, /secret-ish/);
+      return true;
+    });
+    assert.throws(() => parseSecretsFile('{"A": 1}', "s.json"), /not a string/);
+  });
+
+  it("chains env and file sources; empty env values count as unset", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "secrets-"));
+    const file = join(dir, "s.env");
+    await writeFile(file, "TOKEN=from-file\nBOTH=file\n");
+    const source = chainSecretSources(envSecretSource({ BOTH: "env", EMPTY: "" }), fileSecretSource(file));
+    assert.equal(source.get("TOKEN"), "from-file");
+    assert.equal(source.get("BOTH"), "env");
+    assert.equal(source.get("EMPTY"), undefined);
+    assert.match(source.description, /environment or the secrets file/);
+    assert.throws(() => fileSecretSource(join(dir, "missing")), /cannot read secrets file/);
+  });
+
+  it("scrubs values from text", () => {
+    assert.equal(scrubSecrets("token abcd1234 leaked", ["abcd1234"]), "token *** leaked");
+  });
+});
+
+describe("ContainerSlots", () => {
+  it("caps globally and per key, queues FIFO, refuses when the queue is full", async () => {
+    const slots = new ContainerSlots(2, 1);
+    const a = await slots.acquire("s", 5, "s");
+    const b = await slots.acquire("s", 5, "s");
+    const waiting = slots.acquire("s", 5, "s");
+    await assert.rejects(slots.acquire("s", 5, "s"), (e: unknown) => isLaunchError(e, "SATURATED") && /2\/2 containers/.test((e as Error).message));
+    assert.equal(slots.tryAcquire("t", 5), undefined);
+    a();
+    const c = await waiting;
+    assert.equal(slots.inUse, 2);
+    b();
+    c();
+    assert.equal(slots.inUse, 0);
+  });
+
+  it("per-key limit and abort while waiting", async () => {
+    const slots = new ContainerSlots(10, 10);
+    const a = await slots.acquire("s", 1, "s");
+    const controller = new AbortController();
+    const waiting = slots.acquire("s", 1, "s", controller.signal);
+    const other = await slots.acquire("t", 1, "t");
+    controller.abort();
+    await assert.rejects(waiting, (e: unknown) => isLaunchError(e, "ABORTED"));
+    assert.equal(slots.queued, 0);
+    a();
+    other();
+    const closedWait = (async () => {
+      const x = await slots.acquire("s", 1, "s");
+      const p = slots.acquire("s", 1, "s");
+      slots.close();
+      x();
+      return p;
+    })();
+    await assert.rejects(closedWait, (e: unknown) => isLaunchError(e, "LAUNCHER_CLOSED"));
+  });
+
+  it("refills never take the last free slot", () => {
+    const slots = new ContainerSlots(2, 4);
+    assert.ok(slots.tryAcquire("s", 9, 1));
+    assert.equal(slots.tryAcquire("s", 9, 1), undefined);
+  });
+});
+
+describe("warm pool sizing", () => {
+  const sizing = { ...DEFAULT_POOL_SIZING, min: 1, max: 4, windowMs: 10_000, idleMs: 60_000 };
+  it("is zero before any demand and after the idle time", () => {
+    assert.equal(poolTarget({ arrivalsInWindow: 0, windowMs: 10_000, startLatencyMs: 500, msSinceLastArrival: Infinity, sizing }), 0);
+    assert.equal(poolTarget({ arrivalsInWindow: 3, windowMs: 10_000, startLatencyMs: 500, msSinceLastArrival: 60_001, sizing }), 0);
+  });
+  it("grows with arrival rate x start latency, within [min, max]", () => {
+    assert.equal(poolTarget({ arrivalsInWindow: 1, windowMs: 10_000, startLatencyMs: 500, msSinceLastArrival: 5, sizing }), 2);
+    assert.equal(poolTarget({ arrivalsInWindow: 40, windowMs: 10_000, startLatencyMs: 500, msSinceLastArrival: 5, sizing }), 3);
+    assert.equal(poolTarget({ arrivalsInWindow: 1000, windowMs: 10_000, startLatencyMs: 500, msSinceLastArrival: 5, sizing }), 4);
+  });
+  it("DemandTracker forgets arrivals outside the window", () => {
+    const demand = new DemandTracker(sizing);
+    for (let i = 0; i < 100; i++) demand.arrive(i);
+    assert.equal(demand.target(100), 4);
+    assert.equal(demand.target(50_000), 1);
+    assert.equal(demand.target(200_000), 0);
+  });
+});
+
+describe("package preparation (pure parts)", () => {
+  const npm = { registryType: "npm", identifier: "@scope/srv", version: "1.2.3", transport: { type: "stdio" as const } };
+  it("keys prepared images by content", () => {
+    assert.equal(preparedKey("npm", "node:24-slim", npm), preparedKey("npm", "node:24-slim", { ...npm }));
+    assert.notEqual(preparedKey("npm", "node:24-slim", npm), preparedKey("npm", "node:22-slim", npm));
+    assert.notEqual(preparedKey("npm", "node:24-slim", npm), preparedKey("npm", "node:24-slim", { ...npm, version: "1.2.4" }));
+  });
+  it("npm: Dockerfile copies host-installed node_modules and runs the package's bin with node", () => {
+    assert.equal(npmBinPath("@scope/srv", { bin: { srv: "dist/index.js", other: "x.js" } }), "dist/index.js");
+    assert.equal(npmBinPath("@scope/srv", { bin: "cli.js" }), "cli.js");
+    assert.throws(() => npmBinPath("@scope/srv", {}), /declares no bin/);
+    const dockerfile = npmDockerfile("node:24-slim", "@scope/srv", "dist/index.js", "k1");
+    assert.match(dockerfile, /^FROM node:24-slim\nCOPY node_modules \/opt\/mcp\/node_modules\n/);
+    assert.match(dockerfile, /ENTRYPOINT \["node","\/opt\/mcp\/node_modules\/@scope\/srv\/dist\/index.js"\]/);
+  });
+  it("pypi: a uv builder stage installs the pinned version into a venv copied onto the base (PyPI is unreachable here: not run)", () => {
+    const pkg = { registryType: "pypi", identifier: "mcp-server-time", version: "0.6.2", transport: { type: "stdio" as const } };
+    assert.deepEqual(pypiInstallArgv(pkg), ["uv", "pip", "install", "--python", "/opt/mcp/venv/bin/python", "--no-cache", "mcp-server-time==0.6.2"]);
+    assert.deepEqual(pypiInstallArgv({ ...pkg, registryBaseUrl: "https://test.pypi.org/simple" }).slice(-3), ["--index-url", "https://test.pypi.org/simple", "mcp-server-time==0.6.2"]);
+    const dockerfile = pypiDockerfile("uv-python:3.12", pkg, "k2");
+    assert.match(dockerfile, /^FROM uv-python:3.12 AS build\nRUN \["uv","venv","\/opt\/mcp\/venv"\]\n/);
+    assert.match(dockerfile, /COPY --from=build \/opt\/mcp\/venv \/opt\/mcp\/venv/);
+    assert.match(dockerfile, /ENTRYPOINT \["mcp-server-time"\]/);
+  });
+  it("oci: uses the image reference as is, adding the version as tag when there is none", () => {
+    const oci = { registryType: "oci", identifier: "ghcr.io/x/y", version: "2.0", transport: { type: "stdio" as const } };
+    assert.equal(ociReference(oci), "ghcr.io/x/y:2.0");
+    assert.equal(ociReference({ ...oci, identifier: "localhost:5000/x:1" }), "localhost:5000/x:1");
+    assert.equal(ociReference({ ...oci, identifier: "x@sha256:abc" }), "x@sha256:abc");
+  });
+});
+
+describe("ContainerTransport", () => {
+  it("frames newline-delimited JSON-RPC both ways, keeps a capped stderr tail, closes on stdout end", async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const transport = new ContainerTransport({ stdin, stdout, stderr, stderrLimit: 32 });
+    const received: JSONRPCMessage[] = [];
+    let closed = false;
+    transport.onmessage = (m) => received.push(m);
+    transport.onclose = () => {
+      closed = true;
+    };
+    await transport.start();
+    await transport.send({ jsonrpc: "2.0", id: 1, method: "ping" });
+    assert.equal(stdin.read()?.toString(), '{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+    stdout.write('{"jsonrpc":"2.0","id":1,"res');
+    stdout.write('ult":{}}\n{"jsonrpc":"2.0","method":"notifications/x"}\n');
+    stderr.write("line one is long enough to be cut\nlast line\n");
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(received, [{ jsonrpc: "2.0", id: 1, result: {} }, { jsonrpc: "2.0", method: "notifications/x" }]);
+    assert.ok(transport.stderrTail().length <= 32);
+    assert.deepEqual(transport.stderrLines(1), ["last line"]);
+    stdout.end();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closed, true);
+    await assert.rejects(transport.send({ jsonrpc: "2.0", id: 2, method: "ping" }), /closed/);
+  });
+});
