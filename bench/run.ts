@@ -4,12 +4,14 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
+import { runLaunchBench } from "./launch.js";
 import { benchRegistry } from "./registry.js";
 import { benchSync } from "./sync.js";
 
 const groups: Record<string, () => Promise<BenchRow[]>> = {
   registry: benchRegistry,
   sync: benchSync,
+  launch: () => runLaunchBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
