@@ -36,7 +36,15 @@ export interface ContainerSpecOptions {
   defaults?: ResourceDefaults;
   /** Entrypoint to use instead of the image's own (e.g. `router.build.command`). */
   entrypoint?: string[];
+  /**
+   * Network for servers that speak HTTP but declare no egress: an internal network (no route
+   * out) that the daemon can reach. Default `mcp-router-internal`.
+   */
+  internalNetwork?: string;
 }
+
+/** The internal (no egress) network HTTP-speaking servers without declared egress join. */
+export const INTERNAL_NETWORK = "mcp-router-internal";
 
 /** What the launcher needs beyond the create options: names only, never values. */
 export interface ContainerSpec {
@@ -187,7 +195,11 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
   const network = router?.network ?? "none";
   let networkMode: string;
   let networkLabel: string;
-  if (network === "none" || network === "bridge") {
+  if (network === "none" && pkg.transport.type !== "stdio") {
+    // Reached over HTTP, so it needs an address, but still no route out.
+    networkMode = options.internalNetwork ?? INTERNAL_NETWORK;
+    networkLabel = "internal";
+  } else if (network === "none" || network === "bridge") {
     networkMode = network;
     networkLabel = network;
   } else {

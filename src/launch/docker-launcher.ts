@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import { PassThrough } from "node:stream";
 import type { Duplex } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
@@ -9,9 +12,10 @@ import type { RegistryServer } from "../registry/types.js";
 import { lifecycleOf } from "../registry/types.js";
 import { ContainerSlots } from "./container-slots.js";
 import type { ContainerSpec, ResourceDefaults } from "./container-spec.js";
-import { DEFAULT_RESOURCES, LABELS, containerSpec, timeoutMs } from "./container-spec.js";
+import { DEFAULT_RESOURCES, INTERNAL_NETWORK, LABELS, containerSpec, selectedPackage, timeoutMs } from "./container-spec.js";
 import { ContainerTransport } from "./container-transport.js";
 import { LaunchError } from "./errors.js";
+import { containerAddress, ensureInternalNetwork, packageEndpoint, waitForPort } from "./http-endpoint.js";
 import type { Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
 import type { BaseImages } from "./package-preparer.js";
 import { PackagePreparer } from "./package-preparer.js";
@@ -95,6 +99,7 @@ export class DockerLauncher implements Launcher {
   private readonly instances = new Set<Instance>();
   private readonly shrinkTimer: NodeJS.Timeout;
   private closed = false;
+  private internalNetwork: Promise<void> | undefined;
   private startedTotal = 0;
   private poolHits = 0;
   private poolMisses = 0;
@@ -483,6 +488,14 @@ export class DockerLauncher implements Launcher {
       const spec = this.spec(server, prepared.image);
       for (const warning of spec.warnings) this.logger.warn({ server: server.prefix }, warning);
       if (prepared.entrypoint) spec.create.Entrypoint = prepared.entrypoint;
+      const pkg = selectedPackage(server);
+      if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) {
+        this.internalNetwork ??= ensureInternalNetwork(this.docker, INTERNAL_NETWORK, { [LABELS.managed]: "true" }).catch((error: unknown) => {
+          this.internalNetwork = undefined;
+          throw error;
+        });
+        await this.internalNetwork;
+      }
       container = await this.docker.createContainer(spec.create);
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
       const stdout = new PassThrough();
@@ -506,7 +519,6 @@ export class DockerLauncher implements Launcher {
         capabilities: { sampling: {}, elicitation: {} },
       });
       const startTimeout = this.options.startTimeoutMs ?? 30_000;
-      const initDone = client.connect(transport, { timeout: startTimeout, ...(signal ? { signal } : {}) });
       const initCrash = exited.then((code) => {
         throw new LaunchError(
           "CONTAINER_START_FAILED",
@@ -515,6 +527,16 @@ export class DockerLauncher implements Launcher {
         );
       });
       initCrash.catch(() => undefined);
+      let mcpTransport: Transport = transport;
+      if (pkg.transport.type !== "stdio") {
+        // The server speaks HTTP on its own address; the attached streams only carry its logs.
+        await transport.start();
+        const url = packageEndpoint(pkg, spec.create.Env ?? [], await containerAddress(c));
+        const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+        await Promise.race([waitForPort(url.hostname, port, Date.now() + startTimeout, signal), initCrash]);
+        mcpTransport = pkg.transport.type === "sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url);
+      }
+      const initDone = client.connect(mcpTransport, { timeout: startTimeout, ...(signal ? { signal } : {}) });
       await Promise.race([initDone, initCrash]);
       const startMs = performance.now() - t0;
       state.demand.observeStart(startMs);

@@ -159,13 +159,6 @@ export class PackagePreparer {
       );
     }
     const pkg = selectedPackage(server);
-    if (pkg.transport.type !== "stdio") {
-      throw new LaunchError(
-        "PACKAGE_UNSUPPORTED",
-        `server ${server.prefix}: package transport ${pkg.transport.type} is not supported by the launcher yet (stdio only)`,
-        "Use the server's stdio transport, or list its hosted endpoint under `remotes`.",
-      );
-    }
     switch (pkg.registryType) {
       case "npm":
         return this.prepareNpm(server, pkg, onProgress);
