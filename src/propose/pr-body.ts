@@ -1,0 +1,82 @@
+/**
+ * The pull request's title and body: a summary table a reviewer can check at a glance, the
+ * evidence links, and honest validation and verification outcomes.
+ */
+import type { RegistryFile } from "../registry/types.js";
+import type { Proposal } from "./propose.js";
+
+export const BODY_MARKER = "<!-- mcp-router:propose -->";
+
+export function prTitle(proposal: Proposal, existing?: RegistryFile): string {
+  const v = proposal.entry.version;
+  if (existing) return existing.version !== v ? `Update ${proposal.prefix}: ${existing.version} → ${v}` : `Update ${proposal.prefix} (${v})`;
+  return `Add ${proposal.prefix} (${proposal.entry.name}${v ? ` ${v}` : ""})`;
+}
+
+export function prBody(proposal: Proposal, options: { issueNumber?: number; existing?: RegistryFile } = {}): string {
+  const { entry, validation, verification, llm, evidence, analysis } = proposal;
+  const pkg = entry.packages?.[entry.router?.package ?? 0];
+  const remote = entry.remotes?.[entry.router?.remote ?? 0];
+  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const rows: [string, string][] = [];
+  rows.push(["Server", `\`${entry.name}\``]);
+  if (pkg) {
+    rows.push(["Runtime", `${pkg.runtimeHint ?? "-"} (${pkg.registryType})`]);
+    rows.push(["Package", `\`${pkg.identifier}\``]);
+    rows.push(["Version", pkg.version ? `\`${pkg.version}\`` : pkg.registryType === "oci" ? "(image tag)" : "**missing**"]);
+    rows.push(["Transport", pkg.transport.type]);
+  } else if (remote) {
+    rows.push(["Runtime", "remote"]);
+    rows.push(["URL", `\`${remote.url}\``]);
+    rows.push(["Version", `\`${entry.version}\``]);
+    rows.push(["Transport", remote.type]);
+  }
+  const vars = pkg ? (pkg.environmentVariables ?? []) : (remote?.headers ?? []);
+  rows.push([
+    pkg ? "Env vars" : "Headers",
+    vars.length ? vars.map((v) => `\`${v.name}\` (${v.isRequired ? "required" : "optional"}${v.isSecret ? ", secret" : ""})`).join("<br>") : "none",
+  ]);
+  const net = entry.router?.network;
+  rows.push(["Network", pkg ? (net === undefined ? "none" : typeof net === "string" ? net : `allow: ${net.allow.join(", ")}`) : "remote (proxied)"]);
+  const tools = entry.router?.tools ?? [];
+  rows.push(["Tools found", verification.status === "passed" ? (tools.length ? `${tools.length}: ${tools.slice(0, 12).map((t) => `\`${t.name}\``).join(", ")}${tools.length > 12 ? ", …" : ""}` : "0") : "not verified"]);
+
+  const lines: string[] = [BODY_MARKER];
+  lines.push(
+    options.existing
+      ? `Updates \`${validation.file}\` for **${entry.name}** (registry has ${options.existing.version}, proposed ${entry.version}).`
+      : `Adds \`${validation.file}\` for **${entry.name}**.`,
+  );
+  if (options.issueNumber !== undefined) lines.push(`\nRequested in #${options.issueNumber}.`);
+  lines.push("", "| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`));
+
+  lines.push("", "### How this was written");
+  if (analysis.authoritative) lines.push("- The repository publishes its own `server.json`; it was taken as authoritative.");
+  if (llm.used) lines.push(`- Proposed by Claude (\`${llm.model}\`, ${llm.rounds} request(s)) from the evidence below, checked against the heuristics.${llm.fellBack ? ` ${llm.fellBack}` : ""}`);
+  else lines.push(`- **Heuristics only, no LLM**${llm.reason ? `: ${llm.reason}` : ""}. Review every field.`);
+  for (const n of analysis.notes) lines.push(`- ${n}`);
+  if (proposal.removedSecrets.length) lines.push(`- Secret values were removed from: ${proposal.removedSecrets.map((p) => `\`${p}\``).join(", ")}.`);
+
+  lines.push("", "### Validation");
+  lines.push(validation.ok ? "✅ Valid against `schemas/server.schema.json` and the registry's file rules." : "❌ Not valid:");
+  if (!validation.ok) lines.push("```", ...validation.messages, "```");
+
+  lines.push("", "### Verification");
+  if (verification.status === "skipped") lines.push("Not run (start the server with `mcp-router tools` or re-run the Action with `verify: true`).");
+  else if (verification.status === "passed") lines.push(`✅ Launched, initialized and listed ${verification.toolCount ?? 0} tool(s)${verification.repaired ? " after one repair round" : ""}; they are recorded in \`router.tools\`.`);
+  else lines.push(`❌ Launching failed${verification.repaired ? " (also after one repair round)" : ""}:`, "```", (verification.error ?? "").slice(0, 2000), "```");
+
+  lines.push("", "### Evidence");
+  lines.push(`- Repository: ${evidence.meta.htmlUrl}${evidence.subfolder ? ` (subfolder \`${evidence.subfolder}\`)` : ""} at \`${evidence.meta.ref}\``);
+  for (const f of evidence.files) lines.push(`- [${f.path}](${f.url}) (${f.kind}${f.truncated ? ", truncated" : ""})`);
+  const best = analysis.best;
+  if (best) {
+    lines.push("", "<details><summary>Heuristic candidates</summary>", "");
+    for (const c of analysis.candidates.slice(0, 6)) {
+      lines.push(`- ${c === best ? "**chosen** " : ""}${c.runtime} \`${c.identifier}\`${c.version ? `@${c.version}` : ""} (score ${c.score}) from ${c.evidence.map((e) => (e.url.startsWith("http") ? `[${e.note}](${e.url})` : e.note)).join(", ")}`);
+    }
+    lines.push("", "</details>");
+  }
+  lines.push("", "_Opened by `mcp-router propose`. Text from the repository was treated as data, not instructions._");
+  return lines.join("\n") + "\n";
+}

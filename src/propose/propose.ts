@@ -1,0 +1,103 @@
+/**
+ * The propose pipeline as ordered steps: evidence -> heuristics -> Claude (validated, repaired)
+ * -> verify (one repair round) -> a proposal ready for a PR. Collaborators come in as parameters.
+ */
+import type { RegistryFile } from "../registry/types.js";
+import { ClaudeProposer, type ClaudeProposerOptions } from "./claude-proposer.js";
+import { gatherEvidence, type Evidence, type EvidenceLimits, type RepoReader } from "./evidence.js";
+import { analyze, type Analysis } from "./heuristics.js";
+import { validateProposal, type ProposalValidation } from "./validate-proposal.js";
+import { toToolInfos, type VerifyFn } from "./verify.js";
+
+export interface ProposeDeps {
+  reader: RepoReader;
+  /** Claude; absent means heuristics only (no API key, or --no-llm). */
+  claude?: ClaudeProposerOptions;
+  /** Why Claude is not used, for the PR body (e.g. "ANTHROPIC_API_KEY is not set"). */
+  noLlmReason?: string;
+  verify?: VerifyFn;
+  log?: (message: string) => void;
+}
+
+export interface ProposeOptions {
+  subfolder?: string;
+  limits?: EvidenceLimits;
+}
+
+export interface Proposal {
+  evidence: Evidence;
+  analysis: Analysis;
+  prefix: string;
+  /** The final entry (valid when `validation.ok`). */
+  entry: RegistryFile;
+  validation: ProposalValidation;
+  llm: { used: boolean; model?: string; rounds: number; reason?: string; fellBack?: string };
+  verification: { status: "skipped" | "passed" | "failed"; repaired: boolean; toolCount?: number; error?: string };
+  /** Values removed because they were secret. */
+  removedSecrets: string[];
+}
+
+export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): Promise<Proposal> {
+  const log = deps.log ?? (() => {});
+  log("gathering evidence");
+  const evidence = await gatherEvidence(deps.reader, options.subfolder ?? "", options.limits);
+  log(`evidence: ${evidence.files.map((f) => f.path).join(", ") || "(none)"}`);
+  const analysis = analyze(evidence);
+  const prefix = analysis.prefix;
+  log(`heuristics: ${analysis.best ? `${analysis.best.runtime} ${analysis.best.identifier}` : "no candidate"}${analysis.authoritative ? " (server.json)" : ""}`);
+
+  let entry = analysis.entry;
+  let validation = validateProposal(entry, prefix);
+  const removedSecrets: string[] = [];
+  const llm: Proposal["llm"] = { used: false, rounds: 0, ...(deps.noLlmReason ? { reason: deps.noLlmReason } : {}) };
+  let claude: ClaudeProposer | undefined;
+
+  if (deps.claude) {
+    claude = new ClaudeProposer(deps.claude, prefix);
+    llm.used = true;
+    llm.model = claude.model;
+    log(`asking ${claude.model}`);
+    const answer = await claude.propose(evidence, analysis);
+    llm.rounds += answer.rounds;
+    removedSecrets.push(...answer.removedSecrets);
+    if (answer.entry && answer.validation?.ok) {
+      entry = answer.entry;
+      validation = answer.validation;
+    } else if (!validation.ok && answer.entry && answer.validation) {
+      // Neither is valid: show Claude's last answer and its errors.
+      entry = answer.entry;
+      validation = answer.validation;
+    } else {
+      llm.fellBack = `Claude's answer was still invalid after ${answer.rounds} round(s); the heuristic entry is proposed instead.`;
+    }
+  }
+
+  const verification: Proposal["verification"] = { status: "skipped", repaired: false };
+  if (deps.verify && validation.ok) {
+    log("verifying: launching the server and listing its tools");
+    let result = await deps.verify(entry, prefix);
+    if (!result.ok && claude) {
+      log(`verification failed (${result.error ?? "unknown error"}); one repair round`);
+      const answer = await claude.repairAfterVerification(result.error ?? "unknown error");
+      llm.rounds += answer.rounds;
+      removedSecrets.push(...answer.removedSecrets);
+      if (answer.entry && answer.validation?.ok) {
+        entry = answer.entry;
+        validation = answer.validation;
+        verification.repaired = true;
+        result = await deps.verify(entry, prefix);
+      }
+    }
+    if (result.ok) {
+      const tools = toToolInfos((result.tools ?? []) as unknown as Record<string, unknown>[]);
+      entry = { ...entry, router: { ...(entry.router ?? { prefix }), prefix, tools } };
+      validation = validateProposal(entry, prefix);
+      verification.status = "passed";
+      verification.toolCount = tools.length;
+    } else {
+      verification.status = "failed";
+      verification.error = result.error ?? "unknown error";
+    }
+  }
+  return { evidence, analysis, prefix, entry, validation, llm, verification, removedSecrets };
+}
