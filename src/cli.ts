@@ -4,10 +4,22 @@
  * concrete objects. Every command lives with the job it belongs to.
  */
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import { CliError, registerRegistryCommands } from "./registry/cli-registry.js";
+import Docker from "dockerode";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { registerGatewayCommands } from "./gateway/cli-gateway.js";
+import { desktopConfigPath } from "./gateway/desktop-config.js";
+import { registerLaunchCommands } from "./launch/cli-launch.js";
+import { DockerLauncher } from "./launch/docker-launcher.js";
+import { chainSecretSources, envSecretSource, fileSecretSource } from "./launch/secrets.js";
+import { CliError, findServer, registerRegistryCommands } from "./registry/cli-registry.js";
+import { formatDiagnostic } from "./registry/diagnostic.js";
+import { loadRegistry } from "./registry/loader.js";
+import type { RegistryServer } from "./registry/types.js";
 
 /** `./registry` when the working directory has one, else the registry bundled with mcp-router. */
 function defaultRegistry(): string {
@@ -26,6 +38,27 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Where catalogs, prepared packages and the generated API key live. */
+function defaultDataDir(): string {
+  return process.env.MCP_ROUTER_DATA ?? path.join(process.env.XDG_DATA_HOME ?? path.join(homedir(), ".local", "share"), "mcp-router");
+}
+
+/** The daemon's logger: JSON to stderr (stdout carries protocol in stdio mode, results otherwise). */
+function stderrLogger(level: string): Logger {
+  return pino({ level, base: { pid: process.pid }, redact: { paths: ["apiKey", "apiKeys", "authorization", "*.authorization", "secrets"], censor: "***" } }, pino.destination(2));
+}
+
+/** How another program (Claude Desktop) starts this CLI: node + this script (via tsx in a checkout). */
+function selfCommand(): { command: string; args: string[] } {
+  const script = fileURLToPath(import.meta.url);
+  if (script.endsWith(".ts")) return { command: process.execPath, args: ["--import", import.meta.resolve("tsx"), script] };
+  return { command: process.execPath, args: [script] };
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? "").split(/[\s,]+/).filter(Boolean);
+}
+
 export function buildProgram(): Command {
   const program = new Command("mcp-router")
     .description("GitOps gateway for MCP servers: a reviewed registry, one endpoint, a fresh container per call.")
@@ -35,6 +68,33 @@ export function buildProgram(): Command {
       "after",
       "\nRegistry files live in <registry>/servers/<prefix>.yaml; see the README for the format.\nRun `mcp-router <command> --help` for a command's options.",
     );
+  program
+    .option("--secrets-file <file>", "KEY=VALUE lines or a JSON object of secret values for servers (also MCP_ROUTER_SECRETS_FILE); the environment is used too")
+    .addHelpText(
+      "after",
+      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE (base image for npm servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers).",
+    );
+
+  const createLauncher = (opts: { dataDir?: string; logger?: Logger } = {}): Promise<DockerLauncher> => {
+    const secretsFile = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
+    const secrets = secretsFile ? chainSecretSources(fileSecretSource(secretsFile), envSecretSource(process.env)) : envSecretSource(process.env);
+    return DockerLauncher.create({
+      docker: new Docker(),
+      logger: opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn"),
+      secrets,
+      dataDir: opts.dataDir ?? defaultDataDir(),
+      ...(process.env.MCP_ROUTER_OWNER ? { owner: process.env.MCP_ROUTER_OWNER } : {}),
+      ...(process.env.MCP_ROUTER_NODE_IMAGE ? { baseImages: { node: process.env.MCP_ROUTER_NODE_IMAGE } } : {}),
+      ...(process.env.MCP_ROUTER_WARM_POOL === "off" ? { pool: false as const } : {}),
+    });
+  };
+
+  const loadServers = async (registry: string, logger: Logger): Promise<RegistryServer[]> => {
+    const load = await loadRegistry(registry);
+    for (const d of load.diagnostics) logger.warn({ file: d.file }, `registry file skipped: ${formatDiagnostic(d)}`);
+    return load.servers;
+  };
+
   registerRegistryCommands(program, {
     defaultRegistry: defaultRegistry(),
     stdout: (t) => process.stdout.write(t),
@@ -42,6 +102,41 @@ export function buildProgram(): Command {
     readStdin,
     githubActions: process.env.GITHUB_ACTIONS === "true",
   });
+
+  registerLaunchCommands(program, {
+    resolveServer: async (prefix) => findServer(await loadRegistry(defaultRegistry()), prefix),
+    createLauncher: () => createLauncher(),
+  });
+
+  registerGatewayCommands(program, {
+    defaultRegistry: defaultRegistry(),
+    defaultDataDir: defaultDataDir(),
+    envApiKeys: splitList(process.env.MCP_ROUTER_API_KEYS),
+    createLogger: stderrLogger,
+    createLauncher: (opts) => createLauncher(opts),
+    loadServers,
+    selfCommand: selfCommand(),
+    desktopConfigPath: desktopConfigPath(process.platform, process.env, homedir()),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    onShutdown: (handler) => {
+      let running = false;
+      const run = (): void => {
+        if (running) return;
+        running = true;
+        handler().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", run);
+      process.once("SIGTERM", run);
+    },
+  });
+
+  // Propose commands (the GitHub Action path) are registered here: registerProposeCommands(program, deps).
+
   return program;
 }
 

@@ -1,0 +1,206 @@
+/**
+ * Gateway benchmark (issue 4):
+ *  (a) call overhead: `everything__echo` through the gateway (Streamable HTTP on loopback, the
+ *      SDK client) to a `shared` server-everything container, vs a direct SDK client on the
+ *      same kind of container (a lease's client, no gateway): p50 difference.
+ *  (b) `tools/list` over a registry of 100 servers (10 tools each) through the gateway: p50,
+ *      and no container started.
+ *  (c) idle RSS of `mcp-router serve` with those 100 servers configured (the real CLI as a child).
+ * Run alone: `npx tsx bench/gateway.ts`.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import Docker from "dockerode";
+import { pino } from "pino";
+import { startGatewayRuntime } from "../src/gateway/gateway-runtime.js";
+import { startHttpGateway } from "../src/gateway/http-gateway.js";
+import { DockerLauncher } from "../src/launch/docker-launcher.js";
+import { staticSecretSource } from "../src/launch/secrets.js";
+import type { RegistryServer } from "../src/registry/types.js";
+import { ensureTestImages, listOurContainers, testDataDir } from "../test/support/docker.js";
+import { npmPackage, testServer } from "../test/support/servers.js";
+import { formatTable, percentile, type BenchRow } from "./bench-row.js";
+
+const OWNER = "bench-gateway";
+const KEY = "bench-key-0123456789abcdef";
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+async function samples(n: number, fn: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+function manyServers(n: number): RegistryServer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const prefix = `s${String(i).padStart(3, "0")}`;
+    return testServer(prefix, npmPackage("@modelcontextprotocol/server-memory"), {
+      tools: Array.from({ length: 10 }, (_, t) => ({
+        name: `tool_${t}`,
+        description: `Tool ${t} of server ${prefix}: does something useful with its arguments.`,
+        inputSchema: { type: "object", properties: { query: { type: "string", description: "what to look for" } }, required: ["query"] },
+      })),
+    });
+  });
+}
+
+async function connect(url: URL): Promise<Client> {
+  const client = new Client({ name: "bench", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${KEY}` } } }));
+  return client;
+}
+
+/** Starts `mcp-router serve` on a registry of `servers`, waits until it listens, returns its idle RSS in MB. */
+async function idleRss(servers: RegistryServer[], nodeImage: string): Promise<{ rssMb: number; runner: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "mcp-router-bench-reg-"));
+  await mkdir(join(dir, "servers"));
+  for (const s of servers) await writeFile(join(dir, "servers", `${s.prefix}.yaml`), JSON.stringify(s.entry));
+  const compiled = join(root, "dist", "src", "cli.js");
+  const useDist = existsSync(compiled) && existsSync(join(root, "dist", "src", "gateway", "cli-gateway.js"));
+  const args = useDist ? [compiled] : ["--import", "tsx", join(root, "src", "cli.ts")];
+  const child = spawn(process.execPath, [...args, "serve", "--registry", dir, "--port", "0", "--data-dir", join(dir, "data"), "--api-keys-file", join(dir, "keys"), "--log-level", "warn"], {
+    cwd: root,
+    env: { ...process.env, MCP_ROUTER_OWNER: OWNER, MCP_ROUTER_NODE_IMAGE: nodeImage },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  await writeFile(join(dir, "keys"), `${KEY}\n`);
+  try {
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/mcp-router serving/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return { rssMb: kb / 1024, runner: useDist ? "node dist" : "node + tsx loader" };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchGateway(options: { calls?: number; lists?: number; log?: (line: string) => void } = {}): Promise<BenchRow[]> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const calls = options.calls ?? 300;
+  const lists = options.lists ?? 200;
+  const images = await ensureTestImages();
+  const docker = new Docker();
+  await Promise.all((await listOurContainers(OWNER)).map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  const logger = pino({ level: "silent" });
+  const dataDir = await mkdtemp(join(tmpdir(), "mcp-router-bench-gw-"));
+  const rows: BenchRow[] = [];
+  const launcher = await DockerLauncher.create({ docker, logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
+  try {
+    // (a) call overhead against a shared container.
+    const shared = testServer("everything", npmPackage("@modelcontextprotocol/server-everything"), { lifecycle: "shared" });
+    await launcher.prepare(shared);
+    const runtime = await startGatewayRuntime({ servers: [shared], launcher, dataDir, logger });
+    await runtime.discovery.done;
+    const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
+    const client = await connect(new URL("/mcp", http.url));
+    const lease = await launcher.acquire(shared, { sessionId: "bench-direct" });
+    const echo = { name: "echo", arguments: { message: "bench" } };
+    for (let i = 0; i < 30; i++) {
+      await lease.client.callTool(echo);
+      await client.callTool({ ...echo, name: "everything__echo" });
+    }
+    log(`gateway: ${calls} echo calls each way (interleaved)...`);
+    // The same gateway session logic without a network hop: the SDK's in-memory transport pair.
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const memSession = runtime.gateway.createSession({ transport: "in-memory" });
+    await memSession.server.connect(serverSide);
+    const memClient = new Client({ name: "bench-mem", version: "1" });
+    await memClient.connect(clientSide);
+    const direct: number[] = [];
+    const through: number[] = [];
+    const inMemory: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      direct.push(...(await samples(1, async () => void (await lease.client.callTool(echo)))));
+      through.push(...(await samples(1, async () => void (await client.callTool({ ...echo, name: "everything__echo" })))));
+      inMemory.push(...(await samples(1, async () => void (await memClient.callTool({ ...echo, name: "everything__echo" })))));
+    }
+    lease.release();
+    const d50 = percentile(direct, 50);
+    const g50 = percentile(through, 50);
+    const m50 = percentile(inMemory, 50);
+    rows.push({ name: "gateway call p50 (Streamable HTTP -> shared container)", value: g50, unit: "ms", baseline: { name: "direct SDK client, same container kind", value: d50 }, ratio: g50 / d50 });
+    rows.push({ name: "gateway call overhead p50, Streamable HTTP", value: g50 - d50, unit: "ms", target: "<= +2 ms", ok: g50 - d50 <= 2 });
+    rows.push({ name: "gateway call overhead p50, in-memory client (routing + passthrough only)", value: m50 - d50, unit: "ms", target: "<= +2 ms", ok: m50 - d50 <= 2 });
+    rows.push({ name: "gateway call p99 (Streamable HTTP)", value: percentile(through, 99), unit: "ms", baseline: { name: "direct p99", value: percentile(direct, 99) } });
+    await memClient.close();
+    await client.close();
+    await http.close();
+    await runtime.gateway.close();
+
+    // (b) tools/list over 100 servers, no container.
+    const many = manyServers(100);
+    const startedBefore = launcher.stats().started;
+    const containersBefore = (await listOurContainers(OWNER)).length;
+    const runtime100 = await startGatewayRuntime({ servers: many, launcher, dataDir, logger });
+    const http100 = await startHttpGateway({ gateway: runtime100.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
+    const client100 = await connect(new URL("/mcp", http100.url));
+    let count = 0;
+    for (let i = 0; i < 20; i++) count = (await client100.listTools()).tools.length;
+    log(`gateway: ${lists} tools/list over 100 servers (${count} tools)...`);
+    const listSamples = await samples(lists, async () => void (await client100.listTools()));
+    // The same request as raw JSON-RPC over HTTP: the gateway's share, without the SDK client's
+    // schema validation of 1000 tools.
+    const session = (client100.transport as StreamableHTTPClientTransport).sessionId ?? "";
+    const raw = async (): Promise<void> => {
+      const res = await fetch(new URL("/mcp", http100.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      });
+      const body = await res.text();
+      if (!body.includes("s099__tool_9")) throw new Error(`unexpected tools/list answer: ${body.slice(0, 200)}`);
+    };
+    for (let i = 0; i < 10; i++) await raw();
+    const rawSamples = await samples(lists, raw);
+    const started = launcher.stats().started - startedBefore;
+    const containersAfter = (await listOurContainers(OWNER)).length;
+    if (count !== 1000) throw new Error(`expected 1000 tools, got ${count}`);
+    if (started !== 0 || containersAfter > containersBefore) throw new Error(`tools/list started ${started} container(s)`);
+    const l50 = percentile(listSamples, 50);
+    const r50 = percentile(rawSamples, 50);
+    rows.push({ name: "tools/list p50, 100 servers / 1000 tools, raw JSON-RPC over HTTP", value: r50, unit: "ms", target: "<= 5 ms, 0 containers", ok: r50 <= 5 && started === 0 });
+    rows.push({ name: "tools/list p50, same, SDK client (incl. its zod validation)", value: l50, unit: "ms", target: "<= 5 ms", ok: l50 <= 5 });
+    await client100.close();
+    await http100.close();
+    await runtime100.gateway.close();
+
+    // (c) idle daemon RSS with 100 servers configured.
+    log("gateway: idle RSS of `mcp-router serve` with 100 servers...");
+    const { rssMb, runner } = await idleRss(many, images.nodeBase);
+    rows.push({ name: `idle serve RSS, 100 servers (${runner})`, value: rssMb, unit: "MB", target: "<= 120 MB", ok: rssMb <= 120 });
+  } finally {
+    await launcher.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const rows = await benchGateway();
+  console.log(formatTable(rows));
+}

@@ -1,0 +1,128 @@
+/**
+ * Catalogs on disk: one JSON file per server version under `<dataDir>/catalogs/`, written after
+ * a discovery (a lease: list tools, resources, templates, prompts; release). `tools/list` only
+ * ever reads what is here, so it never starts a container.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "pino";
+import type { Launcher } from "../launch/launcher.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { Catalog } from "./catalog.js";
+
+const NO_TIMEOUT = 2 ** 31 - 1;
+
+async function all<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await fetchPage(cursor);
+    out.push(...page.items);
+    cursor = page.nextCursor;
+    pages += 1;
+  } while (cursor && pages < 100);
+  return out;
+}
+
+/** Asks a connected server for everything it lists. */
+export async function listEverything(client: Client, hash: string, signal: AbortSignal): Promise<Catalog> {
+  const caps = client.getServerCapabilities() ?? {};
+  const opts = { signal, timeout: NO_TIMEOUT };
+  const tools: Tool[] = caps.tools ? await all(async (cursor) => {
+    const r = await client.listTools(cursor ? { cursor } : {}, opts);
+    return { items: r.tools, nextCursor: r.nextCursor };
+  }) : [];
+  const resources: Resource[] = caps.resources ? await all(async (cursor) => {
+    const r = await client.listResources(cursor ? { cursor } : {}, opts);
+    return { items: r.resources, nextCursor: r.nextCursor };
+  }) : [];
+  const resourceTemplates: ResourceTemplate[] = caps.resources ? await all(async (cursor) => {
+    const r = await client.listResourceTemplates(cursor ? { cursor } : {}, opts);
+    return { items: r.resourceTemplates, nextCursor: r.nextCursor };
+  }) : [];
+  const prompts: Prompt[] = caps.prompts ? await all(async (cursor) => {
+    const r = await client.listPrompts(cursor ? { cursor } : {}, opts);
+    return { items: r.prompts, nextCursor: r.nextCursor };
+  }) : [];
+  return {
+    hash,
+    tools,
+    resources,
+    resourceTemplates,
+    prompts,
+    completions: caps.completions !== undefined,
+    logging: caps.logging !== undefined,
+    source: "discovered",
+    discoveredAt: new Date().toISOString(),
+  };
+}
+
+export class CatalogStore {
+  private readonly dir: string;
+  private readonly memory = new Map<string, Catalog>();
+
+  constructor(dataDir: string, private readonly launcher: Launcher, private readonly logger: Logger) {
+    this.dir = join(dataDir, "catalogs");
+  }
+
+  private file(server: RegistryServer): string {
+    return join(this.dir, `${server.prefix}-${server.hash.slice(0, 16)}.json`);
+  }
+
+  /** The cached catalog of this server version, if discovered before (memory, then disk). */
+  async load(server: RegistryServer): Promise<Catalog | undefined> {
+    const known = this.memory.get(server.hash);
+    if (known) return known;
+    try {
+      const parsed = JSON.parse(await readFile(this.file(server), "utf8")) as Catalog;
+      if (parsed.hash !== server.hash || !Array.isArray(parsed.tools)) return undefined;
+      this.memory.set(server.hash, parsed);
+      return parsed;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Starts the server once (prepare + one lease), lists what it offers, caches it. */
+  async discover(server: RegistryServer, onProgress?: (message: string) => void): Promise<Catalog> {
+    const log = this.logger.child({ server: server.prefix });
+    const t0 = performance.now();
+    await this.launcher.prepare(server, (message) => {
+      log.info({ step: "prepare" }, message);
+      onProgress?.(message);
+    });
+    const lease = await this.launcher.acquire(server, { sessionId: "mcp-router-discovery" });
+    let catalog: Catalog;
+    try {
+      catalog = await lease.run((client, signal) => listEverything(client, server.hash, signal));
+    } finally {
+      lease.release();
+    }
+    await mkdir(this.dir, { recursive: true });
+    const file = this.file(server);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(catalog));
+    await rename(tmp, file);
+    this.memory.set(server.hash, catalog);
+    log.info(
+      { tools: catalog.tools.length, resources: catalog.resources.length, prompts: catalog.prompts.length, ms: Math.round(performance.now() - t0) },
+      "catalog discovered",
+    );
+    return catalog;
+  }
+
+  /** Every cached catalog of these servers, by hash. */
+  async loadAll(servers: readonly RegistryServer[]): Promise<Map<string, Catalog>> {
+    const out = new Map<string, Catalog>();
+    await Promise.all(
+      servers.map(async (s) => {
+        const c = await this.load(s);
+        if (c) out.set(s.hash, c);
+      }),
+    );
+    return out;
+  }
+}

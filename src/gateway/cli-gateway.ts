@@ -1,0 +1,169 @@
+/**
+ * `serve`, `stdio` and `desktop-config`: the gateway commands. Concrete collaborators (logger,
+ * launcher, registry loading, env values) come from the composition root.
+ */
+import { readFile } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import type { Command } from "commander";
+import { Option } from "commander";
+import type { Logger } from "pino";
+import type { Launcher } from "../launch/launcher.js";
+import type { RegistryServer } from "../registry/types.js";
+import { GatewayConfigError, isLoopback, parseKeyFile, resolveApiKeys } from "./api-keys.js";
+import type { DesktopEntry } from "./desktop-config.js";
+import { installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
+import { startGatewayRuntime } from "./gateway-runtime.js";
+import { startHttpGateway } from "./http-gateway.js";
+import { startStdioGateway } from "./stdio-gateway.js";
+
+export interface GatewayCommandDeps {
+  defaultRegistry: string;
+  defaultDataDir: string;
+  /** API keys from the environment (MCP_ROUTER_API_KEYS), already split. */
+  envApiKeys: readonly string[];
+  /** A pino logger writing to stderr. */
+  createLogger(level: string): Logger;
+  createLauncher(opts: { dataDir: string; logger: Logger }): Promise<Launcher>;
+  /** The registry's valid servers; problems are logged by the implementation. */
+  loadServers(registry: string, logger: Logger): Promise<RegistryServer[]>;
+  /** How Claude Desktop should start this CLI (absolute node + script). */
+  selfCommand: { command: string; args: string[] };
+  /** The platform's claude_desktop_config.json. */
+  desktopConfigPath: string;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: { write(text: string): unknown };
+  /** Registers a shutdown handler (SIGINT/SIGTERM). */
+  onShutdown(handler: () => Promise<void>): void;
+}
+
+interface ServeOptions {
+  registry: string;
+  host: string;
+  port: string;
+  dataDir: string;
+  auth: boolean;
+  apiKey?: string[];
+  apiKeysFile?: string;
+  allowOrigin?: string[];
+  allowHost?: string[];
+  hierarchical?: boolean;
+  logLevel: string;
+}
+
+export function registerGatewayCommands(program: Command, deps: GatewayCommandDeps): void {
+  program
+    .command("serve")
+    .description("serve every registry server through one MCP endpoint over HTTP (Streamable HTTP /mcp, legacy SSE /sse)")
+    .option("--registry <dir>", "registry folder", deps.defaultRegistry)
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 = any free port)", "8808")
+    .option("--data-dir <dir>", "where catalogs, prepared packages and the generated API key live", deps.defaultDataDir)
+    .option("--api-key <key...>", "accepted bearer key(s) (prefer MCP_ROUTER_API_KEYS or --api-keys-file: argv is visible to local users)")
+    .option("--api-keys-file <file>", "file with accepted bearer keys, one per line")
+    .option("--no-auth", "accept requests without a bearer key (only on a loopback bind)")
+    .option("--allow-origin <origin...>", "extra allowed Origin values (browser clients)")
+    .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
+    .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
+    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("info"))
+    .action(async (opts: ServeOptions) => {
+      const logger = deps.createLogger(opts.logLevel);
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayConfigError("BAD_PORT", `--port ${opts.port} is not a port number`, "Pass 0..65535.");
+      let apiKeys: string[] | undefined;
+      if (opts.auth) {
+        const given = [...deps.envApiKeys, ...(opts.apiKey ?? []), ...(opts.apiKeysFile ? parseKeyFile(await readFile(opts.apiKeysFile, "utf8")) : [])];
+        const resolved = await resolveApiKeys(given, opts.dataDir);
+        apiKeys = resolved.keys;
+        if (resolved.generated) {
+          deps.stderr.write(
+            `\nGenerated an API key (stored in ${resolved.generated.file}, mode 0600; shown only this once):\n\n  ${resolved.generated.key}\n\nClients send it as: Authorization: Bearer <key>\n\n`,
+          );
+        }
+        logger.info({ keys: apiKeys.length, source: resolved.source }, "bearer auth on");
+      } else {
+        if (!isLoopback(opts.host)) {
+          throw new GatewayConfigError("NO_AUTH_NOT_LOOPBACK", `--no-auth is refused on ${opts.host}`, "Bind to 127.0.0.1 for --no-auth, or keep auth on.");
+        }
+        logger.warn("auth is OFF (--no-auth): any local process can use the gateway");
+      }
+      const servers = await deps.loadServers(opts.registry, logger);
+      const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
+      const runtime = await startGatewayRuntime({ servers, launcher, dataDir: opts.dataDir, logger, ...(opts.hierarchical ? { hierarchical: true } : {}) });
+      const http = await startHttpGateway({
+        gateway: runtime.gateway,
+        logger,
+        host: opts.host,
+        port,
+        apiKeys,
+        ...(opts.allowOrigin ? { allowedOrigins: opts.allowOrigin } : {}),
+        ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
+        readiness: runtime.readiness,
+      });
+      deps.stderr.write(`mcp-router serving ${servers.length} server(s): ${new URL("mcp", http.url).href} (Streamable HTTP), ${new URL("sse", http.url).href} (SSE)\n`);
+      deps.onShutdown(async () => {
+        logger.info("shutting down");
+        await http.close();
+        await runtime.gateway.close();
+        await launcher.close();
+      });
+    });
+
+  program
+    .command("stdio")
+    .description("serve every registry server as one MCP server over stdio (for Claude Desktop); logs go to stderr")
+    .option("--registry <dir>", "registry folder", deps.defaultRegistry)
+    .option("--data-dir <dir>", "where catalogs and prepared packages live", deps.defaultDataDir)
+    .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
+    .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"))
+    .action(async (opts: { registry: string; dataDir: string; hierarchical?: boolean; logLevel: string }) => {
+      const logger = deps.createLogger(opts.logLevel);
+      const servers = await deps.loadServers(opts.registry, logger);
+      const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
+      const runtime = await startGatewayRuntime({ servers, launcher, dataDir: opts.dataDir, logger, ...(opts.hierarchical ? { hierarchical: true } : {}) });
+      const stdio = await startStdioGateway(runtime.gateway, deps.stdin, deps.stdout);
+      let stopping: Promise<void> | undefined;
+      const stop = (): Promise<void> =>
+        (stopping ??= (async () => {
+          await runtime.gateway.close();
+          await launcher.close();
+        })());
+      deps.onShutdown(async () => {
+        await stdio.close();
+        await stop();
+      });
+      await stdio.closed;
+      await stop();
+    });
+
+  program
+    .command("desktop-config")
+    .description("print the Claude Desktop entry that starts `mcp-router stdio`, or merge it into claude_desktop_config.json")
+    .option("--install", "merge the entry into Claude Desktop's config (other entries kept, a backup written)")
+    .option("--name <name>", "entry name under mcpServers", "mcp-router")
+    .option("--registry <dir>", "registry folder the entry serves (made absolute)")
+    .option("--data-dir <dir>", "data dir the entry uses")
+    .option("--hierarchical", "start the gateway in hierarchical mode")
+    .option("--config <file>", "config file to merge into", deps.desktopConfigPath)
+    .action(async (opts: { install?: boolean; name: string; registry?: string; dataDir?: string; hierarchical?: boolean; config: string }) => {
+      const { resolve } = await import("node:path");
+      const entry: DesktopEntry = {
+        command: deps.selfCommand.command,
+        args: [
+          ...deps.selfCommand.args,
+          "stdio",
+          "--registry",
+          resolve(opts.registry ?? deps.defaultRegistry),
+          ...(opts.dataDir ? ["--data-dir", resolve(opts.dataDir)] : []),
+          ...(opts.hierarchical ? ["--hierarchical"] : []),
+        ],
+      };
+      if (!opts.install) {
+        deps.stdout.write(mergeDesktopConfig(undefined, opts.name, entry));
+        deps.stderr.write(`Add this under "mcpServers" in ${opts.config}, or run again with --install.\n`);
+        return;
+      }
+      const result = await installDesktopConfig(opts.config, opts.name, entry);
+      deps.stderr.write(`Updated ${result.file}${result.backup ? ` (backup: ${result.backup})` : ""}. Restart Claude Desktop to load it.\n`);
+    });
+}

@@ -1,0 +1,58 @@
+/**
+ * Puts a gateway together from its collaborators: cached catalogs -> first routing table ->
+ * gateway; missing catalogs are discovered in the background and swapped in.
+ */
+import type { Logger } from "pino";
+import type { Launcher } from "../launch/launcher.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { CatalogDiscovery } from "./catalog-discovery.js";
+import { discoverMissingCatalogs } from "./catalog-discovery.js";
+import { CatalogStore } from "./catalog-store.js";
+import { Gateway } from "./gateway.js";
+import { buildRoutingTable } from "./routing-table.js";
+import { TableHolder } from "./table-holder.js";
+
+export interface GatewayRuntimeOptions {
+  servers: readonly RegistryServer[];
+  launcher: Launcher;
+  /** Catalogs are cached in `<dataDir>/catalogs`. */
+  dataDir: string;
+  logger: Logger;
+  hierarchical?: boolean;
+  /** Discover missing catalogs in the background (default true). */
+  discover?: boolean;
+  discoveryConcurrency?: number;
+}
+
+export interface GatewayRuntime {
+  gateway: Gateway;
+  holder: TableHolder;
+  store: CatalogStore;
+  discovery: CatalogDiscovery;
+  readiness(): { ready: boolean; detail: Record<string, unknown> };
+}
+
+export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+  const { servers, launcher, logger } = options;
+  const store = new CatalogStore(options.dataDir, launcher, logger);
+  const catalogs = await store.loadAll(servers);
+  const holder = new TableHolder(buildRoutingTable(servers, catalogs));
+  const table = holder.current();
+  for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
+  logger.info({ servers: table.servers.size, tools: table.toolList.length, cachedCatalogs: catalogs.size }, "routing table built");
+  const gateway = new Gateway({ holder, launcher, logger, ...(options.hierarchical ? { hierarchical: true } : {}) });
+  const discovery =
+    options.discover === false
+      ? { done: Promise.resolve(), pending: () => [], failed: () => new Map<string, string>() }
+      : discoverMissingCatalogs({ servers, store, holder, catalogs, logger, ...(options.discoveryConcurrency ? { concurrency: options.discoveryConcurrency } : {}) });
+  return {
+    gateway,
+    holder,
+    store,
+    discovery,
+    readiness: () => {
+      const pending = discovery.pending();
+      return { ready: pending.length === 0, detail: { servers: holder.current().servers.size, tools: holder.current().toolList.length, discovering: pending, failed: Object.fromEntries(discovery.failed()) } };
+    },
+  };
+}

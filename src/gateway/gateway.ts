@@ -1,0 +1,318 @@
+/**
+ * The gateway: one MCP server (SDK low-level `Server`) per client session, answering lists from
+ * the routing table and forwarding each call to the server that owns it (see upstream-call.ts).
+ * Transports (Streamable HTTP, SSE, stdio) only connect sessions; they live in other files.
+ */
+import { randomUUID } from "node:crypto";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
+import type { LoggingLevel, Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  GetPromptResultSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  ReadResourceResultSchema,
+  SetLevelRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "pino";
+import type { Launcher } from "../launch/launcher.js";
+import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
+import type { RoutingTable, ServerRoutes } from "./routing-table.js";
+import { namespacedUri, splitUri } from "./routing-table.js";
+import type { TableHolder } from "./table-holder.js";
+import type { CallerContext, HandlerExtra } from "./upstream-call.js";
+import { upstreamCall } from "./upstream-call.js";
+
+export interface GatewayOptions {
+  holder: TableHolder;
+  launcher: Launcher;
+  logger: Logger;
+  /** Expose list_servers / list_tools / search_tools / call_tool instead of every tool. */
+  hierarchical?: boolean;
+  serverInfo?: { name: string; version: string };
+}
+
+/** What a session sees: everything (namespaced), or one server under its original names. */
+export type SessionScope = { kind: "all" } | { kind: "server"; prefix: string };
+
+export interface SessionOptions {
+  /** Launcher session id (per-session containers); default a fresh UUID. */
+  sessionId?: string;
+  scope?: SessionScope;
+  /** For logs: `streamable-http`, `sse`, `stdio`. */
+  transport: string;
+}
+
+export interface GatewaySession {
+  readonly id: string;
+  readonly server: Server;
+  /** Unsubscribes from table swaps and ends the session's per-session containers. */
+  close(): Promise<void>;
+}
+
+/** A view of the table for one scope: what is listed, and how names and URIs map back. */
+interface ScopeView {
+  tools(): readonly Tool[];
+  resources(): readonly Resource[];
+  templates(): readonly ResourceTemplate[];
+  prompts(): readonly Prompt[];
+  signature(): string;
+}
+
+function viewOf(table: RoutingTable, scope: SessionScope, hierarchical: boolean): ScopeView {
+  if (scope.kind === "server") {
+    const routes = table.servers.get(scope.prefix);
+    return {
+      tools: () => routes?.tools ?? [],
+      resources: () => routes?.resources ?? [],
+      templates: () => routes?.resourceTemplates ?? [],
+      prompts: () => routes?.prompts ?? [],
+      signature: () => (routes ? `${routes.server.hash}:${routes.ready}:${routes.tools.map((t) => t.name).join(",")}` : "none"),
+    };
+  }
+  return {
+    tools: () => (hierarchical ? META_TOOLS : table.toolList),
+    resources: () => table.resourceList,
+    templates: () => table.templateList,
+    prompts: () => table.promptList,
+    signature: () => [...table.servers.values()].map((r) => `${r.server.hash}:${r.ready}:${r.tools.length}`).join("|"),
+  };
+}
+
+export class Gateway {
+  readonly holder: TableHolder;
+  private readonly launcher: Launcher;
+  private readonly logger: Logger;
+  private readonly hierarchical: boolean;
+  private readonly sessions = new Set<GatewaySession>();
+
+  constructor(private readonly options: GatewayOptions) {
+    this.holder = options.holder;
+    this.launcher = options.launcher;
+    this.logger = options.logger;
+    this.hierarchical = options.hierarchical ?? false;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** A new MCP server for one client session; connect it to a transport. */
+  createSession(opts: SessionOptions): GatewaySession {
+    const id = opts.sessionId ?? randomUUID();
+    const scope: SessionScope = opts.scope ?? { kind: "all" };
+    const hierarchical = this.hierarchical && scope.kind === "all";
+    const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const server = new Server(this.options.serverInfo ?? { name: "mcp-router", version: "0.1.0" }, {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+        logging: {},
+        completions: {},
+      },
+      instructions:
+        scope.kind === "server"
+          ? `Tools of the ${scope.prefix} server, served by mcp-router.`
+          : hierarchical
+            ? "mcp-router gateway: call list_servers, then list_tools or search_tools, then call_tool."
+            : "mcp-router gateway: tools are named <server>__<tool>; resource URIs are prefixed with <server>+.",
+    });
+    let logLevel: LoggingLevel | undefined;
+    let callSeq = 0;
+    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
+    const caller = (extra: HandlerExtra, fields: Record<string, unknown>): CallerContext => ({
+      extra,
+      sessionId: id,
+      clientCapabilities: () => server.getClientCapabilities(),
+      logLevel: () => logLevel,
+      logger: log.child({ call: ++callSeq, ...fields }),
+    });
+    const scopedRoutes = (table: RoutingTable, prefix?: string): ServerRoutes => {
+      if (scope.kind === "server") {
+        const routes = table.servers.get(scope.prefix);
+        if (!routes) throw new McpError(ErrorCode.InvalidRequest, `server "${scope.prefix}" is no longer in the registry; reconnect to /mcp`);
+        return routes;
+      }
+      return serverRoutes(table, prefix ?? "");
+    };
+
+    const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra) => {
+      if (!routes.tools.some((t) => t.name === tool)) {
+        throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
+      }
+      const ctx = caller(extra, { server: routes.server.prefix, tool });
+      const t0 = performance.now();
+      try {
+        const result = await upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...meta } }, CallToolResultSchema, requestOptions),
+        );
+        ctx.logger.info({ ms: Math.round(performance.now() - t0), isError: result.isError === true }, "tool call done");
+        return result;
+      } catch (error) {
+        ctx.logger.warn({ ms: Math.round(performance.now() - t0), err: (error as Error).message }, "tool call failed");
+        throw error;
+      }
+    };
+
+    server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      logLevel = request.params.level;
+      return {};
+    });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...view(this.holder.current()).tools()] }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const table = this.holder.current();
+      const { name } = request.params;
+      const args = request.params.arguments;
+      if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra);
+      if (hierarchical) {
+        if (name === "call_tool") {
+          const call = parseCallTool(args ?? {});
+          return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra);
+        }
+        return metaToolResult(table, name, args ?? {});
+      }
+      const route = table.tools.get(name);
+      if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
+      return callTool(route.routes, route.original, args, extra);
+    });
+
+    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [...view(this.holder.current()).resources()] }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+      const table = this.holder.current();
+      const { routes, original } = this.resolveUri(table, scope, request.params.uri);
+      const ctx = caller(extra, { server: routes.server.prefix, uri: original });
+      const result = await upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+        client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
+      );
+      if (scope.kind === "server") return result;
+      return { ...result, contents: result.contents.map((c) => ({ ...c, uri: namespacedUri(routes.server.prefix, c.uri) })) };
+    });
+
+    server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [...view(this.holder.current()).prompts()] }));
+    server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+      const table = this.holder.current();
+      const { routes, original } = this.resolvePrompt(table, scope, request.params.name);
+      const ctx = caller(extra, { server: routes.server.prefix, prompt: original });
+      return upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+        client.request(
+          { method: "prompts/get", params: { name: original, ...(request.params.arguments ? { arguments: request.params.arguments } : {}), ...meta } },
+          GetPromptResultSchema,
+          requestOptions,
+        ),
+      );
+    });
+
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+      const table = this.holder.current();
+      const ref = request.params.ref;
+      let routes: ServerRoutes;
+      let upstreamRef: typeof ref;
+      if (ref.type === "ref/prompt") {
+        const resolved = this.resolvePrompt(table, scope, ref.name);
+        routes = resolved.routes;
+        upstreamRef = { ...ref, name: resolved.original };
+      } else {
+        const resolved = this.resolveUri(table, scope, ref.uri);
+        routes = resolved.routes;
+        upstreamRef = { ...ref, uri: resolved.original };
+      }
+      if (!routes.completions) return { completion: { values: [], hasMore: false } };
+      const ctx = caller(extra, { server: routes.server.prefix, complete: ref.type });
+      return upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+        client.request({ method: "completion/complete", params: { ...request.params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
+      );
+    });
+
+    let signature = view(this.holder.current()).signature();
+    const unsubscribe = this.holder.subscribe((next) => {
+      const nextSignature = view(next).signature();
+      if (nextSignature === signature) return;
+      signature = nextSignature;
+      if (!server.getClientCapabilities()) return; // not initialized yet: it will list the new table anyway
+      void server.sendToolListChanged().catch(() => undefined);
+      void server.sendResourceListChanged().catch(() => undefined);
+      void server.sendPromptListChanged().catch(() => undefined);
+    });
+
+    let closed = false;
+    const session: GatewaySession = {
+      id,
+      server,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        this.sessions.delete(session);
+        await this.launcher.endSession(id).catch((error: unknown) => log.warn({ err: (error as Error).message }, "ending session containers failed"));
+        log.debug("session closed");
+      },
+    };
+    this.sessions.add(session);
+    log.debug("session opened");
+    return session;
+  }
+
+  /** Closes every session (their transports are the callers' to close). */
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => s.close()));
+  }
+
+  private resolvePrompt(table: RoutingTable, scope: SessionScope, name: string): { routes: ServerRoutes; original: string } {
+    if (scope.kind === "server") {
+      const routes = table.servers.get(scope.prefix);
+      if (routes?.prompts.some((p) => p.name === name)) return { routes, original: name };
+    } else {
+      const route = table.prompts.get(name);
+      if (route) return { routes: route.routes, original: route.original };
+    }
+    throw new McpError(ErrorCode.InvalidParams, `unknown prompt "${name}"; see prompts/list${scope.kind === "all" ? " (prompts are named <server>__<prompt>)" : ""}`);
+  }
+
+  /**
+   * The server and original URI of a resource URI (or template). Namespaced URIs
+   * (`<prefix>+<uri>`) route directly; a bare URI (e.g. a resource link a tool returned) routes
+   * only when exactly one server lists it or has a template matching it, never by guess.
+   */
+  private resolveUri(table: RoutingTable, scope: SessionScope, uri: string): { routes: ServerRoutes; original: string } {
+    if (scope.kind === "server") {
+      const routes = table.servers.get(scope.prefix);
+      if (!routes) throw new McpError(ErrorCode.InvalidRequest, `server "${scope.prefix}" is no longer in the registry`);
+      return { routes, original: uri };
+    }
+    const split = splitUri(table, uri);
+    if (split) return split;
+    const owners = [...table.servers.values()].filter(
+      (r) =>
+        r.resources.some((res) => res.uri === uri) ||
+        r.resourceTemplates.some((t) => {
+          if (t.uriTemplate === uri) return true;
+          try {
+            return new UriTemplate(t.uriTemplate).match(uri) !== null;
+          } catch {
+            return false;
+          }
+        }),
+    );
+    const only = owners[0];
+    if (owners.length === 1 && only) return { routes: only, original: uri };
+    if (owners.length > 1) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `resource "${uri}" is offered by several servers (${owners.map((o) => o.server.prefix).join(", ")}); use the namespaced URI, e.g. ${namespacedUri(owners[0]?.server.prefix ?? "", uri)}`,
+      );
+    }
+    throw new McpError(ErrorCode.InvalidParams, `unknown resource "${uri}"; resource URIs are <server>+<uri>, see resources/list`);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * One request of a client session, run against the server that owns it, with everything the
+ * protocol carries during the call passed through: progress (token mapped both ways), logging
+ * messages, cancellation (abort -> the launcher kills a per-call container), and sampling and
+ * elicitation requests from the server, forwarded to the very session that made the call.
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { RequestHandlerExtra, RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { ClientCapabilities, LoggingLevel, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitRequestSchema,
+  ElicitResultSchema,
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ProgressNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "pino";
+import type { Launcher } from "../launch/launcher.js";
+import type { ServerRoutes } from "./routing-table.js";
+
+export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** The client session a call came from. */
+export interface CallerContext {
+  readonly extra: HandlerExtra;
+  /** Session id handed to the launcher (per-session containers). */
+  readonly sessionId: string;
+  /** What the calling client declared (sampling, elicitation). */
+  readonly clientCapabilities: () => ClientCapabilities | undefined;
+  /** The level the client asked for with logging/setLevel, if any. */
+  readonly logLevel: () => LoggingLevel | undefined;
+  readonly logger: Logger;
+}
+
+/** No SDK-side timeout upstream: the launcher enforces the server's own limit. */
+const NO_TIMEOUT = 2 ** 31 - 1;
+/** How long a forwarded sampling/elicitation request may wait for the person or model. */
+const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
+/** Pause between the last forwarded progress and the response (only for calls that reported progress). */
+const PROGRESS_SETTLE_MS = 10;
+
+interface ActiveCall {
+  caller: CallerContext;
+  /** The token put on the upstream request when the caller asked for progress. */
+  upstreamToken: string | undefined;
+  /** Whether a progress notification was forwarded for this call. */
+  progressed: boolean;
+}
+
+let tokenSeq = 0;
+
+/** Calls in progress on each upstream client (one for per-call servers; several for shared ones). */
+const activeCalls = new WeakMap<Client, ActiveCall[]>();
+
+function currentCall(client: Client): ActiveCall | undefined {
+  const calls = activeCalls.get(client);
+  return calls?.[calls.length - 1];
+}
+
+function requireCapability(call: ActiveCall | undefined, capability: "sampling" | "elicitation", method: string): ActiveCall {
+  if (!call) throw new McpError(ErrorCode.InvalidRequest, `${method} arrived while no client call was in progress; mcp-router forwards it only during a call`);
+  if (!call.caller.clientCapabilities()?.[capability]) {
+    throw new McpError(ErrorCode.InvalidRequest, `the connected client does not support ${capability} (${method}); use a client that declares the ${capability} capability`);
+  }
+  return call;
+}
+
+/** Installs the forwarding handlers on an upstream client once; they route to the call in progress. */
+function attach(client: Client, call: ActiveCall): () => void {
+  let calls = activeCalls.get(client);
+  if (!calls) {
+    calls = [];
+    activeCalls.set(client, calls);
+    client.setRequestHandler(CreateMessageRequestSchema, async (request, ex) => {
+      const target = requireCapability(currentCall(client), "sampling", request.method);
+      const schema = request.params.tools ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema;
+      target.caller.logger.debug("forwarding sampling/createMessage to the client");
+      return target.caller.extra.sendRequest(request, schema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
+    });
+    client.setRequestHandler(ElicitRequestSchema, async (request, ex) => {
+      const target = requireCapability(currentCall(client), "elicitation", request.method);
+      target.caller.logger.debug("forwarding elicitation/create to the client");
+      return target.caller.extra.sendRequest(request, ElicitResultSchema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
+    });
+    // Our own progress routing, not the SDK's `onprogress`: the SDK drops a progress notification
+    // that arrives in the same chunk as the response (its handler runs a microtask later, after
+    // the response already removed the token). Ours looks the token up among the calls still attached.
+    client.setNotificationHandler(ProgressNotificationSchema, async (notification) => {
+      const target = activeCalls.get(client)?.find((c) => c.upstreamToken !== undefined && c.upstreamToken === notification.params.progressToken);
+      const token = target?.caller.extra._meta?.progressToken;
+      if (!target || token === undefined) return;
+      target.progressed = true;
+      await target.caller.extra.sendNotification({ method: "notifications/progress", params: { ...notification.params, progressToken: token } }).catch(() => undefined);
+    });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+      const target = currentCall(client);
+      if (target) await target.caller.extra.sendNotification(notification).catch(() => undefined);
+    });
+  }
+  calls.push(call);
+  const list = calls;
+  return () => {
+    const i = list.indexOf(call);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
+
+/** `_meta` for the upstream request: the caller's, with its progress token replaced by ours. */
+function upstreamMeta(meta: Record<string, unknown> | undefined, upstreamToken: string | undefined): { _meta?: Record<string, unknown> } {
+  const rest = Object.fromEntries(Object.entries(meta ?? {}).filter(([k]) => k !== "progressToken"));
+  if (upstreamToken !== undefined) rest.progressToken = upstreamToken;
+  return Object.keys(rest).length > 0 ? { _meta: rest } : {};
+}
+
+/**
+ * Acquires a lease on the route's server for the caller, runs `fn` under it, releases it.
+ * Launch failures are McpErrors (LaunchError) and reach the client as JSON-RPC errors.
+ */
+export async function upstreamCall<T>(
+  launcher: Launcher,
+  routes: ServerRoutes,
+  caller: CallerContext,
+  fn: (client: Client, options: RequestOptions, meta: { _meta?: Record<string, unknown> }) => Promise<T>,
+): Promise<T> {
+  const signal = caller.extra.signal;
+  const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal });
+  const upstreamToken = caller.extra._meta?.progressToken !== undefined ? `mcp-router-${process.pid}-${++tokenSeq}` : undefined;
+  const call: ActiveCall = { caller, upstreamToken, progressed: false };
+  const detach = attach(lease.client, call);
+  try {
+    const result = await lease.run(async (client, runSignal) => {
+      const level = caller.logLevel();
+      if (level && routes.logging && client.getServerCapabilities()?.logging) await client.setLoggingLevel(level, { signal: runSignal, timeout: NO_TIMEOUT });
+      return fn(client, { signal: runSignal, timeout: NO_TIMEOUT }, upstreamMeta(caller.extra._meta, upstreamToken));
+    }, signal);
+    // SDK clients drop a progress notification that reaches them in the same read as the
+    // response (their progress handler runs a microtask after the response removed the token):
+    // let the last progress leave in its own write first.
+    if (call.progressed) await new Promise((resolve) => setTimeout(resolve, PROGRESS_SETTLE_MS));
+    return result;
+  } finally {
+    detach();
+    lease.release();
+  }
+}
