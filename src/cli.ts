@@ -14,12 +14,18 @@ import type { Logger } from "pino";
 import { registerGatewayCommands } from "./gateway/cli-gateway.js";
 import { desktopConfigPath } from "./gateway/desktop-config.js";
 import { registerLaunchCommands } from "./launch/cli-launch.js";
+import { registerProposeCommands } from "./propose/cli-propose.js";
+import { launcherVerify } from "./propose/launcher-verify.js";
+import { resolveNodeBaseImage } from "./launch/base-image.js";
 import { DockerLauncher } from "./launch/docker-launcher.js";
+import { DEFAULT_BASE_IMAGES } from "./launch/package-preparer.js";
 import { chainSecretSources, envSecretSource, fileSecretSource } from "./launch/secrets.js";
 import { CliError, findServer, registerRegistryCommands } from "./registry/cli-registry.js";
 import { formatDiagnostic } from "./registry/diagnostic.js";
 import { loadRegistry } from "./registry/loader.js";
 import type { RegistryServer } from "./registry/types.js";
+import { registerSyncCommands } from "./sync/cli-sync.js";
+import { startRegistrySync } from "./sync/registry-sync.js";
 
 /** `./registry` when the working directory has one, else the registry bundled with mcp-router. */
 function defaultRegistry(): string {
@@ -72,19 +78,23 @@ export function buildProgram(): Command {
     .option("--secrets-file <file>", "KEY=VALUE lines or a JSON object of secret values for servers (also MCP_ROUTER_SECRETS_FILE); the environment is used too")
     .addHelpText(
       "after",
-      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE (base image for npm servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers).",
+      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status).",
     );
 
-  const createLauncher = (opts: { dataDir?: string; logger?: Logger } = {}): Promise<DockerLauncher> => {
+  const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<DockerLauncher> => {
     const secretsFile = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
     const secrets = secretsFile ? chainSecretSources(fileSecretSource(secretsFile), envSecretSource(process.env)) : envSecretSource(process.env);
+    const docker = new Docker();
+    const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
+    // An explicit image is used as given; the default falls back to one made from this machine's node when it cannot be pulled.
+    const node = process.env.MCP_ROUTER_NODE_IMAGE ?? (await resolveNodeBaseImage(docker, DEFAULT_BASE_IMAGES.node, logger));
     return DockerLauncher.create({
-      docker: new Docker(),
-      logger: opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn"),
+      docker,
+      logger,
       secrets,
       dataDir: opts.dataDir ?? defaultDataDir(),
+      baseImages: { node, ...(process.env.MCP_ROUTER_PYTHON_IMAGE ? { python: process.env.MCP_ROUTER_PYTHON_IMAGE } : {}) },
       ...(process.env.MCP_ROUTER_OWNER ? { owner: process.env.MCP_ROUTER_OWNER } : {}),
-      ...(process.env.MCP_ROUTER_NODE_IMAGE ? { baseImages: { node: process.env.MCP_ROUTER_NODE_IMAGE } } : {}),
       ...(process.env.MCP_ROUTER_WARM_POOL === "off" ? { pool: false as const } : {}),
     });
   };
@@ -109,6 +119,8 @@ export function buildProgram(): Command {
   });
 
   registerGatewayCommands(program, {
+    followRegistry: (options) => startRegistrySync(options),
+    ...(process.env.MCP_ROUTER_WEBHOOK_SECRET ? { envWebhookSecret: process.env.MCP_ROUTER_WEBHOOK_SECRET } : {}),
     defaultRegistry: defaultRegistry(),
     defaultDataDir: defaultDataDir(),
     envApiKeys: splitList(process.env.MCP_ROUTER_API_KEYS),
@@ -135,7 +147,23 @@ export function buildProgram(): Command {
     },
   });
 
-  // Propose commands (the GitHub Action path) are registered here: registerProposeCommands(program, deps).
+  registerSyncCommands(program, {
+    defaultUrl: process.env.MCP_ROUTER_URL ?? "http://127.0.0.1:8808/",
+    defaultDataDir: defaultDataDir(),
+    envApiKeys: splitList(process.env.MCP_ROUTER_API_KEYS),
+    stdout: (t) => process.stdout.write(t),
+    fetch,
+  });
+
+  registerProposeCommands(program, {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    createVerify: async () => {
+      const launcher = await createLauncher();
+      return { verify: launcherVerify(launcher), close: () => launcher.close() };
+    },
+  });
 
   return program;
 }

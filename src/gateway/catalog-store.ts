@@ -3,6 +3,7 @@
  * a discovery (a lease: list tools, resources, templates, prompts; release). `tools/list` only
  * ever reads what is here, so it never starts a container.
  */
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -94,12 +95,16 @@ export class CatalogStore {
       log.info({ step: "prepare" }, message);
       onProgress?.(message);
     });
-    const lease = await this.launcher.acquire(server, { sessionId: "mcp-router-discovery" });
+    // A session of its own, ended right after: a per-session or shared container started for
+    // discovery does not linger.
+    const sessionId = `mcp-router-discovery-${randomUUID()}`;
+    const lease = await this.launcher.acquire(server, { sessionId });
     let catalog: Catalog;
     try {
       catalog = await lease.run((client, signal) => listEverything(client, server.hash, signal));
     } finally {
       lease.release();
+      await this.launcher.endSession(sessionId).catch(() => undefined);
     }
     await mkdir(this.dir, { recursive: true });
     const file = this.file(server);

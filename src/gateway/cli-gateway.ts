@@ -13,10 +13,35 @@ import { GatewayConfigError, isLoopback, parseKeyFile, resolveApiKeys } from "./
 import type { DesktopEntry } from "./desktop-config.js";
 import { installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
 import { startGatewayRuntime } from "./gateway-runtime.js";
-import { startHttpGateway } from "./http-gateway.js";
+import { startHttpGateway, type HttpGatewayOptions } from "./http-gateway.js";
 import { startStdioGateway } from "./stdio-gateway.js";
 
+/** What `serve` needs from sync (built by the composition root): the registry, followed. */
+export interface RegistryFollower {
+  status(): { ready: boolean; lastAppliedRevision?: string | undefined; servers: readonly { prefix: string; reason: string }[] };
+  routes: NonNullable<HttpGatewayOptions["routes"]>;
+  stop(): Promise<void>;
+}
+
+export interface FollowOptions {
+  registry: string;
+  git?: string;
+  branch: string;
+  gitSubdir?: string;
+  pollSeconds: number;
+  webhookSecret?: string;
+  dataDir: string;
+  logger: Logger;
+  prepare(server: RegistryServer): Promise<void>;
+  apply(servers: readonly RegistryServer[]): Promise<void>;
+  retire(server: RegistryServer): Promise<void>;
+}
+
 export interface GatewayCommandDeps {
+  /** Follows the registry (directory watch or git) and applies every revision through the callbacks. */
+  followRegistry(options: FollowOptions): RegistryFollower;
+  /** MCP_ROUTER_WEBHOOK_SECRET. */
+  envWebhookSecret?: string;
   defaultRegistry: string;
   defaultDataDir: string;
   /** API keys from the environment (MCP_ROUTER_API_KEYS), already split. */
@@ -49,6 +74,11 @@ interface ServeOptions {
   allowHost?: string[];
   hierarchical?: boolean;
   logLevel: string;
+  git?: string;
+  branch: string;
+  gitSubdir?: string;
+  poll: string;
+  webhookSecret?: string;
 }
 
 export function registerGatewayCommands(program: Command, deps: GatewayCommandDeps): void {
@@ -65,7 +95,16 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
     .option("--allow-origin <origin...>", "extra allowed Origin values (browser clients)")
     .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
     .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
+    .option("--git <url>", "follow a registry in a git remote instead of --registry (cloned into the data dir)")
+    .option("--branch <branch>", "branch of --git to follow", "main")
+    .option("--git-subdir <dir>", "folder of the registry inside the git repository (holding servers/)")
+    .option("--poll <seconds>", "how often to fetch --git (backs off on failures)", "30")
+    .option("--webhook-secret <secret>", "enable POST /hooks/github, verified with this secret (prefer MCP_ROUTER_WEBHOOK_SECRET)")
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("info"))
+    .addHelpText(
+      "after",
+      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`); /readyz is 200 once a table is applied.",
+    )
     .action(async (opts: ServeOptions) => {
       const logger = deps.createLogger(opts.logLevel);
       const port = Number(opts.port);
@@ -87,10 +126,29 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         }
         logger.warn("auth is OFF (--no-auth): any local process can use the gateway");
       }
-      const servers = await deps.loadServers(opts.registry, logger);
+      const pollSeconds = Number(opts.poll);
+      if (!(pollSeconds > 0)) throw new GatewayConfigError("BAD_POLL", `--poll ${opts.poll} is not a positive number of seconds`, "Pass e.g. --poll 30.");
       const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
-      const runtime = await startGatewayRuntime({ servers, launcher, dataDir: opts.dataDir, logger, ...(opts.hierarchical ? { hierarchical: true } : {}) });
+      const runtime = await startGatewayRuntime({ servers: [], launcher, dataDir: opts.dataDir, logger, discover: false, ...(opts.hierarchical ? { hierarchical: true } : {}) });
+      const webhookSecret = opts.webhookSecret ?? deps.envWebhookSecret;
+      const sync = deps.followRegistry({
+        registry: opts.registry,
+        ...(opts.git ? { git: opts.git } : {}),
+        branch: opts.branch,
+        ...(opts.gitSubdir ? { gitSubdir: opts.gitSubdir } : {}),
+        pollSeconds,
+        ...(webhookSecret ? { webhookSecret } : {}),
+        dataDir: opts.dataDir,
+        logger,
+        prepare: async (server) => {
+          await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
+          await runtime.ensureCatalog(server);
+        },
+        apply: (servers) => runtime.apply(servers),
+        retire: (server) => launcher.retire(server),
+      });
       const http = await startHttpGateway({
+        routes: sync.routes,
         gateway: runtime.gateway,
         logger,
         host: opts.host,
@@ -98,11 +156,16 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         apiKeys,
         ...(opts.allowOrigin ? { allowedOrigins: opts.allowOrigin } : {}),
         ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
-        readiness: runtime.readiness,
+        readiness: () => {
+          const status = sync.status();
+          const table = runtime.holder.current();
+          return { ready: status.ready, detail: { revision: status.lastAppliedRevision ?? null, servers: table.servers.size, tools: table.toolList.length } };
+        },
       });
-      deps.stderr.write(`mcp-router serving ${servers.length} server(s): ${new URL("mcp", http.url).href} (Streamable HTTP), ${new URL("sse", http.url).href} (SSE)\n`);
+      deps.stderr.write(`mcp-router listening: ${new URL("mcp", http.url).href} (Streamable HTTP), ${new URL("sse", http.url).href} (SSE), ${new URL("status", http.url).href}\n`);
       deps.onShutdown(async () => {
         logger.info("shutting down");
+        await sync.stop();
         await http.close();
         await runtime.gateway.close();
         await launcher.close();

@@ -30,6 +30,13 @@ export interface GatewayRuntime {
   store: CatalogStore;
   discovery: CatalogDiscovery;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
+  /**
+   * Sync's "prepare" half for the gateway: makes sure the server version has a catalog (its
+   * `router.tools`, the disk cache, or discovery in a container), so the table can list it.
+   */
+  ensureCatalog(server: RegistryServer): Promise<void>;
+  /** Builds the routing table for these servers and swaps it in (clients get list_changed). */
+  apply(servers: readonly RegistryServer[]): Promise<void>;
 }
 
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
@@ -50,6 +57,19 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     holder,
     store,
     discovery,
+    ensureCatalog: async (server) => {
+      if (server.entry.router?.tools?.length || catalogs.has(server.hash)) return;
+      const cached = await store.load(server);
+      catalogs.set(server.hash, cached ?? (await store.discover(server, (message) => logger.debug({ server: server.prefix }, message))));
+    },
+    apply: async (next) => {
+      for (const [hash, catalog] of await store.loadAll(next)) catalogs.set(hash, catalog);
+      const live = new Set(next.map((s) => s.hash));
+      for (const hash of catalogs.keys()) if (!live.has(hash)) catalogs.delete(hash);
+      const table = buildRoutingTable(next, catalogs);
+      for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
+      holder.swap(table);
+    },
     readiness: () => {
       const pending = discovery.pending();
       return { ready: pending.length === 0, detail: { servers: holder.current().servers.size, tools: holder.current().toolList.length, discovering: pending, failed: Object.fromEntries(discovery.failed()) } };

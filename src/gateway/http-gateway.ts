@@ -30,6 +30,11 @@ export interface HttpGatewayOptions {
   readiness?: () => { ready: boolean; detail?: Record<string, unknown> };
   /** Largest accepted request body (default 4 MiB). */
   maxBodyBytes?: number;
+  /**
+   * More routes, by exact path (e.g. `/status`, `/hooks/github` from sync). `public` routes skip
+   * the bearer check and must authenticate requests themselves (a webhook's signature).
+   */
+  routes?: Readonly<Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }>>;
 }
 
 export interface HttpGateway {
@@ -196,6 +201,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (path === "/readyz" && req.method === "GET") {
       const state = options.readiness?.() ?? { ready: true };
       return sendJson(res, state.ready ? 200 : 503, { ready: state.ready, ...state.detail });
+    }
+    const extra = options.routes?.[path];
+    if (extra && req.method === extra.method) {
+      if (!extra.public) checkAccess(req);
+      return extra.handle(req, res);
     }
     checkAccess(req);
     if (path === "/mcp") return handleStreamable(req, res, { kind: "all" });
