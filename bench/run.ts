@@ -4,6 +4,8 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
+import { runDevSet } from "../test/propose/dev-set.js";
+import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
 import { benchRegistry } from "./registry.js";
 import { benchSync } from "./sync.js";
@@ -12,6 +14,14 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   registry: benchRegistry,
   sync: benchSync,
   launch: () => runLaunchBench(),
+  gateway: () => benchGateway(),
+  propose: async () => {
+    const { results, runtimeIdentifierRate, envRate } = await runDevSet();
+    return [
+      { name: `propose: runtime+identifier exact match (${results.length} dev repos)`, value: runtimeIdentifierRate * 100, unit: "%", target: ">= 85 % (test floor)", ok: runtimeIdentifierRate >= 0.85 },
+      { name: `propose: required env names exact match (${results.length} dev repos)`, value: envRate * 100, unit: "%", target: ">= 80 % (test floor)", ok: envRate >= 0.8 },
+    ];
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

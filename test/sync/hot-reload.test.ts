@@ -108,7 +108,7 @@ describe("hot reload under load", { timeout: 300_000 }, () => {
     if (!launcher) return t.skip("no Docker engine; skipped outside CI");
     assert.equal((await fetch(new URL("readyz", http.url))).status, 200);
     assert.equal((await fetch(new URL("status", http.url))).status, 401);
-    const status = await (await fetch(new URL("status", http.url), { headers: { authorization: `Bearer ${KEY}` } })).json();
+    const status = (await (await fetch(new URL("status", http.url), { headers: { authorization: `Bearer ${KEY}` } })).json()) as { ready: boolean; servers: { prefix: string; reason: string }[] };
     assert.equal(status.ready, true);
     assert.deepEqual(status.servers.map((s: { prefix: string; reason: string }) => [s.prefix, s.reason]), [["everything", "Applied"]]);
   });
