@@ -24,8 +24,8 @@ COPY package.json ./
 COPY registry ./registry
 USER node
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8808
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
+  CMD curl -fsS http://127.0.0.1:8808/readyz || exit 1
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["serve", "--host", "0.0.0.0", "--registry", "/app/registry"]
