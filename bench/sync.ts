@@ -18,6 +18,7 @@ import { DirectorySource } from "../src/sync/directory-source.js";
 import { GitSource } from "../src/sync/git-source.js";
 import { createGithubWebhookHandler } from "../src/sync/github-webhook.js";
 import { Reconciler } from "../src/sync/reconciler.js";
+import { callContinuously, everythingYaml, startTestDaemon } from "../test/support/daemon.js";
 import { percentile, type BenchRow } from "./bench-row.js";
 
 const exec = promisify(execFile);
@@ -30,7 +31,7 @@ function serverYaml(prefix: string, version = "1.0.0"): string {
 export async function benchSync(): Promise<BenchRow[]> {
   const base = await mkdtemp(path.join(tmpdir(), "mcp-router-bench-sync-"));
   try {
-    return [...(await localChange(base)), ...(await webhookAndIncremental(base))];
+    return [...(await localChange(base)), ...(await webhookAndIncremental(base)), ...(await reloadsUnderLoad())];
   } finally {
     await rm(base, { recursive: true, force: true });
   }
@@ -151,6 +152,40 @@ async function webhookAndIncremental(base: string): Promise<BenchRow[]> {
       ok: true,
     },
   ];
+}
+
+/** A client calls continuously through the gateway while its server's file changes 100 times. */
+async function reloadsUnderLoad(reloads = 100): Promise<BenchRow[]> {
+  const daemon = await startTestDaemon("bench-sync", { "everything.yaml": everythingYaml(0) });
+  try {
+    const client = await daemon.client("bench");
+    // Calls with no reload, for the same time, as the baseline rate.
+    const quiet = callContinuously(client);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const calm = await quiet.stop();
+    const calls = callContinuously(client);
+    const t0 = performance.now();
+    for (let i = 1; i <= reloads; i++) {
+      await daemon.write("everything.yaml", everythingYaml(i));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const { ok, failures } = await calls.stop();
+    const seconds = (performance.now() - t0) / 1000;
+    await client.close();
+    return [
+      {
+        name: `sync: failed calls across ${reloads} reloads (shared server replaced each time)`,
+        value: failures.length,
+        unit: `failed of ${ok + failures.length}`,
+        baseline: { name: "calls/s without reloads", value: calm.ok / 3 },
+        ratio: ok / seconds / (calm.ok / 3),
+        target: "0 failed",
+        ok: failures.length === 0,
+      },
+    ];
+  } finally {
+    await daemon.close();
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,140 @@
+/**
+ * The daemon's serve path assembled from real parts, as `mcp-router serve` does it: a watched
+ * registry directory -> reconciler -> gateway runtime -> Streamable HTTP, with a DockerLauncher on
+ * the locally built test images. Used by the hot-reload test and the sync benchmark.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import Docker from "dockerode";
+import { pino } from "pino";
+import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
+import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
+import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { staticSecretSource } from "../../src/launch/secrets.js";
+import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
+import { ensureTestImages, testDataDir } from "./docker.js";
+import { installedVersion } from "./servers.js";
+
+export interface TestDaemon {
+  dir: string;
+  key: string;
+  launcher: DockerLauncher;
+  runtime: GatewayRuntime;
+  sync: RegistrySync;
+  http: HttpGateway;
+  /** Rewrites a server file and resolves once the reconciler applied the new revision. */
+  write(file: string, text: string, timeoutMs?: number): Promise<void>;
+  /** A connected SDK client of the daemon's /mcp. */
+  client(name?: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** server-everything as a `shared` server with a static catalog; `n` changes its hash. */
+export function everythingYaml(n: number): string {
+  const version = installedVersion("@modelcontextprotocol/server-everything");
+  return `name: io.github.modelcontextprotocol/server-everything
+description: Reference server, reload ${n}
+version: ${version}
+packages:
+  - registryType: npm
+    identifier: "@modelcontextprotocol/server-everything"
+    version: ${version}
+    transport:
+      type: stdio
+router:
+  prefix: everything
+  lifecycle: shared
+  tools:
+    - name: echo
+      description: Echoes back the input (reload ${n})
+      inputSchema:
+        type: object
+        properties:
+          message: {type: string}
+        required: [message]
+`;
+}
+
+export async function startTestDaemon(owner: string, files: Record<string, string>): Promise<TestDaemon> {
+  const images = await ensureTestImages();
+  const dir = await mkdtemp(path.join(tmpdir(), "mcp-router-daemon-"));
+  const servers = path.join(dir, "registry", "servers");
+  await mkdir(servers, { recursive: true });
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(servers, name), text);
+  const logger = pino({ level: "silent" });
+  const key = `test-key-${owner}`;
+  const launcher = await DockerLauncher.create({ docker: new Docker(), logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner, baseImages: { node: images.nodeBase }, pool: false });
+  const runtime = await startGatewayRuntime({ servers: [], launcher, dataDir: path.join(dir, "data"), logger, discover: false });
+  const sync = startRegistrySync({
+    registry: path.join(dir, "registry"),
+    branch: "main",
+    pollSeconds: 30,
+    dataDir: path.join(dir, "data"),
+    logger,
+    prepare: async (server) => {
+      await launcher.prepare(server);
+      await runtime.ensureCatalog(server);
+    },
+    apply: (list) => runtime.apply(list),
+    retire: (server) => launcher.retire(server),
+  });
+  const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [key], routes: sync.routes, readiness: () => ({ ready: sync.status().ready }) });
+  await sync.started;
+  return {
+    dir,
+    key,
+    launcher,
+    runtime,
+    sync,
+    http,
+    async write(file, text, timeoutMs = 10_000) {
+      const previous = sync.status().lastAppliedRevision;
+      await writeFile(path.join(servers, file), text);
+      const deadline = Date.now() + timeoutMs;
+      while (sync.status().lastAppliedRevision === previous) {
+        if (Date.now() > deadline) throw new Error(`the change to ${file} was not applied within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async client(name = "test-client") {
+      const client = new Client({ name, version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL("mcp", http.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+      return client;
+    },
+    async close() {
+      await sync.stop();
+      await http.close();
+      await runtime.gateway.close();
+      await launcher.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls `everything__echo` in a loop until `stop()`; counts successes and failures. */
+export function callContinuously(client: Client): { stop(): Promise<{ ok: number; failures: string[] }> } {
+  let done = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (!done) {
+      try {
+        const result = await client.callTool({ name: "everything__echo", arguments: { message: `call ${ok}` } });
+        if (result.isError) failures.push(JSON.stringify(result.content));
+        else ok++;
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
