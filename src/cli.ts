@@ -86,6 +86,11 @@ export function buildProgram(): Command {
     const secrets = secretsFile ? chainSecretSources(fileSecretSource(secretsFile), envSecretSource(process.env)) : envSecretSource(process.env);
     const docker = new Docker();
     const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
+    await docker.ping().catch((error: Error) => {
+      throw Object.assign(new Error(`no Docker engine answers (${error.message}); mcp-router runs every server in a container`), {
+        hint: "Start Docker (Debian: `bash .ci/docker-up.sh` installs and starts one), or point DOCKER_HOST at a running engine.",
+      });
+    });
     // An explicit image is used as given; the default falls back to one made from this machine's node when it cannot be pulled.
     const node = process.env.MCP_ROUTER_NODE_IMAGE ?? (await resolveNodeBaseImage(docker, DEFAULT_BASE_IMAGES.node, logger));
     return DockerLauncher.create({
