@@ -119,6 +119,11 @@ export class CatalogStore {
     return catalog;
   }
 
+  /** Drops in-memory catalogs of versions no longer served (the files on disk stay). */
+  retain(hashes: ReadonlySet<string>): void {
+    for (const hash of this.memory.keys()) if (!hashes.has(hash)) this.memory.delete(hash);
+  }
+
   /** Every cached catalog of these servers, by hash. */
   async loadAll(servers: readonly RegistryServer[]): Promise<Map<string, Catalog>> {
     const out = new Map<string, Catalog>();

@@ -66,6 +66,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       for (const [hash, catalog] of await store.loadAll(next)) catalogs.set(hash, catalog);
       const live = new Set(next.map((s) => s.hash));
       for (const hash of catalogs.keys()) if (!live.has(hash)) catalogs.delete(hash);
+      store.retain(live);
       const table = buildRoutingTable(next, catalogs);
       for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
       holder.swap(table);

@@ -66,21 +66,16 @@ function runnableRules(entry: RegistryFile): Problem[] {
       hint: "Add a package (e.g. `registryType: npm`) or a remote endpoint.",
     });
   }
-  if (router?.package !== undefined && router.package >= packages.length) {
-    problems.push({
-      segments: ["router", "package"],
-      rule: "router.package-index",
-      message: `points at packages[${router.package}], but the file has ${packages.length} package(s)`,
-      hint: "Use the index of an entry in `packages` (counting from 0).",
-    });
-  }
-  if (router?.remote !== undefined && router.remote >= remotes.length) {
-    problems.push({
-      segments: ["router", "remote"],
-      rule: "router.remote-index",
-      message: `points at remotes[${router.remote}], but the file has ${remotes.length} remote(s)`,
-      hint: "Use the index of an entry in `remotes` (counting from 0).",
-    });
+  for (const [field, list, plural] of [["package", packages, "packages"], ["remote", remotes, "remotes"]] as const) {
+    const index = router?.[field];
+    if (index !== undefined && index >= list.length) {
+      problems.push({
+        segments: ["router", field],
+        rule: `router.${field}-index`,
+        message: `points at ${plural}[${index}], but the file has ${list.length} ${field}(s)`,
+        hint: `Use the index of an entry in \`${plural}\` (counting from 0).`,
+      });
+    }
   }
   packages.forEach((pkg, i) => {
     if (pkg.registryType === "oci") {
