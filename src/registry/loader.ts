@@ -3,12 +3,13 @@
  * (huge, binary, empty, symlinks leaving the registry), parsed and validated, then checked
  * across files (unique names and prefixes). One bad file never hides the good ones.
  */
-import { createHash } from "node:crypto";
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { formatPath } from "./diagnostic.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { prefixOf } from "./file-rules.js";
 import { parseRegistryFile } from "./parse-registry-file.js";
+import { hashReferencedFiles, newEntryHash } from "./referenced-files.js";
 import type { RegistryServer } from "./types.js";
 
 /** Registry files larger than this are refused unread. */
@@ -114,13 +115,13 @@ export async function loadFile(absPath: string, rel: string, shown: string, real
   if (!parsed.entry) return { file: rel, prefix: fallbackPrefix, diagnostics: parsed.diagnostics };
   const entry = parsed.entry;
   const prefix = prefixOf(entry, rel);
-  const server: RegistryServer = {
-    prefix,
-    name: entry.name,
-    file: rel,
-    hash: createHash("sha256").update(JSON.stringify(entry)).digest("hex"),
-    entry,
-  };
+  const hash = newEntryHash(entry);
+  const problems = await hashReferencedFiles(entry, realRoot, hash);
+  if (problems.length) {
+    const diagnostics = problems.map((p) => ({ file: shown, ...parsed.locate(p.path), path: formatPath(p.path), rule: p.rule, message: p.message, hint: p.hint }));
+    return { file: rel, prefix, diagnostics };
+  }
+  const server: RegistryServer = { prefix, name: entry.name, file: rel, hash: hash.digest("hex"), root: realRoot, entry };
   const result: FileResult = { file: rel, prefix, server, diagnostics: [] };
   locators.set(result, parsed.locate);
   return result;

@@ -15,8 +15,13 @@ export interface RegistryServer {
   readonly name: string;
   /** Path of the file relative to the registry root, e.g. `servers/memory.yaml`. */
   readonly file: string;
-  /** sha256 of the validated document (not of its bytes): equal hashes mean equal behaviour. */
+  /**
+   * sha256 of the validated document (not of its bytes) and of the registry files it refers to
+   * (`router.build` context, a local `router.openapi.spec`): equal hashes mean equal behaviour.
+   */
   readonly hash: string;
+  /** Absolute registry root, where the paths an entry names resolve; absent for entries built outside a registry. */
+  readonly root?: string;
   /** The validated document. */
   readonly entry: Readonly<RegistryFile>;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -106,6 +106,41 @@ test("the hash ignores formatting and comments", async () => {
   const a = await tempRegistry({ "weather.yaml": VALID });
   const b = await tempRegistry({ "weather.yaml": `# reviewed in PR #12\n${VALID.replace("transport:\n      type: stdio", "transport: {type: stdio}")}` });
   assert.equal((await loadRegistry(a)).servers[0]?.hash, (await loadRegistry(b)).servers[0]?.hash);
+});
+
+test("files an entry refers to (build context, local OpenAPI spec) must exist inside the repo and are part of its hash", async () => {
+  const built = (dockerfile: string) => `name: io.github.acme/tool\ndescription: d\nversion: 1.0.0\nrouter:\n  prefix: tool\n  build:\n    dockerfile: ${dockerfile}\n`;
+  const root = await tempRegistry({ "tool.yaml": built("images/tool/Dockerfile") });
+  const missing = await loadRegistry(root);
+  assert.deepEqual(
+    missing.diagnostics.map((d) => [d.line, d.path, d.rule]),
+    [[7, "router.build.dockerfile", "file.reference-missing"]],
+  );
+  assert.match(missing.diagnostics[0]?.message ?? "", /images\/tool\/Dockerfile, which does not exist/);
+
+  await mkdir(path.join(root, "images/tool"), { recursive: true });
+  await writeFile(path.join(root, "images/tool/Dockerfile"), "FROM scratch\n");
+  await writeFile(path.join(root, "images/tool/run.py"), "print(1)\n");
+  const first = (await loadRegistry(root)).servers[0];
+  assert.equal(first?.root, await realpath(root));
+  await writeFile(path.join(root, "images/tool/run.py"), "print(2)\n");
+  const second = (await loadRegistry(root)).servers[0];
+  assert.match(second?.hash ?? "", /^[0-9a-f]{64}$/);
+  assert.notEqual(second?.hash, first?.hash, "a change in the build context is a new version");
+
+  const outside = await mkdtemp(path.join(tmpdir(), "mcp-router-outside-"));
+  temps.push(outside);
+  await writeFile(path.join(root, "servers/tool.yaml"), built("../" + path.basename(outside) + "/Dockerfile"));
+  await writeFile(path.join(outside, "Dockerfile"), "FROM scratch\n");
+  assert.deepEqual((await loadRegistry(root)).diagnostics.map((d) => d.rule), ["path.outside-registry"]);
+
+  const api = await tempRegistry({ "api.yaml": "name: io.github.acme/api\ndescription: d\nversion: 1.0.0\nrouter:\n  prefix: api\n  openapi:\n    spec: specs/api.yaml\n" });
+  assert.deepEqual((await loadRegistry(api)).diagnostics.map((d) => `${d.line}:${d.path}:${d.rule}`), ["7:router.openapi.spec:file.reference-missing"]);
+  await mkdir(path.join(api, "specs"));
+  await writeFile(path.join(api, "specs/api.yaml"), "openapi: 3.0.3\n");
+  const a = (await loadRegistry(api)).servers[0];
+  await writeFile(path.join(api, "specs/api.yaml"), "openapi: 3.1.0\n");
+  assert.notEqual((await loadRegistry(api)).servers[0]?.hash, a?.hash);
 });
 
 test("duplicate names across files are reported on every file involved", async () => {
