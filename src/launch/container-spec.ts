@@ -41,6 +41,11 @@ export interface ContainerSpecOptions {
    * out) that the daemon can reach. Default `mcp-router-internal`.
    */
   internalNetwork?: string;
+  /**
+   * For a server with a network allowlist: the network its containers join and the proxy
+   * (with its credentials) that enforces the list. Required for such servers.
+   */
+  egress?: { network: string; proxyUrl: string };
 }
 
 /** The internal (no egress) network HTTP-speaking servers without declared egress join. */
@@ -53,14 +58,20 @@ export interface ContainerSpec {
   secretNames: string[];
   /** Secret values that were injected, so logs and errors can scrub them. Never log this. */
   secretValues: string[];
-  /** Non-fatal notes, e.g. that a network allowlist is not enforced yet. */
+  /** Non-fatal notes for the log. */
   warnings: string[];
 }
 
-/** The package of a server that the launcher runs (`router.package`, default 0). */
+/** What a `router.build` server without packages runs: the built image, spoken to over stdio. */
+const BUILT_IMAGE_PACKAGE: Package = { registryType: "oci", identifier: "router.build", transport: { type: "stdio" } };
+
+/**
+ * The package of a server that the launcher runs (`router.package`, default 0). With
+ * `router.build`, the built image replaces the package's own; without packages it is a stdio server.
+ */
 export function selectedPackage(server: RegistryServer): Package {
   const index = server.entry.router?.package ?? 0;
-  const pkg = server.entry.packages?.[index];
+  const pkg = server.entry.packages?.[index] ?? (server.entry.router?.build && !server.entry.packages?.length ? BUILT_IMAGE_PACKAGE : undefined);
   if (!pkg) {
     throw new LaunchError(
       "PACKAGE_MISSING",
@@ -203,11 +214,19 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
     networkMode = network;
     networkLabel = network;
   } else {
-    networkMode = "bridge";
+    if (!options.egress) {
+      throw new LaunchError(
+        "EGRESS_UNAVAILABLE",
+        `server ${server.prefix} declares a network allowlist, but no egress proxy was set up for it`,
+        "Start it through the launcher, which sets up the proxy that enforces the list.",
+      );
+    }
+    // The only way out is the proxy, which allows the listed hosts and nothing else.
+    networkMode = options.egress.network;
     networkLabel = `allow:${network.allow.join(",")}`;
-    warnings.push(
-      `server ${server.prefix}: network allowlist (${network.allow.join(", ")}) is not enforced yet; the container gets unrestricted bridge egress`,
-    );
+    const url = options.egress.proxyUrl;
+    r.env.push(`HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `http_proxy=${url}`, `https_proxy=${url}`, "NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1", "NODE_USE_ENV_PROXY=1");
+    r.secretValues.push(url);
   }
 
   const memory = parseSize(limits.memory);

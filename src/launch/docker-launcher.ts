@@ -14,11 +14,12 @@ import { ContainerSlots } from "./container-slots.js";
 import type { ContainerSpec, ResourceDefaults } from "./container-spec.js";
 import { DEFAULT_RESOURCES, INTERNAL_NETWORK, LABELS, containerSpec, selectedPackage, timeoutMs } from "./container-spec.js";
 import { ContainerTransport } from "./container-transport.js";
+import { EGRESS_NETWORK, EgressRelay } from "./egress-relay.js";
 import { LaunchError } from "./errors.js";
 import { containerAddress, ensureInternalNetwork, packageEndpoint, waitForPort } from "./http-endpoint.js";
 import type { Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
 import type { BaseImages } from "./package-preparer.js";
-import { PackagePreparer } from "./package-preparer.js";
+import { DEFAULT_BASE_IMAGES, PackagePreparer } from "./package-preparer.js";
 import { scrubSecrets } from "./secrets.js";
 import type { SecretSource } from "./secrets.js";
 import type { PoolSizing } from "./warm-pool.js";
@@ -100,6 +101,8 @@ export class DockerLauncher implements Launcher {
   private readonly shrinkTimer: NodeJS.Timeout;
   private closed = false;
   private internalNetwork: Promise<void> | undefined;
+  /** Set up on the first container of a server with a network allowlist. */
+  private readonly egress: EgressRelay;
   private startedTotal = 0;
   private poolHits = 0;
   private poolMisses = 0;
@@ -116,6 +119,7 @@ export class DockerLauncher implements Launcher {
       ...(options.baseImages ? { baseImages: options.baseImages } : {}),
       ...(options.npmInstallScripts !== undefined ? { npmInstallScripts: options.npmInstallScripts } : {}),
     });
+    this.egress = new EgressRelay({ docker: options.docker, logger: options.logger, owner: this.owner, image: options.baseImages?.node ?? DEFAULT_BASE_IMAGES.node });
     this.slots = new ContainerSlots(options.maxContainers ?? 16, options.maxQueue ?? 64);
     this.sizing = options.pool === false ? false : { ...DEFAULT_POOL_SIZING, ...options.pool };
     this.shrinkTimer = setInterval(() => this.rebalanceAll(), 2_000);
@@ -154,7 +158,7 @@ export class DockerLauncher implements Launcher {
   async acquire(server: RegistryServer, opts: { sessionId: string; signal?: AbortSignal }): Promise<Lease> {
     if (this.closed) throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
     // Fail fast, before any container: resolves secrets and arguments (throws SECRET_MISSING etc.).
-    this.spec(server, "validation-only");
+    containerSpec(server, { image: "validation-only", secrets: this.options.secrets, owner: this.owner, egress: { network: EGRESS_NETWORK, proxyUrl: "validation-only" } });
     const state = this.state(server);
     state.retired = false;
     const lifecycle = lifecycleOf(server);
@@ -179,6 +183,7 @@ export class DockerLauncher implements Launcher {
     const state = this.states.get(server.hash);
     if (!state) return;
     state.retired = true;
+    this.egress.revoke(server);
     for (const instance of state.ready.splice(0)) this.destroy(instance, "retired");
     for (const [key, pending] of state.sessions) {
       const instance = await pending.catch(() => undefined);
@@ -246,6 +251,7 @@ export class DockerLauncher implements Launcher {
       await Promise.all([...this.removals]);
       if (this.slots.inUse > 0 && this.removals.size === 0) await new Promise((r) => setTimeout(r, 20));
     }
+    await this.egress.close();
   }
 
   // ---- lifecycles -------------------------------------------------------------------------
@@ -472,8 +478,21 @@ export class DockerLauncher implements Launcher {
     return server.entry.router?.limits?.concurrency ?? Number.POSITIVE_INFINITY;
   }
 
-  private spec(server: RegistryServer, image: string): ContainerSpec {
-    return containerSpec(server, { image, secrets: this.options.secrets, owner: this.owner, defaults: this.defaults });
+  private async spec(server: RegistryServer, image: string): Promise<ContainerSpec> {
+    const network = server.entry.router?.network;
+    const egress =
+      typeof network === "object"
+        ? await this.egress.route(server, network.allow, selectedPackage(server).transport.type === "stdio" ? EGRESS_NETWORK : INTERNAL_NETWORK)
+        : undefined;
+    return containerSpec(server, { image, secrets: this.options.secrets, owner: this.owner, defaults: this.defaults, ...(egress ? { egress } : {}) });
+  }
+
+  private ensureInternalNetwork(): Promise<void> {
+    this.internalNetwork ??= ensureInternalNetwork(this.docker, INTERNAL_NETWORK, { [LABELS.managed]: "true" }).catch((error: unknown) => {
+      this.internalNetwork = undefined;
+      throw error;
+    });
+    return this.internalNetwork;
   }
 
   /** Starts a container and initializes MCP on it. Holds `release` until the container is removed. */
@@ -485,17 +504,12 @@ export class DockerLauncher implements Launcher {
     let exited: Promise<number | null> | undefined;
     try {
       const prepared = await this.preparer.prepare(server);
-      const spec = this.spec(server, prepared.image);
+      if (typeof server.entry.router?.network === "object" && selectedPackage(server).transport.type !== "stdio") await this.ensureInternalNetwork();
+      const spec = await this.spec(server, prepared.image);
       for (const warning of spec.warnings) this.logger.warn({ server: server.prefix }, warning);
       if (prepared.entrypoint) spec.create.Entrypoint = prepared.entrypoint;
       const pkg = selectedPackage(server);
-      if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) {
-        this.internalNetwork ??= ensureInternalNetwork(this.docker, INTERNAL_NETWORK, { [LABELS.managed]: "true" }).catch((error: unknown) => {
-          this.internalNetwork = undefined;
-          throw error;
-        });
-        await this.internalNetwork;
-      }
+      if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) await this.ensureInternalNetwork();
       container = await this.docker.createContainer(spec.create);
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
       const stdout = new PassThrough();

@@ -12,7 +12,8 @@ export type LaunchErrorCode =
   | "ABORTED"
   | "CONTAINER_CRASHED"
   | "CONTAINER_START_FAILED"
-  | "LAUNCHER_CLOSED";
+  | "LAUNCHER_CLOSED"
+  | "EGRESS_UNAVAILABLE";
 
 /** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
 export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
@@ -27,6 +28,7 @@ export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
   CONTAINER_CRASHED: -32022,
   CONTAINER_START_FAILED: -32023,
   LAUNCHER_CLOSED: -32024,
+  EGRESS_UNAVAILABLE: -32025,
 };
 
 /**

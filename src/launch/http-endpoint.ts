@@ -72,12 +72,15 @@ export async function waitForPort(host: string, port: number, deadline: number, 
   }
 }
 
-/** Creates our internal network once: containers on it reach each other and the host, nothing else. */
-export async function ensureInternalNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+/**
+ * Creates an internal network of ours once: containers on it reach each other and the host,
+ * nothing else (with `inhibit_ipv4` in `driverOptions`, not even the host).
+ */
+export async function ensureInternalNetwork(docker: Docker, name: string, labels: Record<string, string>, driverOptions: Record<string, string> = {}): Promise<void> {
   const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
   if (existing.some((n) => n.Name === name)) return;
   try {
-    await docker.createNetwork({ Name: name, Driver: "bridge", Internal: true, CheckDuplicate: true, Labels: labels });
+    await docker.createNetwork({ Name: name, Driver: "bridge", Internal: true, CheckDuplicate: true, Labels: labels, Options: driverOptions });
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 409) throw error;
   }

@@ -62,17 +62,22 @@ describe("containerSpec", () => {
     assert.equal(timeoutMs(base), 60_000);
   });
 
-  it("network: bridge when declared; an allowlist uses bridge and warns that it is not enforced", () => {
+  it("network: bridge when declared; an allowlist joins the egress network with the proxy in env", () => {
     const bridge = testServer("b", npmPackage("@modelcontextprotocol/server-memory"), { network: "bridge" });
     const b = containerSpec(bridge, { image: "i", secrets: noSecrets, owner: "t" });
     assert.equal(b.create.HostConfig?.NetworkMode, "bridge");
     assert.equal(b.create.NetworkDisabled, false);
     assert.deepEqual(b.warnings, []);
     const allow = testServer("a", npmPackage("@modelcontextprotocol/server-memory"), { network: { allow: ["api.github.com:443"] } });
-    const a = containerSpec(allow, { image: "i", secrets: noSecrets, owner: "t" });
-    assert.equal(a.create.HostConfig?.NetworkMode, "bridge");
+    const proxyUrl = "http://a:0123abcd@172.30.0.2:3128";
+    const a = containerSpec(allow, { image: "i", secrets: noSecrets, owner: "t", egress: { network: "mcp-router-egress", proxyUrl } });
+    assert.equal(a.create.HostConfig?.NetworkMode, "mcp-router-egress");
+    assert.equal(a.create.NetworkDisabled, false);
     assert.equal(a.create.Labels?.[LABELS.network], "allow:api.github.com:443");
-    assert.match(a.warnings[0] ?? "", /not enforced/);
+    for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) assert.ok(a.create.Env?.includes(`${name}=${proxyUrl}`), name);
+    assert.ok(a.create.Env?.includes("NODE_USE_ENV_PROXY=1"));
+    assert.ok(a.secretValues.includes(proxyUrl), "the proxy credentials are scrubbed like secrets");
+    assert.ok(!JSON.stringify(a.create.Cmd).includes("0123abcd"));
   });
 
   it("binds only declared mounts, read-only", () => {

@@ -4,10 +4,11 @@
 import { spawn } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { createInterface } from "node:readline";
 
-const tools = ["echo", "whoami", "write", "env", "net", "forkbomb", "crash", "sleep"].map((name) => ({
+const tools = ["echo", "whoami", "write", "env", "net", "http", "forkbomb", "crash", "sleep"].map((name) => ({
   name,
   description: `probe: ${name}`,
   inputSchema: { type: "object" },
@@ -46,6 +47,57 @@ async function forkbomb(max) {
   return { spawned, error };
 }
 
+/** Sends `request` on a fresh TCP connection and resolves with the status of the first response. */
+function exchange(host, port, request, onHead) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let buffer = "";
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => finish({ error: "TIMEOUT" }), 5000);
+    socket.once("connect", () => socket.write(request));
+    socket.on("error", (e) => finish({ error: e.code ?? String(e) }));
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("latin1");
+      const end = buffer.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(buffer)?.[1] ?? 0);
+      const body = buffer.slice(end + 4);
+      if (onHead && status === 200) {
+        // CONNECT established: speak to the target through the tunnel.
+        buffer = "";
+        const next = onHead;
+        onHead = undefined;
+        socket.write(next);
+        return;
+      }
+      finish({ status, body });
+    });
+    socket.on("close", () => finish({ error: "CLOSED" }));
+  });
+}
+
+/**
+ * An HTTP GET of args.url: directly, or through $HTTP_PROXY with CONNECT (mode "connect") or an
+ * absolute-form request (mode "forward"); args.auth false leaves the proxy credentials out.
+ */
+async function http(args) {
+  const url = new URL(String(args.url));
+  const port = Number(url.port || 80);
+  const get = (target) => `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`;
+  if (args.via === "direct") return exchange(url.hostname, port, `${get(url.pathname)}\r\n`);
+  const proxy = new URL(process.env.HTTP_PROXY ?? "http://no-proxy-configured:1");
+  const auth = args.auth === false ? "" : `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}\r\n`;
+  if (args.via === "forward") return exchange(proxy.hostname, Number(proxy.port), `${get(url.href)}${auth}\r\n`);
+  return exchange(proxy.hostname, Number(proxy.port), `CONNECT ${url.hostname}:${port} HTTP/1.1\r\nHost: ${url.hostname}:${port}\r\n${auth}\r\n`, `${get(url.pathname)}\r\n`);
+}
+
 async function call(name, args) {
   switch (name) {
     case "echo":
@@ -71,6 +123,8 @@ async function call(name, args) {
       }
       return text({ interfaces: Object.keys(networkInterfaces()), dns });
     }
+    case "http":
+      return text(await http(args));
     case "forkbomb":
       return text(await forkbomb(Number(args.max ?? 1000)));
     case "crash":
