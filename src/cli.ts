@@ -17,9 +17,14 @@ import { registerLaunchCommands } from "./launch/cli-launch.js";
 import { registerProposeCommands } from "./propose/cli-propose.js";
 import { launcherVerify } from "./propose/launcher-verify.js";
 import { resolveNodeBaseImage } from "./launch/base-image.js";
+import { CompositeLauncher } from "./launch/composite-launcher.js";
 import { DockerLauncher } from "./launch/docker-launcher.js";
+import type { Launcher } from "./launch/launcher.js";
+import { OpenApiLauncher } from "./launch/openapi-launcher.js";
+import { RemoteLauncher } from "./launch/remote-launcher.js";
 import { DEFAULT_BASE_IMAGES } from "./launch/package-preparer.js";
 import { chainSecretSources, envSecretSource, fileSecretSource } from "./launch/secrets.js";
+import type { SecretSource } from "./launch/secrets.js";
 import { CliError, findServer, registerRegistryCommands } from "./registry/cli-registry.js";
 import { formatDiagnostic } from "./registry/diagnostic.js";
 import { loadRegistry } from "./registry/loader.js";
@@ -81,13 +86,29 @@ export function buildProgram(): Command {
       "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status).",
     );
 
-  const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<DockerLauncher> => {
+  /**
+   * Every kind of server behind one Launcher: containers (Docker), remotes, OpenAPI. Without a
+   * Docker engine the other kinds still work; container servers then fail to prepare, saying so.
+   */
+  const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<Launcher> => {
     const secretsFile = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
     const secrets = secretsFile ? chainSecretSources(fileSecretSource(secretsFile), envSecretSource(process.env)) : envSecretSource(process.env);
-    const docker = new Docker();
     const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
+    const docker = await createDockerLauncher(secrets, logger, opts.dataDir ?? defaultDataDir()).catch((error: Error & { hint?: string }) => {
+      logger.warn({ hint: error.hint }, `${error.message}: container servers will not start until it does`);
+      return undefined;
+    });
+    return new CompositeLauncher({
+      ...(docker ? { docker } : {}),
+      remote: new RemoteLauncher({ secrets, logger }),
+      openapi: new OpenApiLauncher({ secrets, logger }),
+    });
+  };
+
+  const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string): Promise<DockerLauncher> => {
+    const docker = new Docker();
     await docker.ping().catch((error: Error) => {
-      throw Object.assign(new Error(`no Docker engine answers (${error.message}); mcp-router runs every server in a container`), {
+      throw Object.assign(new Error(`no Docker engine answers (${error.message})`), {
         hint: "Start Docker (Debian: `bash .ci/docker-up.sh` installs and starts one), or point DOCKER_HOST at a running engine.",
       });
     });
@@ -97,7 +118,7 @@ export function buildProgram(): Command {
       docker,
       logger,
       secrets,
-      dataDir: opts.dataDir ?? defaultDataDir(),
+      dataDir,
       baseImages: { node, ...(process.env.MCP_ROUTER_PYTHON_IMAGE ? { python: process.env.MCP_ROUTER_PYTHON_IMAGE } : {}) },
       ...(process.env.MCP_ROUTER_OWNER ? { owner: process.env.MCP_ROUTER_OWNER } : {}),
       ...(process.env.MCP_ROUTER_WARM_POOL === "off" ? { pool: false as const } : {}),

@@ -13,6 +13,7 @@ import { pino } from "pino";
 import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import type { Launcher } from "../../src/launch/launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
 import { ensureTestImages, testDataDir } from "./docker.js";
@@ -58,7 +59,12 @@ router:
 `;
 }
 
-export async function startTestDaemon(owner: string, files: Record<string, string>): Promise<TestDaemon> {
+export interface TestDaemonOptions {
+  /** The launcher the daemon serves with, built around the Docker one (e.g. a CompositeLauncher); it must close the Docker one. */
+  wrapLauncher?: (docker: DockerLauncher) => Launcher;
+}
+
+export async function startTestDaemon(owner: string, files: Record<string, string>, options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const images = await ensureTestImages();
   const dir = await mkdtemp(path.join(tmpdir(), "mcp-router-daemon-"));
   const servers = path.join(dir, "registry", "servers");
@@ -67,7 +73,8 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
   const logger = pino({ level: "silent" });
   const key = `test-key-${owner}`;
   const launcher = await DockerLauncher.create({ docker: new Docker(), logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner, baseImages: { node: images.nodeBase }, pool: false });
-  const runtime = await startGatewayRuntime({ servers: [], launcher, dataDir: path.join(dir, "data"), logger, discover: false });
+  const served = options.wrapLauncher ? options.wrapLauncher(launcher) : launcher;
+  const runtime = await startGatewayRuntime({ servers: [], launcher: served, dataDir: path.join(dir, "data"), logger, discover: false });
   const sync = startRegistrySync({
     registry: path.join(dir, "registry"),
     branch: "main",
@@ -75,11 +82,11 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
     dataDir: path.join(dir, "data"),
     logger,
     prepare: async (server) => {
-      await launcher.prepare(server);
+      await served.prepare(server);
       await runtime.ensureCatalog(server);
     },
     apply: (list) => runtime.apply(list),
-    retire: (server) => launcher.retire(server),
+    retire: (server) => served.retire(server),
   });
   const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [key], routes: sync.routes, readiness: () => ({ ready: sync.status().ready }) });
   await sync.started;
@@ -108,7 +115,7 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
       await sync.stop();
       await http.close();
       await runtime.gateway.close();
-      await launcher.close();
+      await served.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-/* global process, console, setTimeout */
+/* global process, console, setTimeout, clearTimeout, URL, Buffer */
 // A dependency-free MCP server (newline-delimited JSON-RPC on stdio) that reports on the
 // container it runs in: the tests check hardening by behaviour through its tools.
 import { spawn } from "node:child_process";
