@@ -13,6 +13,7 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import { registerGatewayCommands } from "./gateway/cli-gateway.js";
 import { desktopConfigPath } from "./gateway/desktop-config.js";
+import { scrubbingDestination, secretScrubber } from "./gateway/secret-scrubber.js";
 import { registerLaunchCommands } from "./launch/cli-launch.js";
 import { registerProposeCommands } from "./propose/cli-propose.js";
 import { launcherVerify } from "./propose/launcher-verify.js";
@@ -54,9 +55,15 @@ function defaultDataDir(): string {
   return process.env.MCP_ROUTER_DATA ?? path.join(process.env.XDG_DATA_HOME ?? path.join(homedir(), ".local", "share"), "mcp-router");
 }
 
-/** The daemon's logger: JSON to stderr (stdout carries protocol in stdio mode, results otherwise). */
-function stderrLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid }, redact: { paths: ["apiKey", "apiKeys", "authorization", "*.authorization", "secrets"], censor: "***" } }, pino.destination(2));
+/**
+ * The daemon's logger: JSON to stderr (stdout carries protocol in stdio mode, results otherwise),
+ * with every known secret value replaced by `***` before a line is written.
+ */
+function stderrLogger(level: string, secretValues: () => readonly string[] = () => []): Logger {
+  return pino(
+    { level, base: { pid: process.pid }, redact: { paths: ["apiKey", "apiKeys", "authorization", "*.authorization", "secrets"], censor: "***" } },
+    scrubbingDestination(pino.destination(2), secretScrubber(secretValues)),
+  );
 }
 
 /** How another program (Claude Desktop) starts this CLI: node + this script (via tsx in a checkout). */
@@ -83,25 +90,33 @@ export function buildProgram(): Command {
     .option("--secrets-file <file>", "KEY=VALUE lines or a JSON object of secret values for servers (also MCP_ROUTER_SECRETS_FILE); the environment is used too")
     .addHelpText(
       "after",
-      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status).",
+      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status),\nMCP_ROUTER_AUDIT_LOG (file or - for stdout), MCP_ROUTER_BUILD_ARGS (KEY=VALUE,... for router.build images), LOG_LEVEL.",
     );
 
   /**
    * Every kind of server behind one Launcher: containers (Docker), remotes, OpenAPI. Without a
    * Docker engine the other kinds still work; container servers then fail to prepare, saying so.
    */
+  /** The secret source: the secrets file (if any) over the environment. Built once options are parsed. */
+  let secretSource: SecretSource | undefined;
+  const secrets = (): SecretSource => {
+    if (!secretSource) {
+      const file = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
+      secretSource = file ? chainSecretSources(fileSecretSource(file), envSecretSource(process.env)) : envSecretSource(process.env);
+    }
+    return secretSource;
+  };
+
   const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<Launcher> => {
-    const secretsFile = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
-    const secrets = secretsFile ? chainSecretSources(fileSecretSource(secretsFile), envSecretSource(process.env)) : envSecretSource(process.env);
     const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
-    const docker = await createDockerLauncher(secrets, logger, opts.dataDir ?? defaultDataDir()).catch((error: Error & { hint?: string }) => {
+    const docker = await createDockerLauncher(secrets(), logger, opts.dataDir ?? defaultDataDir()).catch((error: Error & { hint?: string }) => {
       logger.warn({ hint: error.hint }, `${error.message}: container servers will not start until it does`);
       return undefined;
     });
     return new CompositeLauncher({
       ...(docker ? { docker } : {}),
-      remote: new RemoteLauncher({ secrets, logger }),
-      openapi: new OpenApiLauncher({ secrets, logger }),
+      remote: new RemoteLauncher({ secrets: secrets(), logger }),
+      openapi: new OpenApiLauncher({ secrets: secrets(), logger }),
     });
   };
 
@@ -151,6 +166,13 @@ export function buildProgram(): Command {
     defaultDataDir: defaultDataDir(),
     envApiKeys: splitList(process.env.MCP_ROUTER_API_KEYS),
     createLogger: stderrLogger,
+    secretSource: {
+      get description() {
+        return secrets().description;
+      },
+      get: (name: string) => secrets().get(name),
+    },
+    ...(process.env.MCP_ROUTER_AUDIT_LOG ? { envAuditLog: process.env.MCP_ROUTER_AUDIT_LOG } : {}),
     createLauncher: (opts) => createLauncher(opts),
     loadServers,
     selfCommand: selfCommand(),

@@ -8,18 +8,26 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
+import type { SecretSource } from "../launch/secrets.js";
 import type { RegistryServer } from "../registry/types.js";
 import { GatewayConfigError, isLoopback, parseKeyFile, resolveApiKeys } from "./api-keys.js";
+import type { AuditLog } from "./audit-log.js";
+import { AUDIT_DEFAULT_KEEP, openAuditLog, parseByteSize } from "./audit-log.js";
 import type { DesktopEntry } from "./desktop-config.js";
 import { installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
 import { startGatewayRuntime } from "./gateway-runtime.js";
 import { startHttpGateway, type HttpGatewayOptions } from "./http-gateway.js";
+import type { ReloadStatus } from "./metrics.js";
+import { GatewayMetrics } from "./metrics.js";
+import { KnownSecrets, secretScrubber } from "./secret-scrubber.js";
 import { startStdioGateway } from "./stdio-gateway.js";
 
 /** What `serve` needs from sync (built by the composition root): the registry, followed. */
 export interface RegistryFollower {
   status(): { ready: boolean; lastAppliedRevision?: string | undefined; servers: readonly { prefix: string; reason: string }[] };
   routes: NonNullable<HttpGatewayOptions["routes"]>;
+  /** Called with the status after every reconcile that applied a revision or failed (feeds the reload metrics). */
+  onStatus?(listener: (status: ReloadStatus) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -33,7 +41,7 @@ export interface FollowOptions {
   dataDir: string;
   logger: Logger;
   prepare(server: RegistryServer): Promise<void>;
-  apply(servers: readonly RegistryServer[]): Promise<void>;
+  apply(servers: readonly RegistryServer[], revision?: string): Promise<void>;
   retire(server: RegistryServer): Promise<void>;
 }
 
@@ -46,8 +54,15 @@ export interface GatewayCommandDeps {
   defaultDataDir: string;
   /** API keys from the environment (MCP_ROUTER_API_KEYS), already split. */
   envApiKeys: readonly string[];
-  /** A pino logger writing to stderr. */
-  createLogger(level: string): Logger;
+  /**
+   * A pino logger writing to stderr; every line scrubbed of `secretValues()` (see
+   * `scrubbingDestination` in secret-scrubber.ts). The values grow once API keys are known.
+   */
+  createLogger(level: string, secretValues?: () => readonly string[]): Logger;
+  /** The secret source the launcher resolves secrets from: the values of declared secrets are scrubbed from logs, audit lines and errors. */
+  secretSource?: SecretSource;
+  /** MCP_ROUTER_AUDIT_LOG: the audit log's file (or `-` for stdout in `serve`) when --audit-log is not given. */
+  envAuditLog?: string;
   createLauncher(opts: { dataDir: string; logger: Logger }): Promise<Launcher>;
   /** The registry's valid servers; problems are logged by the implementation. */
   loadServers(registry: string, logger: Logger): Promise<RegistryServer[]>;
@@ -79,10 +94,57 @@ interface ServeOptions {
   gitSubdir?: string;
   poll: string;
   webhookSecret?: string;
+  auditLog?: string;
+  auditLogMaxSize: string;
+  auditLogKeep: string;
+}
+
+interface AuditFlags {
+  auditLog?: string;
+  auditLogMaxSize: string;
+  auditLogKeep: string;
+}
+
+function addAuditOptions(command: Command, target: string): Command {
+  return command
+    .option("--audit-log <file>", `append one JSON line per call (who, what, where, how it ended; never arguments) to this file${target}`)
+    .option("--audit-log-max-size <size>", "rotate the audit log file when it would grow past this size", "10m")
+    .option("--audit-log-keep <n>", "rotated audit log files kept (<file>.1 .. <file>.<n>)", String(AUDIT_DEFAULT_KEEP));
+}
+
+/** Opens the audit log the flags (or MCP_ROUTER_AUDIT_LOG) ask for; `stdout` only where it is free for it. */
+async function openAudit(flags: AuditFlags, deps: GatewayCommandDeps, logger: Logger, scrub: (text: string) => string, stdout: GatewayCommandDeps["stdout"] | undefined): Promise<AuditLog | undefined> {
+  const target = flags.auditLog ?? deps.envAuditLog;
+  if (!target) return undefined;
+  const keep = Number(flags.auditLogKeep);
+  let failing = false;
+  const audit = await openAuditLog({
+    target,
+    ...(stdout ? { stdout } : {}),
+    maxBytes: parseByteSize(flags.auditLogMaxSize),
+    keep,
+    scrub,
+    onError: (error) => {
+      if (failing) return;
+      failing = true;
+      logger.error({ err: error.message, file: target }, "audit log write failed; lines are dropped until it works again");
+      setTimeout(() => (failing = false), 60_000).unref();
+    },
+  });
+  logger.info({ target: target === "-" ? "stdout" : target }, "audit log on");
+  return audit;
+}
+
+/** Follows the routing table: the values of the secrets its servers declare join the known secrets. */
+function followDeclaredSecrets(known: KnownSecrets, holder: { current(): { servers: ReadonlyMap<string, { server: RegistryServer }> }; subscribe(l: () => void): () => void }, source: SecretSource | undefined): void {
+  if (!source) return;
+  const update = (): void => known.declare([...holder.current().servers.values()].map((r) => r.server), source);
+  update();
+  holder.subscribe(update);
 }
 
 export function registerGatewayCommands(program: Command, deps: GatewayCommandDeps): void {
-  program
+  const serve = program
     .command("serve")
     .description("serve every registry server through one MCP endpoint over HTTP (Streamable HTTP /mcp, legacy SSE /sse)")
     .option("--registry <dir>", "registry folder", deps.defaultRegistry)
@@ -100,13 +162,16 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
     .option("--git-subdir <dir>", "folder of the registry inside the git repository (holding servers/)")
     .option("--poll <seconds>", "how often to fetch --git (backs off on failures)", "30")
     .option("--webhook-secret <secret>", "enable POST /hooks/github, verified with this secret (prefer MCP_ROUTER_WEBHOOK_SECRET)")
-    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("info"))
+    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("info"));
+  addAuditOptions(serve, ", or `-` for stdout (also MCP_ROUTER_AUDIT_LOG)")
     .addHelpText(
       "after",
-      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`); /readyz is 200 once a table is applied.",
+      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`); /readyz is 200 once a table is applied.\nGET /metrics serves Prometheus metrics (with the same bearer key).",
     )
     .action(async (opts: ServeOptions) => {
-      const logger = deps.createLogger(opts.logLevel);
+      const known = new KnownSecrets();
+      const scrub = secretScrubber(known.values);
+      const logger = deps.createLogger(opts.logLevel, known.values);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayConfigError("BAD_PORT", `--port ${opts.port} is not a port number`, "Pass 0..65535.");
       let apiKeys: string[] | undefined;
@@ -114,6 +179,7 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         const given = [...deps.envApiKeys, ...(opts.apiKey ?? []), ...(opts.apiKeysFile ? parseKeyFile(await readFile(opts.apiKeysFile, "utf8")) : [])];
         const resolved = await resolveApiKeys(given, opts.dataDir);
         apiKeys = resolved.keys;
+        known.add(...apiKeys);
         if (resolved.generated) {
           deps.stderr.write(
             `\nGenerated an API key (stored in ${resolved.generated.file}, mode 0600; shown only this once):\n\n  ${resolved.generated.key}\n\nClients send it as: Authorization: Bearer <key>\n\n`,
@@ -128,9 +194,25 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
       }
       const pollSeconds = Number(opts.poll);
       if (!(pollSeconds > 0)) throw new GatewayConfigError("BAD_POLL", `--poll ${opts.poll} is not a positive number of seconds`, "Pass e.g. --poll 30.");
-      const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
-      const runtime = await startGatewayRuntime({ servers: [], launcher, dataDir: opts.dataDir, logger, discover: false, ...(opts.hierarchical ? { hierarchical: true } : {}) });
       const webhookSecret = opts.webhookSecret ?? deps.envWebhookSecret;
+      if (webhookSecret) known.add(webhookSecret);
+      const audit = await openAudit(opts, deps, logger, scrub, deps.stdout);
+      const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
+      let sessions = (): number => 0;
+      const metrics = new GatewayMetrics({ launcherStats: () => launcher.stats(), sessions: () => sessions() });
+      const runtime = await startGatewayRuntime({
+        servers: [],
+        launcher,
+        dataDir: opts.dataDir,
+        logger,
+        discover: false,
+        metrics,
+        scrub,
+        ...(audit ? { audit } : {}),
+        ...(opts.hierarchical ? { hierarchical: true } : {}),
+      });
+      sessions = () => runtime.gateway.sessionCount;
+      followDeclaredSecrets(known, runtime.holder, deps.secretSource);
       const sync = deps.followRegistry({
         registry: opts.registry,
         ...(opts.git ? { git: opts.git } : {}),
@@ -144,11 +226,13 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
           await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
           await runtime.ensureCatalog(server);
         },
-        apply: (servers) => runtime.apply(servers),
+        apply: (servers, revision) => runtime.apply(servers, revision),
         retire: (server) => launcher.retire(server),
       });
+      sync.onStatus?.((status) => metrics.observeReload(status));
       const http = await startHttpGateway({
         routes: sync.routes,
+        metrics,
         gateway: runtime.gateway,
         logger,
         host: opts.host,
@@ -169,27 +253,42 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         await http.close();
         await runtime.gateway.close();
         await launcher.close();
+        await audit?.close();
       });
     });
 
-  program
+  const stdioCommand = program
     .command("stdio")
     .description("serve every registry server as one MCP server over stdio (for Claude Desktop); logs go to stderr")
     .option("--registry <dir>", "registry folder", deps.defaultRegistry)
     .option("--data-dir <dir>", "where catalogs and prepared packages live", deps.defaultDataDir)
     .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
-    .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"))
-    .action(async (opts: { registry: string; dataDir: string; hierarchical?: boolean; logLevel: string }) => {
-      const logger = deps.createLogger(opts.logLevel);
+    .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"));
+  addAuditOptions(stdioCommand, " (not `-`: stdout carries the protocol here; also MCP_ROUTER_AUDIT_LOG)")
+    .action(async (opts: { registry: string; dataDir: string; hierarchical?: boolean; logLevel: string } & AuditFlags) => {
+      const known = new KnownSecrets();
+      const scrub = secretScrubber(known.values);
+      const logger = deps.createLogger(opts.logLevel, known.values);
+      const audit = await openAudit(opts, deps, logger, scrub, undefined);
       const servers = await deps.loadServers(opts.registry, logger);
       const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
-      const runtime = await startGatewayRuntime({ servers, launcher, dataDir: opts.dataDir, logger, ...(opts.hierarchical ? { hierarchical: true } : {}) });
+      const runtime = await startGatewayRuntime({
+        servers,
+        launcher,
+        dataDir: opts.dataDir,
+        logger,
+        scrub,
+        ...(audit ? { audit } : {}),
+        ...(opts.hierarchical ? { hierarchical: true } : {}),
+      });
+      followDeclaredSecrets(known, runtime.holder, deps.secretSource);
       const stdio = await startStdioGateway(runtime.gateway, deps.stdin, deps.stdout);
       let stopping: Promise<void> | undefined;
       const stop = (): Promise<void> =>
         (stopping ??= (async () => {
           await runtime.gateway.close();
           await launcher.close();
+          await audit?.close();
         })());
       deps.onShutdown(async () => {
         await stdio.close();

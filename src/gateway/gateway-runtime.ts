@@ -5,11 +5,14 @@
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { AuditLog } from "./audit-log.js";
 import type { CatalogDiscovery } from "./catalog-discovery.js";
 import { discoverMissingCatalogs } from "./catalog-discovery.js";
 import { CatalogStore } from "./catalog-store.js";
 import { Gateway } from "./gateway.js";
+import type { GatewayMetrics } from "./metrics.js";
 import { buildRoutingTable } from "./routing-table.js";
+import type { Scrub } from "./secret-scrubber.js";
 import { TableHolder } from "./table-holder.js";
 
 export interface GatewayRuntimeOptions {
@@ -22,6 +25,10 @@ export interface GatewayRuntimeOptions {
   /** Discover missing catalogs in the background (default true). */
   discover?: boolean;
   discoveryConcurrency?: number;
+  metrics?: GatewayMetrics;
+  audit?: AuditLog;
+  /** Secret values -> `***` in errors sent to clients. */
+  scrub?: Scrub;
 }
 
 export interface GatewayRuntime {
@@ -35,8 +42,13 @@ export interface GatewayRuntime {
    * `router.tools`, the disk cache, or discovery in a container), so the table can list it.
    */
   ensureCatalog(server: RegistryServer): Promise<void>;
-  /** Builds the routing table for these servers and swaps it in (clients get list_changed). */
-  apply(servers: readonly RegistryServer[]): Promise<void>;
+  /**
+   * Builds the routing table for these servers and swaps it in (clients get list_changed).
+   * `revision` (sync's) is remembered for each server version it first applied: logs and the audit log name it.
+   */
+  apply(servers: readonly RegistryServer[], revision?: string): Promise<void>;
+  /** The registry revision a server version was applied from, if known. */
+  revisionOf(server: RegistryServer): string | undefined;
 }
 
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
@@ -47,7 +59,19 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
   const table = holder.current();
   for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
   logger.info({ servers: table.servers.size, tools: table.toolList.length, cachedCatalogs: catalogs.size }, "routing table built");
-  const gateway = new Gateway({ holder, launcher, logger, ...(options.hierarchical ? { hierarchical: true } : {}) });
+  /** Server version hash -> the revision that first applied it. */
+  const revisions = new Map<string, string>();
+  const revisionOf = (server: RegistryServer): string | undefined => revisions.get(server.hash);
+  const gateway = new Gateway({
+    holder,
+    launcher,
+    logger,
+    revisionOf,
+    ...(options.hierarchical ? { hierarchical: true } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.scrub ? { scrub: options.scrub } : {}),
+  });
   const discovery =
     options.discover === false
       ? { done: Promise.resolve(), pending: () => [], failed: () => new Map<string, string>() }
@@ -62,11 +86,14 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       const cached = await store.load(server);
       catalogs.set(server.hash, cached ?? (await store.discover(server, (message) => logger.debug({ server: server.prefix }, message))));
     },
-    apply: async (next) => {
+    revisionOf,
+    apply: async (next, revision) => {
       for (const [hash, catalog] of await store.loadAll(next)) catalogs.set(hash, catalog);
       const live = new Set(next.map((s) => s.hash));
       for (const hash of catalogs.keys()) if (!live.has(hash)) catalogs.delete(hash);
       store.retain(live);
+      for (const hash of revisions.keys()) if (!live.has(hash)) revisions.delete(hash);
+      if (revision !== undefined) for (const server of next) if (!revisions.has(server.hash)) revisions.set(server.hash, revision);
       const table = buildRoutingTable(next, catalogs);
       for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
       holder.swap(table);

@@ -25,12 +25,17 @@ import {
   SetLevelRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
+import { isLaunchError } from "../launch/errors.js";
 import type { Launcher } from "../launch/launcher.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { AuditLog, AuditRecord } from "./audit-log.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
+import type { CallMethod, CallOutcome, GatewayMetrics } from "./metrics.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
 import { namespacedUri, splitUri } from "./routing-table.js";
 import type { TableHolder } from "./table-holder.js";
-import type { CallerContext, HandlerExtra } from "./upstream-call.js";
+import type { Scrub } from "./secret-scrubber.js";
+import type { CallerContext, CallTrace, HandlerExtra } from "./upstream-call.js";
 import { upstreamCall } from "./upstream-call.js";
 
 export interface GatewayOptions {
@@ -40,6 +45,14 @@ export interface GatewayOptions {
   /** Expose list_servers / list_tools / search_tools / call_tool instead of every tool. */
   hierarchical?: boolean;
   serverInfo?: { name: string; version: string };
+  /** Call counters and latency histograms (see metrics.ts). */
+  metrics?: GatewayMetrics;
+  /** One line per tools/call, resources/read and prompts/get. */
+  audit?: AuditLog;
+  /** Applied to error messages sent to clients and to the text of tool error results (secret values -> `***`). */
+  scrub?: Scrub;
+  /** The registry revision a server version was applied from; default `sha256:<prefix of its hash>`. */
+  revisionOf?: (server: RegistryServer) => string | undefined;
 }
 
 /** What a session sees: everything (namespaced), or one server under its original names. */
@@ -51,6 +64,8 @@ export interface SessionOptions {
   scope?: SessionScope;
   /** For logs: `streamable-http`, `sse`, `stdio`. */
   transport: string;
+  /** Which API key opened the session, as an id (never the key): for the audit log. Default `stdio` or `none`. */
+  keyId?: string;
 }
 
 export interface GatewaySession {
@@ -68,6 +83,29 @@ interface ScopeView {
   prompts(): readonly Prompt[];
   signature(): string;
 }
+
+/** Message stem of a call's log lines, by method. */
+const CALL_LOG: Record<CallMethod, string> = {
+  "tools/call": "tool call",
+  "resources/read": "resource read",
+  "prompts/get": "prompt get",
+  "completion/complete": "completion",
+};
+
+function outcomeOf(error: unknown, signal: AbortSignal): CallOutcome {
+  if (signal.aborted || isLaunchError(error, "ABORTED")) return "cancelled";
+  if (isLaunchError(error, "TIMEOUT") || (error instanceof McpError && error.code === ErrorCode.RequestTimeout)) return "timeout";
+  return "error";
+}
+
+/** An error for the audit line: our own (launch) errors with their message; an upstream message may echo arguments, so only its code. */
+function auditError(error: unknown): NonNullable<AuditRecord["error"]> {
+  if (isLaunchError(error)) return { code: error.reason, message: error.message };
+  if (error instanceof McpError) return { code: String(error.code) };
+  return { code: error instanceof Error ? error.name : "Error" };
+}
+
+const tenths = (ms: number): number => Math.round(ms * 10) / 10;
 
 function viewOf(table: RoutingTable, scope: SessionScope, hierarchical: boolean): ScopeView {
   if (scope.kind === "server") {
@@ -103,6 +141,37 @@ export class Gateway {
     this.hierarchical = options.hierarchical ?? false;
   }
 
+  /** The revision a server version came from, for logs and the audit log. */
+  revisionOf(server: RegistryServer): string {
+    return this.options.revisionOf?.(server) ?? `sha256:${server.hash.slice(0, 12)}`;
+  }
+
+  /** Scrubs secret values from an error's message (and data) in place, so the client never sees them. */
+  private scrubError(error: unknown): unknown {
+    const scrub = this.options.scrub;
+    if (!scrub || !(error instanceof Error)) return error;
+    const message = scrub(error.message);
+    if (message !== error.message) error.message = message;
+    const data = (error as { data?: unknown }).data;
+    if (data !== undefined) {
+      const json = JSON.stringify(data);
+      const scrubbed = scrub(json);
+      if (scrubbed !== json) Object.defineProperty(error, "data", { value: JSON.parse(scrubbed) as unknown, configurable: true, enumerable: true });
+    }
+    return error;
+  }
+
+  /** Scrubs secret values from the text of a tool's error result. */
+  private scrubResult<T>(result: T): T {
+    const scrub = this.options.scrub;
+    const content = (result as { content?: unknown }).content;
+    if (!scrub || !Array.isArray(content)) return result;
+    for (const item of content as Array<{ type?: unknown; text?: unknown }>) {
+      if (item.type === "text" && typeof item.text === "string") item.text = scrub(item.text);
+    }
+    return result;
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -130,14 +199,89 @@ export class Gateway {
     });
     let logLevel: LoggingLevel | undefined;
     let callSeq = 0;
+    const callPrefix = id.slice(0, 8);
+    const keyId = opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none");
+    const { metrics, audit } = this.options;
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
-    const caller = (extra: HandlerExtra, fields: Record<string, unknown>): CallerContext => ({
-      extra,
-      sessionId: id,
-      clientCapabilities: () => server.getClientCapabilities(),
-      logLevel: () => logLevel,
-      logger: log.child({ call: ++callSeq, ...fields }),
-    });
+    const clientCapabilities = () => server.getClientCapabilities();
+    const currentLogLevel = () => logLevel;
+
+    /**
+     * Runs one upstream request with its call id, child logger (revision, server, tool, call),
+     * one log line at the end with its timings, its metrics and its audit line.
+     */
+    const observed = async <T>(method: CallMethod, routes: ServerRoutes, name: string, extra: HandlerExtra, fields: Record<string, unknown>, run: (ctx: CallerContext) => Promise<T>): Promise<T> => {
+      const target = routes.server;
+      const revision = this.revisionOf(target);
+      const call = `${callPrefix}.${++callSeq}`;
+      const trace: CallTrace = { lease: undefined, leasedAt: 0 };
+      const ctx: CallerContext = {
+        extra,
+        sessionId: id,
+        clientCapabilities,
+        logLevel: currentLogLevel,
+        logger: log.child({ call, revision, server: target.prefix, ...fields }),
+        trace,
+      };
+      const t0 = performance.now();
+      let outcome: CallOutcome = "ok";
+      let failure: unknown;
+      try {
+        const result = await run(ctx);
+        if ((result as { isError?: unknown }).isError === true) {
+          outcome = "tool_error";
+          this.scrubResult(result);
+        }
+        return result;
+      } catch (error) {
+        outcome = outcomeOf(error, extra.signal);
+        failure = this.scrubError(error);
+        throw failure;
+      } finally {
+        const end = performance.now();
+        const lease = trace.lease;
+        const queueMs = lease?.timings.queueMs;
+        const startMs = lease?.timings.startMs;
+        const callMs = lease ? end - trace.leasedAt : undefined;
+        const container = lease?.containerId?.slice(0, 12);
+        metrics?.observeCall(target.prefix, method, name, outcome, { queueMs, startMs, callMs });
+        const failed = outcome === "error" || outcome === "timeout";
+        const level = failed ? "warn" : method === "completion/complete" ? "debug" : "info";
+        const ms = tenths(end - t0);
+        const q = queueMs === undefined ? undefined : tenths(queueMs);
+        const st = startMs ? tenths(startMs) : undefined;
+        if (ctx.logger.isLevelEnabled(level)) {
+          const line = {
+            outcome,
+            ms,
+            ...(q !== undefined ? { queueMs: q } : {}),
+            ...(st !== undefined ? { startMs: st } : {}),
+            ...(callMs !== undefined ? { callMs: tenths(callMs) } : {}),
+            ...(container ? { container } : {}),
+            ...(failed ? { err: (failure as Error | undefined)?.message } : {}),
+          };
+          ctx.logger[level](line, `${CALL_LOG[method]} ${failed ? "failed" : outcome === "cancelled" ? "cancelled" : "done"}`);
+        }
+        if (audit && method !== "completion/complete") {
+          audit.record({
+            time: new Date().toISOString(),
+            key: keyId,
+            session: id,
+            call,
+            method,
+            server: target.prefix,
+            ...(method === "resources/read" ? {} : { tool: name }),
+            revision,
+            ...(container ? { container } : {}),
+            durationMs: ms,
+            ...(q !== undefined ? { queueMs: q } : {}),
+            ...(st !== undefined ? { startMs: st } : {}),
+            outcome,
+            ...(failure !== undefined ? { error: auditError(failure) } : {}),
+          });
+        }
+      }
+    };
     const scopedRoutes = (table: RoutingTable, prefix?: string): ServerRoutes => {
       if (scope.kind === "server") {
         const routes = table.servers.get(scope.prefix);
@@ -151,18 +295,11 @@ export class Gateway {
       if (!routes.tools.some((t) => t.name === tool)) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
-      const ctx = caller(extra, { server: routes.server.prefix, tool });
-      const t0 = performance.now();
-      try {
-        const result = await upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+      return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...meta } }, CallToolResultSchema, requestOptions),
-        );
-        ctx.logger.info({ ms: Math.round(performance.now() - t0), isError: result.isError === true }, "tool call done");
-        return result;
-      } catch (error) {
-        ctx.logger.warn({ ms: Math.round(performance.now() - t0), err: (error as Error).message }, "tool call failed");
-        throw error;
-      }
+        ),
+      );
     };
 
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -170,10 +307,10 @@ export class Gateway {
       return {};
     });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...view(this.holder.current()).tools()] }));
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const handleCallTool = async (params: { name: string; arguments?: Record<string, unknown> | undefined }, extra: HandlerExtra) => {
       const table = this.holder.current();
-      const { name } = request.params;
-      const args = request.params.arguments;
+      const { name } = params;
+      const args = params.arguments;
       if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra);
       if (hierarchical) {
         if (name === "call_tool") {
@@ -185,16 +322,22 @@ export class Gateway {
       const route = table.tools.get(name);
       if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
       return callTool(route.routes, route.original, args, extra);
-    });
+    };
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      handleCallTool(request.params, extra).catch((error: unknown) => {
+        throw this.scrubError(error);
+      }),
+    );
 
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [...view(this.holder.current()).resources()] }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }));
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const table = this.holder.current();
       const { routes, original } = this.resolveUri(table, scope, request.params.uri);
-      const ctx = caller(extra, { server: routes.server.prefix, uri: original });
-      const result = await upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-        client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
+      const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
+        ),
       );
       if (scope.kind === "server") return result;
       return { ...result, contents: result.contents.map((c) => ({ ...c, uri: namespacedUri(routes.server.prefix, c.uri) })) };
@@ -204,12 +347,13 @@ export class Gateway {
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
       const table = this.holder.current();
       const { routes, original } = this.resolvePrompt(table, scope, request.params.name);
-      const ctx = caller(extra, { server: routes.server.prefix, prompt: original });
-      return upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-        client.request(
-          { method: "prompts/get", params: { name: original, ...(request.params.arguments ? { arguments: request.params.arguments } : {}), ...meta } },
-          GetPromptResultSchema,
-          requestOptions,
+      return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request(
+            { method: "prompts/get", params: { name: original, ...(request.params.arguments ? { arguments: request.params.arguments } : {}), ...meta } },
+            GetPromptResultSchema,
+            requestOptions,
+          ),
         ),
       );
     });
@@ -229,9 +373,11 @@ export class Gateway {
         upstreamRef = { ...ref, uri: resolved.original };
       }
       if (!routes.completions) return { completion: { values: [], hasMore: false } };
-      const ctx = caller(extra, { server: routes.server.prefix, complete: ref.type });
-      return upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-        client.request({ method: "completion/complete", params: { ...request.params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
+      const refName = upstreamRef.type === "ref/prompt" ? upstreamRef.name : "";
+      return observed("completion/complete", routes, refName, extra, { complete: ref.type }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "completion/complete", params: { ...request.params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
+        ),
       );
     });
 

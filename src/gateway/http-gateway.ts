@@ -1,10 +1,10 @@
 /**
  * The gateway over HTTP: Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages`, one
- * server under its original names at `/servers/<prefix>/mcp`, and `/healthz` / `/readyz`.
- * Every MCP endpoint requires a bearer key (unless auth is off on a loopback bind) and passes
- * Host/Origin checks against DNS rebinding.
+ * server under its original names at `/servers/<prefix>/mcp`, `/healthz` / `/readyz`, and the
+ * Prometheus metrics at `/metrics`. Every MCP endpoint and `/metrics` require a bearer key (unless
+ * auth is off on a loopback bind) and pass Host/Origin checks against DNS rebinding.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +35,8 @@ export interface HttpGatewayOptions {
    * the bearer check and must authenticate requests themselves (a webhook's signature).
    */
   routes?: Readonly<Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }>>;
+  /** Served as `GET /metrics` (behind the bearer check) when given: a `GatewayMetrics`. */
+  metrics?: { readonly contentType: string; render(): Promise<string> };
 }
 
 export interface HttpGateway {
@@ -95,6 +97,15 @@ function rpcError(res: ServerResponse, status: number, code: number, message: st
   sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
 }
 
+/**
+ * The id of the key a request authenticated with, for the audit log: the first 8 hex chars of the
+ * key's sha256 (`printf %s "$KEY" | sha256sum | cut -c1-8` names it), never the key.
+ */
+export function apiKeyId(authorization: string | undefined): string {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  return token ? createHash("sha256").update(token).digest("hex").slice(0, 8) : "none";
+}
+
 function hostsFor(bindHost: string, port: number, extra: readonly string[]): Set<string> | undefined {
   // A wildcard bind answers under any name: only an explicit list can be checked then.
   const wildcard = bindHost === "0.0.0.0" || bindHost === "::" || bindHost === "";
@@ -126,6 +137,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   /** Filled once the port is known. */
   const access: { hosts: Set<string> | undefined; origins: Set<string> } = { hosts: undefined, origins: new Set() };
   const log = logger.child({ component: "http" });
+  const keyIdOf = (req: IncomingMessage): string => (options.apiKeys === undefined ? "none" : apiKeyId(req.headers.authorization));
 
   function checkAccess(req: IncomingMessage): void {
     const host = (req.headers.host ?? "").toLowerCase();
@@ -157,7 +169,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       return rpcError(res, 404, -32002, `no server "${scope.prefix}" in the registry`);
     }
     const id = randomUUID();
-    const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http" });
+    const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", keyId: keyIdOf(req) });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       onsessioninitialized: (sessionId) => {
@@ -174,7 +186,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
 
   async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const transport = new SSEServerTransport("/messages", res);
-    const session = gateway.createSession({ sessionId: transport.sessionId, transport: "sse" });
+    const session = gateway.createSession({ sessionId: transport.sessionId, transport: "sse", keyId: keyIdOf(req) });
     sse.set(transport.sessionId, { transport, session });
     transport.onclose = () => {
       sse.delete(transport.sessionId);
@@ -208,6 +220,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       return extra.handle(req, res);
     }
     checkAccess(req);
+    if (path === "/metrics" && req.method === "GET" && options.metrics) {
+      const text = await options.metrics.render();
+      res.writeHead(200, { "content-type": options.metrics.contentType }).end(text);
+      return;
+    }
     if (path === "/mcp") return handleStreamable(req, res, { kind: "all" });
     const perServer = /^\/servers\/([^/]+)\/mcp$/.exec(path);
     if (perServer?.[1]) return handleStreamable(req, res, { kind: "server", prefix: decodeURIComponent(perServer[1]) });

@@ -19,7 +19,7 @@ import {
   ProgressNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import type { Launcher } from "../launch/launcher.js";
+import type { Launcher, Lease } from "../launch/launcher.js";
 import type { ServerRoutes } from "./routing-table.js";
 
 export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -34,6 +34,14 @@ export interface CallerContext {
   /** The level the client asked for with logging/setLevel, if any. */
   readonly logLevel: () => LoggingLevel | undefined;
   readonly logger: Logger;
+  /** Filled in once a lease is acquired: its container and timings (for metrics and the audit log). */
+  readonly trace?: CallTrace;
+}
+
+/** What a call learned about its lease; `leasedAt` is `performance.now()` when it was acquired. */
+export interface CallTrace {
+  lease: Lease | undefined;
+  leasedAt: number;
 }
 
 /** No SDK-side timeout upstream: the launcher enforces the server's own limit. */
@@ -128,6 +136,10 @@ export async function upstreamCall<T>(
 ): Promise<T> {
   const signal = caller.extra.signal;
   const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal });
+  if (caller.trace) {
+    caller.trace.lease = lease;
+    caller.trace.leasedAt = performance.now();
+  }
   const upstreamToken = caller.extra._meta?.progressToken !== undefined ? `mcp-router-${process.pid}-${++tokenSeq}` : undefined;
   const call: ActiveCall = { caller, upstreamToken, progressed: false };
   const detach = attach(lease.client, call);

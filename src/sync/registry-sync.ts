@@ -26,8 +26,8 @@ export interface RegistrySyncOptions {
   logger: Logger;
   /** Makes a changed server version ready: images, tool discovery. */
   prepare(server: RegistryServer): Promise<void>;
-  /** Builds and swaps in the routing table. */
-  apply(servers: readonly RegistryServer[]): Promise<void>;
+  /** Builds and swaps in the routing table; `revision` is the registry revision it comes from. */
+  apply(servers: readonly RegistryServer[], revision: string): Promise<void>;
   /** A replaced or removed version: its containers drain. */
   retire(server: RegistryServer): Promise<void>;
 }
@@ -43,6 +43,8 @@ export interface RegistrySync {
   /** Settles after the first reconcile (the daemon serves `/readyz` 503 until a table is applied). */
   readonly started: Promise<void>;
   status(): SyncStatus;
+  /** Called with the new status after every reconcile that applied a revision or failed (metrics). */
+  onStatus(listener: (status: SyncStatus) => void): () => void;
   routes: Record<string, Route>;
   stop(): Promise<void>;
 }
@@ -62,7 +64,7 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
     source,
     load: (dir) => loadRegistry(dir),
     prepare: options.prepare,
-    apply: (servers) => options.apply(servers),
+    apply: (servers, revision) => options.apply(servers, revision),
     retire: options.retire,
     logger,
   });
@@ -90,5 +92,5 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
   }
   logger.info({ source: source.description }, "following the registry");
   const started = reconciler.start().catch((error: Error) => logger.error({ err: error.message }, "the first reconcile failed"));
-  return { reconciler, started, status: () => reconciler.status(), routes, stop: () => reconciler.stop() };
+  return { reconciler, started, status: () => reconciler.status(), onStatus: (listener) => reconciler.onStatus(listener), routes, stop: () => reconciler.stop() };
 }
