@@ -49,6 +49,11 @@ export interface DockerLauncherOptions {
   stderrLimit?: number;
   /** Run npm install scripts while preparing (default false). */
   npmInstallScripts?: boolean;
+  /**
+   * Build arguments for every `router.build` image (e.g. `{BASE_IMAGE: "..."}` to build on a
+   * base image already on the engine, offline). Part of the built image's tag.
+   */
+  buildArgs?: Record<string, string>;
   clientInfo?: { name: string; version: string };
 }
 
@@ -118,6 +123,7 @@ export class DockerLauncher implements Launcher {
       dataDir: options.dataDir,
       ...(options.baseImages ? { baseImages: options.baseImages } : {}),
       ...(options.npmInstallScripts !== undefined ? { npmInstallScripts: options.npmInstallScripts } : {}),
+      ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
     });
     this.egress = new EgressRelay({ docker: options.docker, logger: options.logger, owner: this.owner, image: options.baseImages?.node ?? DEFAULT_BASE_IMAGES.node });
     this.slots = new ContainerSlots(options.maxContainers ?? 16, options.maxQueue ?? 64);
@@ -532,7 +538,9 @@ export class DockerLauncher implements Launcher {
       const client = new Client(this.options.clientInfo ?? { name: "mcp-router", version: "0.1.0" }, {
         capabilities: { sampling: {}, elicitation: {} },
       });
-      const startTimeout = this.options.startTimeoutMs ?? 30_000;
+      // Starting counts against the server's own time limit too: a server that never answers
+      // initialize fails its call within that limit.
+      const startTimeout = Math.min(this.options.startTimeoutMs ?? 30_000, timeoutMs(server, this.defaults));
       const initCrash = exited.then((code) => {
         throw new LaunchError(
           "CONTAINER_START_FAILED",
@@ -550,7 +558,14 @@ export class DockerLauncher implements Launcher {
         await Promise.race([waitForPort(url.hostname, port, Date.now() + startTimeout, signal), initCrash]);
         mcpTransport = pkg.transport.type === "sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url);
       }
-      const initDone = client.connect(mcpTransport, { timeout: startTimeout, ...(signal ? { signal } : {}) });
+      const initDone = client.connect(mcpTransport, { timeout: startTimeout, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
+        if (!(error instanceof McpError && error.code === ErrorCode.RequestTimeout)) throw error;
+        throw new LaunchError(
+          "TIMEOUT",
+          `${server.prefix} did not answer MCP initialize within ${Math.round(startTimeout / 1000)} s; its container was removed`,
+          "Check that the server speaks MCP on stdio (its command and arguments in the registry file), or raise router.limits.timeoutSeconds if it starts slowly.",
+        );
+      });
       await Promise.race([initDone, initCrash]);
       const startMs = performance.now() - t0;
       state.demand.observeStart(startMs);

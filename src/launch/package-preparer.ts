@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path, { join } from "node:path";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Package, RegistryServer } from "../registry/types.js";
+import type { Build, Package, RegistryServer } from "../registry/types.js";
 import { LaunchError } from "./errors.js";
 import { selectedPackage } from "./container-spec.js";
 
@@ -38,9 +38,19 @@ export interface PackagePreparerOptions {
   npmInstallScripts?: boolean;
   /** The npm binary (default `npm`). */
   npmCommand?: string;
+  /**
+   * Build arguments (`ARG`s) for every `router.build` image, e.g. `{BASE_IMAGE: "debian:bookworm-slim"}`
+   * to build on a base image that is already on the engine. They are part of the image's tag.
+   * Not for secrets: build args show in progress messages and in the image's history.
+   */
+  buildArgs?: Record<string, string>;
 }
 
 const PREPARED_REPO = "mcp-router/pkg";
+/** Repository of the images built from Dockerfiles in the registry repo (`router.build`). */
+const BUILT_REPO = "mcp-router/build";
+/** Build output lines kept for the error message of a failed build. */
+const BUILD_TAIL_LINES = 15;
 
 /** Content hash of what makes a prepared image: change any of it and a new image is built. */
 export function preparedKey(kind: string, base: string, pkg: Package, extra: Record<string, unknown> = {}): string {
@@ -56,6 +66,17 @@ export function preparedKey(kind: string, base: string, pkg: Package, extra: Rec
     ...extra,
   });
   return createHash("sha256").update(material).digest("hex").slice(0, 20);
+}
+
+/**
+ * The tag of a `router.build` image. The server's hash already covers its registry file, its
+ * Dockerfile and every byte of its build context; the build args are added, since they change
+ * what is built too.
+ */
+export function builtImageTag(server: RegistryServer, buildArgs: Record<string, string> = {}): string {
+  const args = Object.entries(buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = createHash("sha256").update(JSON.stringify({ v: 1, server: server.hash, args })).digest("hex").slice(0, 20);
+  return `${BUILT_REPO}:${server.prefix}-${key}`;
 }
 
 /** The image reference of an `oci` package. */
@@ -151,13 +172,8 @@ export class PackagePreparer {
   }
 
   private async prepareUncached(server: RegistryServer, onProgress: (message: string) => void): Promise<PreparedPackage> {
-    if (server.entry.router?.build) {
-      throw new LaunchError(
-        "PACKAGE_UNSUPPORTED",
-        `server ${server.prefix}: router.build (an image from a Dockerfile in the registry repo) is not supported by the launcher yet`,
-        "Publish the image and use an `oci` package instead.",
-      );
-    }
+    const build = server.entry.router?.build;
+    if (build) return this.prepareBuild(server, build, onProgress);
     const pkg = selectedPackage(server);
     switch (pkg.registryType) {
       case "npm":
@@ -251,6 +267,86 @@ export class PackagePreparer {
     return { image: tag };
   }
 
+  /**
+   * `router.build`: the image is built from a Dockerfile in the registry repo, once per server
+   * version (and build args), and found by its tag after that.
+   */
+  private async prepareBuild(server: RegistryServer, build: Build, onProgress: (message: string) => void): Promise<PreparedPackage> {
+    const prepared = (image: string): PreparedPackage => (build.command?.length ? { image, entrypoint: [...build.command] } : { image });
+    if (!server.root) {
+      throw new LaunchError(
+        "PREPARE_FAILED",
+        `server ${server.prefix}: router.build needs the registry folder its paths are relative to, and this server was not loaded from one`,
+        "Load the server with the registry loader (mcp-router validate/serve), which records its registry root.",
+      );
+    }
+    const buildArgs = this.options.buildArgs ?? {};
+    const tag = builtImageTag(server, buildArgs);
+    if (await this.imageExists(tag)) {
+      onProgress(`${server.prefix}: image ${tag} is ready (built earlier from ${build.dockerfile})`);
+      return prepared(tag);
+    }
+    const root = server.root;
+    const dockerfile = path.resolve(root, build.dockerfile);
+    const contextDir = path.resolve(root, build.context ?? path.posix.dirname(build.dockerfile));
+    const inContext = path.relative(contextDir, dockerfile);
+    const argsText = Object.keys(buildArgs).length ? ` with ${Object.entries(buildArgs).map(([k, v]) => `${k}=${v}`).join(", ")}` : "";
+    onProgress(`${server.prefix}: building image ${tag} from ${build.dockerfile}${argsText}`);
+
+    // The engine reads the Dockerfile from the context it is sent; one that lies outside the
+    // context is built from a staged copy of both (as `docker build -f` does).
+    let staging: string | undefined;
+    let context = contextDir;
+    let dockerfileName = inContext.split(path.sep).join("/");
+    if (inContext === ".." || inContext.startsWith(`..${path.sep}`) || path.isAbsolute(inContext)) {
+      staging = join(this.options.dataDir, "builds", `${tag.slice(tag.indexOf(":") + 1)}.staging-${process.pid}-${Date.now()}`);
+      await cp(contextDir, staging, { recursive: true });
+      dockerfileName = ".mcp-router.Dockerfile";
+      await copyFile(dockerfile, join(staging, dockerfileName));
+      context = staging;
+    }
+    const tail: string[] = [];
+    const started = Date.now();
+    try {
+      const stream = await this.docker.buildImage(
+        { context, src: await listContextFiles(context) },
+        {
+          t: tag,
+          dockerfile: dockerfileName,
+          buildargs: buildArgs,
+          rm: true,
+          forcerm: true,
+          labels: { "dev.mcp-router.managed": "true", "dev.mcp-router.server": server.prefix, "dev.mcp-router.revision": server.hash },
+        },
+      );
+      await this.follow(stream, (text) => {
+        for (const line of text.split(/\r?\n/)) {
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > BUILD_TAIL_LINES) tail.shift();
+          onProgress(`${server.prefix}: ${line}`);
+        }
+      });
+    } catch (error) {
+      const message = (error as Error).message.trim();
+      const output = tail.filter((line) => line !== message);
+      throw new LaunchError(
+        "PREPARE_FAILED",
+        `server ${server.prefix}: building image ${tag} from ${build.dockerfile}${argsText} failed: ${message}${output.length ? `\nlast build output:\n${output.join("\n")}` : ""}`,
+        `Check the Dockerfile (\`docker build -f ${dockerfile} ${contextDir}\` reproduces the build), that its base image is on the engine or can be pulled (build args such as BASE_IMAGE choose another), and that any package mirror it uses is reachable.`,
+        { cause: error },
+      );
+    } finally {
+      if (staging) await rm(staging, { recursive: true, force: true });
+    }
+    if (!(await this.imageExists(tag))) {
+      throw new LaunchError("PREPARE_FAILED", `server ${server.prefix}: the build of ${tag} ended without an image${tail.length ? `; last build output:\n${tail.join("\n")}` : ""}`, "Run the build by hand with `docker build` to see what happened.");
+    }
+    this.logger.info({ server: server.prefix, image: tag, ms: Date.now() - started }, "built image from the registry");
+    onProgress(`${server.prefix}: built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return prepared(tag);
+  }
+
   private async build(server: RegistryServer, context: string, src: string[], tag: string, onProgress: (message: string) => void): Promise<void> {
     try {
       const stream = await this.docker.buildImage({ context, src }, { t: tag, rm: true, forcerm: true, labels: { "dev.mcp-router.managed": "true" } });
@@ -287,6 +383,15 @@ function execFileAsync(command: string, args: string[]): Promise<{ stdout: strin
       else resolve({ stdout, stderr });
     });
   });
+}
+
+/** Every file under a build context, relative and `/`-separated (dockerode tars exactly these; it applies .dockerignore). */
+async function listContextFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() || e.isSymbolicLink())
+    .map((e) => path.relative(dir, join(e.parentPath, e.name)).split(path.sep).join("/"))
+    .sort();
 }
 
 function lastLines(text: string, n: number): string {
