@@ -81,7 +81,7 @@ async function idleRss(servers: RegistryServer[], nodeImage: string): Promise<{ 
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
       child.stderr.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (/mcp-router serving/.test(stderr)) {
+        if (/mcp-router listening/.test(stderr)) {
           clearTimeout(timer);
           resolve();
         }

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import type { LoggingLevel, Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ListToolsResult, LoggingLevel, Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
@@ -107,6 +107,21 @@ function auditError(error: unknown): NonNullable<AuditRecord["error"]> {
 
 const tenths = (ms: number): number => Math.round(ms * 10) / 10;
 
+const listResults = new WeakMap<readonly Tool[], ListToolsResult>();
+
+/**
+ * One frozen `tools/list` result per (immutable) tool list of a table, so answering it costs no
+ * copy, and the HTTP transport serializes it once, not on every request.
+ */
+function listToolsResult(tools: readonly Tool[]): ListToolsResult {
+  let result = listResults.get(tools);
+  if (!result) {
+    result = Object.freeze({ tools: tools as Tool[] });
+    listResults.set(tools, result);
+  }
+  return result;
+}
+
 function viewOf(table: RoutingTable, scope: SessionScope, hierarchical: boolean): ScopeView {
   if (scope.kind === "server") {
     const routes = table.servers.get(scope.prefix);
@@ -147,11 +162,17 @@ export class Gateway {
   }
 
   /** Scrubs secret values from an error's message (and data) in place, so the client never sees them. */
+  /**
+   * An error as the client gets it: secret values scrubbed, and an McpError's message without the
+   * SDK's `MCP error <code>: ` prefix, which the client's SDK adds again (else it reads twice).
+   */
   private scrubError(error: unknown): unknown {
-    const scrub = this.options.scrub;
-    if (!scrub || !(error instanceof Error)) return error;
-    const message = scrub(error.message);
+    if (!(error instanceof Error)) return error;
+    const scrub = this.options.scrub ?? ((text: string) => text);
+    const bare = error instanceof McpError ? error.message.replace(/^MCP error -?\d+: /, "") : error.message;
+    const message = scrub(bare);
     if (message !== error.message) error.message = message;
+    if (!this.options.scrub) return error;
     const data = (error as { data?: unknown }).data;
     if (data !== undefined) {
       const json = JSON.stringify(data);
@@ -306,7 +327,7 @@ export class Gateway {
       logLevel = request.params.level;
       return {};
     });
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...view(this.holder.current()).tools()] }));
+    server.setRequestHandler(ListToolsRequestSchema, async () => listToolsResult(view(this.holder.current()).tools()));
     const handleCallTool = async (params: { name: string; arguments?: Record<string, unknown> | undefined }, extra: HandlerExtra) => {
       const table = this.holder.current();
       const { name } = params;

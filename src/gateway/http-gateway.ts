@@ -9,11 +9,11 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import { bearerMatches, GatewayConfigError, isLoopback } from "./api-keys.js";
 import type { Gateway, GatewaySession, SessionScope } from "./gateway.js";
+import { StreamableHttpTransport } from "./streamable-http-transport.js";
 
 export interface HttpGatewayOptions {
   gateway: Gateway;
@@ -47,7 +47,7 @@ export interface HttpGateway {
 }
 
 interface StreamableEntry {
-  transport: StreamableHTTPServerTransport;
+  transport: StreamableHttpTransport;
   session: GatewaySession;
   scopeKey: string;
 }
@@ -159,7 +159,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (sessionId) {
       const entry = streamable.get(sessionId);
       if (!entry || entry.scopeKey !== scopeKey) return rpcError(res, 404, -32001, "session not found; initialize a new session");
-      await entry.transport.handleRequest(req, res, body);
+      entry.transport.handle(req, res, body);
       return;
     }
     if (req.method !== "POST" || !isInitializeRequest(body)) {
@@ -170,18 +170,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     const id = randomUUID();
     const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", keyId: keyIdOf(req) });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      onsessioninitialized: (sessionId) => {
-        streamable.set(sessionId, { transport, session, scopeKey });
-      },
-    });
+    const transport = new StreamableHttpTransport(id);
+    streamable.set(id, { transport, session, scopeKey });
     transport.onclose = () => {
       streamable.delete(id);
       void session.close();
     };
     await session.server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    transport.handle(req, res, body);
   }
 
   async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
