@@ -2,7 +2,7 @@
  * Validation throughput: files/s for a generated registry of 1,000 server files (ajv compiled
  * once), against the floor of merely reading and parsing the same YAML in the same run.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,12 +11,17 @@ import { loadRegistry } from "../src/registry/loader.js";
 import type { BenchRow } from "./bench-row.js";
 
 const FILES = 1000;
-const SERVERS = fileURLToPath(new URL("../registry/servers/", import.meta.url));
+const REGISTRY = fileURLToPath(new URL("../registry/", import.meta.url));
+const SERVERS = path.join(REGISTRY, "servers");
 
 export async function benchRegistry(): Promise<BenchRow[]> {
   const root = await mkdtemp(path.join(tmpdir(), "mcp-router-bench-"));
   try {
     await mkdir(path.join(root, "servers"));
+    // What the files refer to (build contexts, OpenAPI documents) comes along.
+    for (const entry of await readdir(REGISTRY, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name !== "servers") await cp(path.join(REGISTRY, entry.name), path.join(root, entry.name), { recursive: true });
+    }
     const templates = await Promise.all(
       (await readdir(SERVERS)).filter((f) => f.endsWith(".yaml")).map(async (f) => ({ prefix: f.replace(/\.yaml$/, ""), text: await readFile(path.join(SERVERS, f), "utf8") })),
     );

@@ -73,6 +73,24 @@ function selfCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [script] };
 }
 
+/** `MCP_ROUTER_BUILD_ARGS="BASE_IMAGE=local/python-sci:bookworm,X=Y"`: build args for `router.build` images. */
+function parseBuildArgs(value: string | undefined): Record<string, string> | undefined {
+  if (!value?.trim()) return undefined;
+  const args: Record<string, string> = {};
+  for (const item of value.split(/[,\n]/)) {
+    const text = item.trim();
+    if (!text) continue;
+    const eq = text.indexOf("=");
+    if (eq <= 0) {
+      throw Object.assign(new Error(`MCP_ROUTER_BUILD_ARGS: ${JSON.stringify(text)} is not NAME=VALUE`), {
+        hint: "Write NAME=VALUE pairs separated by commas, e.g. MCP_ROUTER_BUILD_ARGS=BASE_IMAGE=local/python-sci:bookworm",
+      });
+    }
+    args[text.slice(0, eq).trim()] = text.slice(eq + 1).trim();
+  }
+  return args;
+}
+
 function splitList(value: string | undefined): string[] {
   return (value ?? "").split(/[\s,]+/).filter(Boolean);
 }
@@ -109,7 +127,8 @@ export function buildProgram(): Command {
 
   const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<Launcher> => {
     const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
-    const docker = await createDockerLauncher(secrets(), logger, opts.dataDir ?? defaultDataDir()).catch((error: Error & { hint?: string }) => {
+    const buildArgs = parseBuildArgs(process.env.MCP_ROUTER_BUILD_ARGS);
+    const docker = await createDockerLauncher(secrets(), logger, opts.dataDir ?? defaultDataDir(), buildArgs).catch((error: Error & { hint?: string }) => {
       logger.warn({ hint: error.hint }, `${error.message}: container servers will not start until it does`);
       return undefined;
     });
@@ -120,7 +139,7 @@ export function buildProgram(): Command {
     });
   };
 
-  const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string): Promise<DockerLauncher> => {
+  const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string, buildArgs: Record<string, string> | undefined): Promise<DockerLauncher> => {
     const docker = new Docker();
     await docker.ping().catch((error: Error) => {
       throw Object.assign(new Error(`no Docker engine answers (${error.message})`), {
@@ -137,6 +156,7 @@ export function buildProgram(): Command {
       baseImages: { node, ...(process.env.MCP_ROUTER_PYTHON_IMAGE ? { python: process.env.MCP_ROUTER_PYTHON_IMAGE } : {}) },
       ...(process.env.MCP_ROUTER_OWNER ? { owner: process.env.MCP_ROUTER_OWNER } : {}),
       ...(process.env.MCP_ROUTER_WARM_POOL === "off" ? { pool: false as const } : {}),
+      ...(buildArgs ? { buildArgs } : {}),
     });
   };
 

@@ -1,6 +1,8 @@
 /**
- * A proposal never carries a secret value: values of secret inputs are removed, and a value
- * that looks like a real credential makes its input secret (and goes too).
+ * A proposal never carries a secret value: values of secret inputs are removed, a value that
+ * looks like a real credential makes its input secret (and goes too), and neither a removed
+ * value nor a credential-looking word survives anywhere else (a model may quote the example
+ * key from a README in a description).
  */
 import type { RegistryFile } from "../registry/types.js";
 import { looksLikeCredential, looksSecret } from "./env-findings.js";
@@ -47,5 +49,41 @@ export function stripSecrets(entry: RegistryFile): StripResult {
     r.headers?.forEach((h, j) => visit(h as Input, `remotes[${i}].headers[${j}]`, true));
     for (const [k, v] of Object.entries(r.variables ?? {})) if (v) visit(v as Input, `remotes[${i}].variables.${k}`, false);
   });
+  const values = new Set<string>();
+  collectRemovedValues(entry, copy, values);
+  redactStrings(copy as unknown as Record<string, unknown>, "", [...values].filter((v) => v.length >= 6), removed);
   return { entry: copy, removed };
+}
+
+/** Free-text fields, where a credential-looking word is redacted even when no input held it. */
+const PROSE = new Set(["description", "title", "placeholder", "valueHint"]);
+const REDACTED = "<redacted>";
+
+/** The values stripSecrets removed: what `original` has at the places `stripped` no longer has. */
+function collectRemovedValues(original: unknown, stripped: unknown, into: Set<string>): void {
+  if (typeof original !== "object" || original === null) return;
+  const o = original as Record<string, unknown>;
+  const s = (stripped ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(o)) {
+    if (typeof value === "string" && (key === "value" || key === "default") && s[key] === undefined) into.add(value);
+    else collectRemovedValues(value, s[key], into);
+  }
+}
+
+/** Replaces removed secret values everywhere, and credential-looking words in prose fields. */
+function redactStrings(node: Record<string, unknown> | unknown[], where: string, secrets: string[], removed: string[]): void {
+  for (const [key, value] of Object.entries(node)) {
+    const path = Array.isArray(node) ? `${where}[${key}]` : where ? `${where}.${key}` : key;
+    if (typeof value === "string") {
+      let text = value;
+      for (const secret of secrets) text = text.split(secret).join(REDACTED);
+      if (PROSE.has(key)) text = text.replace(/[^\s"'`(),;<>]+?(?=[.:!?]*(?:[\s"'`(),;<>]|$))/g, (word) => (looksLikeCredential(word) ? REDACTED : word));
+      if (text !== value) {
+        (node as Record<string, unknown>)[key] = text;
+        removed.push(path);
+      }
+    } else if (typeof value === "object" && value !== null) {
+      redactStrings(value as Record<string, unknown>, path, secrets, removed);
+    }
+  }
 }

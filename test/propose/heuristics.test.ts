@@ -121,6 +121,34 @@ describe("stripSecrets", () => {
     assert.equal(out.remotes?.[0]?.headers?.[0]?.variables?.token?.value, undefined);
     assert.equal(removed.length, 3);
   });
+
+  it("leaves no removed value or credential-looking word anywhere else in the file", () => {
+    const key = "sk-live-0123456789abcdef0123";
+    const entry = {
+      name: "io.github.o/r",
+      description: `Search. Example key: ${key}.`,
+      version: "1.0.0",
+      packages: [
+        {
+          registryType: "npm",
+          identifier: "r",
+          version: "1.0.0",
+          transport: { type: "stdio" },
+          environmentVariables: [
+            { name: "API_KEY", value: "hunter2-secret", description: "Your key, e.g. hunter2-secret, or ghp_abcdefghijklmnopqrstuvwxyz0123456789" },
+            { name: "REGION", value: "eu", description: "Region: eu or us (see https://x.dev/docs/regions2024)" },
+          ],
+        },
+      ],
+    } as unknown as RegistryFile;
+    const { entry: out, removed } = stripSecrets(entry);
+    const text = JSON.stringify(out);
+    for (const secret of [key, "hunter2-secret", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]) assert.ok(!text.includes(secret), secret);
+    assert.equal(out.description, "Search. Example key: <redacted>.");
+    assert.equal(out.packages?.[0]?.environmentVariables?.[0]?.description, "Your key, e.g. <redacted>, or <redacted>");
+    assert.equal(out.packages?.[0]?.environmentVariables?.[1]?.description, "Region: eu or us (see https://x.dev/docs/regions2024)", "ordinary prose and URLs stay");
+    assert.ok(removed.includes("description") && removed.includes("packages[0].environmentVariables[0].description"), removed.join(", "));
+  });
 });
 
 describe("registryToolSchema", () => {
