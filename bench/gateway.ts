@@ -1,7 +1,7 @@
 /**
  * Gateway benchmark (issue 4):
  *  (a) call overhead: `everything__echo` through the gateway (Streamable HTTP on loopback, the
- *      SDK client) to a `shared` server-everything container, vs a direct SDK client on the
+ *      SDK client; metrics and audit log on, as `serve` runs) to a `shared` server-everything container, vs a direct SDK client on the
  *      same kind of container (a lease's client, no gateway): p50 difference.
  *  (b) `tools/list` over a registry of 100 servers (10 tools each) through the gateway: p50,
  *      and no container started.
@@ -20,7 +20,9 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { startGatewayRuntime } from "../src/gateway/gateway-runtime.js";
+import { openAuditLog } from "../src/gateway/audit-log.js";
 import { startHttpGateway } from "../src/gateway/http-gateway.js";
+import { GatewayMetrics } from "../src/gateway/metrics.js";
 import { DockerLauncher } from "../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../src/launch/secrets.js";
 import type { RegistryServer } from "../src/registry/types.js";
@@ -77,18 +79,27 @@ async function idleRss(servers: RegistryServer[], nodeImage: string): Promise<{ 
   await writeFile(join(dir, "keys"), `${KEY}\n`);
   try {
     let stderr = "";
-    await new Promise<void>((resolve, reject) => {
+    const base = await new Promise<URL>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
       child.stderr.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (/mcp-router listening/.test(stderr)) {
+        const listening = /mcp-router listening: (http:\/\/\S+?)mcp /.exec(stderr);
+        if (listening?.[1]) {
           clearTimeout(timer);
-          resolve();
+          resolve(new URL(listening[1]));
         }
       });
       child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
     });
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Idle means: the table is applied and nothing is being prepared any more; then a quiet moment.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const status = await fetch(new URL("status", base), { headers: { authorization: `Bearer ${KEY}` } }).then((r) => (r.ok ? (r.json() as Promise<{ ready: boolean; servers: { reason: string }[] }>) : undefined), () => undefined);
+      if (status?.ready && status.servers.length === servers.length && !status.servers.some((s) => s.reason === "Preparing")) break;
+      if (Date.now() > deadline) throw new Error(`serve did not settle: ${JSON.stringify(status)?.slice(0, 300)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
     const status = await readFile(`/proc/${child.pid}/status`, "utf8");
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     return { rssMb: kb / 1024, runner: useDist ? "node dist" : "node + tsx loader" };
@@ -114,7 +125,10 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     // (a) call overhead against a shared container.
     const shared = testServer("everything", npmPackage("@modelcontextprotocol/server-everything"), { lifecycle: "shared" });
     await launcher.prepare(shared);
-    const runtime = await startGatewayRuntime({ servers: [shared], launcher, dataDir, logger });
+    // As `serve` runs it: metrics and an audit log on every call.
+    const metrics = new GatewayMetrics({ launcherStats: () => launcher.stats() });
+    const audit = await openAuditLog({ target: join(dataDir, "audit.log") });
+    const runtime = await startGatewayRuntime({ servers: [shared], launcher, dataDir, logger, metrics, audit });
     await runtime.discovery.done;
     const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
     const client = await connect(new URL("/mcp", http.url));
@@ -151,6 +165,7 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     await client.close();
     await http.close();
     await runtime.gateway.close();
+    await audit.close();
 
     // (b) tools/list over 100 servers, no container.
     const many = manyServers(100);

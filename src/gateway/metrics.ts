@@ -85,7 +85,7 @@ export class GatewayMetrics {
       registers,
     });
     this.#revision = new Gauge({ name: `${p}applied_revision_info`, help: "The registry revision serving now (value 1)", labelNames: ["revision"], registers });
-    this.#servers = new Gauge({ name: `${p}registry_servers`, help: "Registry servers by condition reason (Applied, ValidationFailed, PrepareFailed, Disabled)", labelNames: ["reason"], registers });
+    this.#servers = new Gauge({ name: `${p}registry_servers`, help: "Registry servers by condition reason (Applied, ValidationFailed, Preparing, PrepareFailed, Disabled)", labelNames: ["reason"], registers });
     if (options.sessions) {
       const sessions = options.sessions;
       new Gauge({ name: `${p}sessions`, help: "Connected client sessions", registers, collect() { this.set(sessions()); } });

@@ -2,6 +2,8 @@ import type { ContainerCreateOptions } from "dockerode";
 import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../registry/types.js";
 import { lifecycleOf } from "../registry/types.js";
 import { LaunchError } from "./errors.js";
+import { missingSecrets, newResolution, resolveInput, substitute } from "./input-values.js";
+import type { Resolution } from "./input-values.js";
 import type { SecretSource } from "./secrets.js";
 
 /** Labels that mark containers as ours. */
@@ -90,45 +92,10 @@ export function parseSize(size: string): number {
   return Number(match[1]) * factor;
 }
 
-interface Resolution {
-  env: string[];
-  secretNames: string[];
-  secretValues: string[];
-  missing: string[];
-}
+/** A resolution that also collects `NAME=value` env entries. */
+type EnvResolution = Resolution & { env: string[] };
 
-function resolveInput(name: string, input: Input | KeyValueInput, secrets: SecretSource, r: Resolution): string | undefined {
-  if (input.isSecret) {
-    const value = secrets.get(name);
-    if (value === undefined) {
-      if (input.isRequired) r.missing.push(name);
-      return undefined;
-    }
-    r.secretNames.push(name);
-    r.secretValues.push(value);
-    return value;
-  }
-  const value = input.value !== undefined ? undefined : secrets.get(name);
-  const resolved = input.value ?? value ?? input.default;
-  if (resolved === undefined && input.isRequired) r.missing.push(name);
-  return resolved;
-}
-
-/** Substitutes `{var}` placeholders from the input's `variables`. */
-function substitute(template: string, variables: Record<string, Input | undefined> | undefined, secrets: SecretSource, r: Resolution): string | undefined {
-  if (!variables) return template;
-  let incomplete = false;
-  const out = template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, key: string) => {
-    const input = variables[key];
-    if (!input) return whole;
-    const value = resolveInput(key, input, secrets, r);
-    if (value === undefined) incomplete = true;
-    return value ?? "";
-  });
-  return incomplete ? undefined : out;
-}
-
-function resolveEnv(vars: KeyValueInput[], secrets: SecretSource, r: Resolution): void {
+function resolveEnv(vars: KeyValueInput[], secrets: SecretSource, r: EnvResolution): void {
   for (const kv of vars) {
     let value: string | undefined;
     if (!kv.isSecret && kv.value !== undefined) {
@@ -148,7 +115,7 @@ function argumentIsSecret(arg: Argument): boolean {
 /** The package arguments as argv. Secret arguments are refused: secrets never go on a command line. */
 export function packageArgv(server: RegistryServer, pkg: Package, secrets: SecretSource): string[] {
   const argv: string[] = [];
-  const r: Resolution = { env: [], secretNames: [], secretValues: [], missing: [] };
+  const r = newResolution();
   for (const arg of pkg.packageArguments ?? []) {
     const label = arg.type === "named" ? arg.name : (arg.valueHint ?? "positional argument");
     if (argumentIsSecret(arg)) {
@@ -178,16 +145,6 @@ export function packageArgv(server: RegistryServer, pkg: Package, secrets: Secre
   return argv;
 }
 
-function missingSecrets(server: RegistryServer, names: string[], secrets: SecretSource): LaunchError {
-  const list = [...new Set(names)].join(", ");
-  return new LaunchError(
-    "SECRET_MISSING",
-    `server ${server.prefix} needs ${names.length === 1 ? "the variable" : "the variables"} ${list}, which ${names.length === 1 ? "is" : "are"} not set in ${secrets.description}`,
-    `Set ${list} in the daemon's environment or in its secrets file (--secrets-file, KEY=VALUE lines), then retry.`,
-    { data: { variables: [...new Set(names)] } },
-  );
-}
-
 /**
  * The one place that decides how a server's container is created: image, argv, declared env only,
  * and the hardening every container gets. Pure: no I/O, same input, same output.
@@ -198,7 +155,7 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
   const limits = { ...(options.defaults ?? DEFAULT_RESOURCES), ...stripUndefined(router?.limits ?? {}) };
   const warnings: string[] = [];
 
-  const r: Resolution = { env: [], secretNames: [], secretValues: [], missing: [] };
+  const r: EnvResolution = { ...newResolution(), env: [] };
   resolveEnv(pkg.environmentVariables ?? [], options.secrets, r);
   if (r.missing.length > 0) throw missingSecrets(server, r.missing, options.secrets);
   const argv = packageArgv(server, pkg, options.secrets);

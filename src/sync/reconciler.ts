@@ -3,6 +3,10 @@
  * fetch -> load + validate -> prepare changed servers -> build the table and swap it in
  * (the `apply` collaborator, which also notifies clients) -> retire replaced versions -> record status.
  *
+ * A server whose prepare outlasts the prepare budget (an image build takes minutes) does not hold
+ * the others back: the table is applied without it (or with its last good version), it is marked
+ * `Preparing`, and the reconcile that follows its prepare applies it.
+ *
  * One reconcile runs at a time and requests arriving meanwhile coalesce into one more. The last
  * good version of each server keeps serving when its file breaks (marked stale); a revision
  * that cannot be fetched or read leaves the whole table as it was.
@@ -13,7 +17,7 @@ import type { RegistryLoad } from "../registry/loader.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { RegistrySource } from "./registry-source.js";
 
-export type ServerReason = "Applied" | "ValidationFailed" | "PrepareFailed" | "Disabled";
+export type ServerReason = "Applied" | "ValidationFailed" | "Preparing" | "PrepareFailed" | "Disabled";
 
 export interface ServerCondition {
   prefix: string;
@@ -57,6 +61,8 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** Longest wait between polls after repeated fetch failures. */
   maxBackoffMs?: number;
+  /** How long a reconcile waits for prepares before applying the servers that are ready (default 20 s). */
+  prepareBudgetMs?: number;
 }
 
 interface Applied {
@@ -170,7 +176,7 @@ export class Reconciler {
     }
     const { revision, dir } = fetched;
     this.#status.lastAttemptedRevision = revision;
-    const retryPrepare = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed");
+    const retryPrepare = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed" || c.reason === "Preparing");
     if (revision === this.#status.lastAppliedRevision && this.#status.ready && !retryPrepare) {
       log.debug({ revision }, "revision already applied");
       return;
@@ -212,18 +218,31 @@ export class Reconciler {
       if (old && old.server.hash === f.server.hash) next.set(f.prefix, old);
       else toPrepare.push(f.server);
     }
+    const budget = this.#deps.prepareBudgetMs ?? 20_000;
     const prepared = await Promise.all(
       toPrepare.map(async (server) => {
-        try {
-          await this.#deps.prepare(server);
-          return { server, error: undefined };
-        } catch (err) {
-          return { server, error: err as Error };
+        const attempt = this.#deps.prepare(server).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([attempt, new Promise<"pending">((resolve) => (timer = setTimeout(resolve, budget, "pending")))]);
+        clearTimeout(timer);
+        if (outcome === "pending") {
+          // Still building: applied by the reconcile that follows (prepares are cached per version).
+          void attempt.then(() => {
+            if (!this.#stopped) void this.request(`prepared ${server.prefix}`);
+          });
+          return { server, error: undefined, pending: true };
         }
+        return { server, error: outcome, pending: false };
       }),
     );
-    for (const { server, error } of prepared) {
-      if (error) {
+    for (const { server, error, pending } of prepared) {
+      if (pending) {
+        keepOld(server.prefix, server.file, "Preparing", `still preparing after ${Math.round(budget / 1000)} s (an image build or package install); served as soon as it is ready`);
+        log.info({ server: server.prefix }, "prepare still running; the table is applied without this version for now");
+      } else if (error) {
         keepOld(server.prefix, server.file, "PrepareFailed", error.message);
         log.warn({ server: server.prefix, err: error.message }, "prepare failed");
       } else {

@@ -19,7 +19,7 @@ import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import type { TestImages } from "../support/docker.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { containerGone, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { npmPackage, ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-launch";
@@ -33,21 +33,6 @@ function text(result: CallToolResult): string {
   const first = result.content[0];
   assert.ok(first && first.type === "text", `expected text content, got ${JSON.stringify(result)}`);
   return first.text;
-}
-
-async function gone(containerId: string | undefined, timeout = 10_000): Promise<void> {
-  assert.ok(containerId, "lease has a container id");
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await docker.getContainer(containerId).inspect();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
-      throw error;
-    }
-    if (Date.now() > deadline) assert.fail(`container ${containerId.slice(0, 12)} still exists after ${timeout} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
@@ -132,7 +117,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     assert.doesNotMatch(JSON.stringify(graphB), /bob/);
     await launcher.endSession("A");
     await launcher.endSession("B");
-    await gone(a1.containerId);
+    await containerGone(a1.containerId);
   });
 
   it("server-filesystem: reads a declared read-only mount, cannot write to it", async () => {
@@ -244,7 +229,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     );
     assert.ok(performance.now() - t0 < 3000);
     lease.release();
-    await gone(lease.containerId);
+    await containerGone(lease.containerId);
   });
 
   it("cancelling a call kills the container", async () => {
@@ -257,7 +242,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
       (error: unknown) => isLaunchError(error, "ABORTED"),
     );
     lease.release();
-    await gone(lease.containerId);
+    await containerGone(lease.containerId);
   });
 
   it("a crash mid-call is an MCP error with the exit code and the last stderr lines", async () => {
@@ -284,7 +269,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     assert.equal(text((await l3.run((c) => c.callTool({ name: "echo", arguments: { text: "back" } }))) as CallToolResult), "back");
     l3.release();
     await launcher.retire(server);
-    await gone(l3.containerId);
+    await containerGone(l3.containerId);
   });
 
   it("retire drains: a busy per-session container goes away once released", async () => {
@@ -293,7 +278,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     await launcher.retire(server);
     assert.equal(text((await lease.run((c) => c.callTool({ name: "echo", arguments: { text: "still" } }))) as CallToolResult), "still");
     lease.release();
-    await gone(lease.containerId);
+    await containerGone(lease.containerId);
   });
 
   it("caps: a full launcher with a full queue refuses with SATURATED; a queued caller gets the freed slot", async () => {
@@ -335,7 +320,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     assert.ok(stats.poolHits >= 3);
     assert.ok(stats.containers <= stats.maxContainers);
     await pooled.close();
-    for (const id of ids) await gone(id);
+    for (const id of ids) await containerGone(id);
   });
 
   it("reaps containers left by a previous run (by label) at start-up", async () => {
@@ -344,7 +329,7 @@ describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no 
     const orphan = await docker.createContainer(spec.create);
     await orphan.start();
     const fresh = await DockerLauncher.create({ docker, logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner: "test-orphans", pool: false });
-    await gone(orphan.id);
+    await containerGone(orphan.id);
     assert.equal((await listOurContainers("test-orphans")).length, 0);
     await fresh.close();
   });

@@ -22,7 +22,7 @@ import { builtImageTag } from "../../src/launch/package-preparer.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { dockerAvailable, listOurContainers, testDataDir } from "../support/docker.js";
+import { containerGone, dockerAvailable, listOurContainers, testDataDir } from "../support/docker.js";
 import { ensurePythonSandboxBase } from "../support/python-image.js";
 
 const OWNER = "test-python-sandbox";
@@ -46,21 +46,6 @@ function summary(result: CallToolResult): string {
 function stdout(result: CallToolResult): string {
   const match = /--- stdout ---\n([\s\S]*?)\n--- stderr/.exec(summary(result));
   return match?.[1] ?? "";
-}
-
-async function gone(containerId: string | undefined, timeout = 15_000): Promise<void> {
-  assert.ok(containerId, "lease has a container id");
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await docker.getContainer(containerId).inspect();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
-      throw error;
-    }
-    if (Date.now() > deadline) assert.fail(`container ${containerId.slice(0, 12)} still exists after ${timeout} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("built-in python_sandbox (real Docker engine)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
@@ -248,7 +233,7 @@ describe("built-in python_sandbox (real Docker engine)", { skip: hasDocker ? fal
     assert.match(summary(result), /timed out after 5 s/);
     assert.match(summary(result), /spinning/, "output before the timeout is kept");
     assert.ok(ms < 30_000, `took ${ms} ms`);
-    await gone(containerId);
+    await containerGone(containerId);
   });
 
   it("a memory hog fails with an error, and the engine and the next call are fine", async () => {

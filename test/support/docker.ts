@@ -137,3 +137,20 @@ export async function listOurContainers(owner?: string): Promise<Docker.Containe
 export function testDataDir(): string {
   return process.env.MCP_ROUTER_TEST_DATA ?? join(tmpdir(), "mcp-router-test-data");
 }
+
+/** Waits until the container no longer exists (removal happens off the caller's path); fails after `timeout`. */
+export async function containerGone(containerId: string | undefined, timeout = 15_000): Promise<void> {
+  if (!containerId) throw new Error("expected a container id");
+  const docker = new Docker();
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      await docker.getContainer(containerId).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`container ${containerId.slice(0, 12)} still exists after ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

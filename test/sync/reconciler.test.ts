@@ -70,7 +70,7 @@ async function remoteRepo() {
   return { base, bare, work, commit };
 }
 
-function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<string> } = {}) {
+function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<string>; slowPrepare?: Map<string, Promise<void>>; prepareBudgetMs?: number } = {}) {
   const tables: { revision: string; servers: RegistryServer[] }[] = [];
   const prepared: string[] = [];
   const retired: string[] = [];
@@ -79,6 +79,7 @@ function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<
     load: (dir) => loadRegistry(dir),
     prepare: async (server) => {
       if (opts.failPrepare?.has(server.prefix)) throw new Error(`image build for ${server.prefix} failed`);
+      await opts.slowPrepare?.get(server.prefix);
       prepared.push(`${server.prefix}@${server.entry.version}`);
     },
     apply: (servers, revision) => {
@@ -88,6 +89,7 @@ function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<
       retired.push(`${server.prefix}@${server.entry.version}`);
     },
     logger,
+    ...(opts.prepareBudgetMs !== undefined ? { prepareBudgetMs: opts.prepareBudgetMs } : {}),
   });
   const table = () => Object.fromEntries((tables.at(-1)?.servers ?? []).map((s) => [s.prefix, s.entry.version]));
   return { reconciler, tables, prepared, retired, table };
@@ -210,6 +212,32 @@ test("a failed prepare keeps the old version and is retried on the next reconcil
   failing.clear();
   await h.reconciler.request("poll");
   assert.deepEqual(h.table(), { alpha: "2.0.0" });
+});
+
+test("a slow prepare does not hold the table back: the others apply, it follows once ready", async () => {
+  const repo = await remoteRepo();
+  await repo.commit({ "alpha.yaml": serverYaml("alpha"), "build.yaml": serverYaml("build") }, "one");
+  let finishBuild = (): void => undefined;
+  const slow = new Map([["build", new Promise<void>((resolve) => (finishBuild = resolve))]]);
+  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { slowPrepare: slow, prepareBudgetMs: 200 });
+  await h.reconciler.request("start");
+  assert.deepEqual(h.table(), { alpha: "1.0.0" }, "applied without the server still preparing");
+  assert.equal(h.reconciler.status().ready, true);
+  const build = h.reconciler.status().servers.find((s) => s.prefix === "build");
+  assert.deepEqual([build?.reason, build?.serving], ["Preparing", false]);
+  assert.match(build?.message ?? "", /still preparing after 0 s/);
+  const applied = new Promise<void>((resolve) => {
+    const off = h.reconciler.onStatus((status) => {
+      if (status.servers.find((s) => s.prefix === "build")?.reason === "Applied") {
+        off();
+        resolve();
+      }
+    });
+  });
+  finishBuild();
+  await applied;
+  assert.deepEqual(h.table(), { alpha: "1.0.0", build: "1.0.0" }, "its prepare finishing triggers the reconcile that applies it");
+  await h.reconciler.stop();
 });
 
 test("bursts of requests coalesce into one follow-up reconcile", async () => {
