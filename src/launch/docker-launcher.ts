@@ -189,7 +189,6 @@ export class DockerLauncher implements Launcher {
     const state = this.states.get(server.hash);
     if (!state) return;
     state.retired = true;
-    this.egress.revoke(server);
     for (const instance of state.ready.splice(0)) this.destroy(instance, "retired");
     for (const [key, pending] of state.sessions) {
       const instance = await pending.catch(() => undefined);

@@ -31,7 +31,10 @@ net.createServer((c) => {
 export interface EgressRoute {
   /** The Docker network the server's containers join. */
   network: string;
-  /** `http://<prefix>:<token>@<relay>:3128`: a credential, treat like a secret. */
+  /**
+   * `http://<prefix>:<token>@<relay>:3128`: a credential, treat like a secret. It stays valid
+   * until the launcher closes, so calls still running on a retired version keep their egress.
+   */
   proxyUrl: string;
 }
 
@@ -77,10 +80,6 @@ export class EgressRelay {
   async counts(): Promise<{ allowed: number; denied: number; unauthorized: number }> {
     if (!this.running) return { allowed: 0, denied: 0, unauthorized: 0 };
     return { ...(await this.running).proxy.counts };
-  }
-
-  revoke(server: RegistryServer): void {
-    void this.running?.then((r) => r.proxy.revoke(server.hash), () => undefined);
   }
 
   async close(): Promise<void> {
