@@ -10,6 +10,7 @@ import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../registry/types.js";
 import { lifecycleOf } from "../registry/types.js";
+import { callLimit } from "./call-limit.js";
 import { ContainerSlots } from "./container-slots.js";
 import type { ContainerSpec, ResourceDefaults } from "./container-spec.js";
 import { DEFAULT_RESOURCES, INTERNAL_NETWORK, LABELS, containerSpec, selectedPackage, timeoutMs } from "./container-spec.js";
@@ -362,36 +363,26 @@ export class DockerLauncher implements Launcher {
   private async run<T>(instance: Instance, perCall: boolean, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const prefix = instance.server.prefix;
     const limitMs = timeoutMs(instance.server, this.defaults);
-    const controller = new AbortController();
-    let outcome: "timeout" | "aborted" | undefined;
-    let rejectRun: (error: Error) => void = () => undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      rejectRun = reject;
-    });
-    const stop = (why: "timeout" | "aborted"): void => {
-      if (outcome) return;
-      outcome = why;
-      controller.abort(why);
-      if (perCall) this.destroy(instance, why === "timeout" ? "call timed out" : "call cancelled");
-      rejectRun(
+    const killed = perCall ? "; its container was killed" : "";
+    const limit = callLimit({
+      limitMs,
+      signal,
+      onStop: (why) => {
+        if (perCall) this.destroy(instance, why === "timeout" ? "call timed out" : "call cancelled");
+      },
+      error: (why) =>
         why === "timeout"
-          ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s${perCall ? "; its container was killed" : ""}`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
-          : new LaunchError("ABORTED", `the call to ${prefix} was cancelled${perCall ? "; its container was killed" : ""}`, "Nothing to do: the client cancelled the request."),
-      );
-    };
-    const timer = setTimeout(() => stop("timeout"), limitMs);
-    const onAbort = (): void => stop("aborted");
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
+          ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s${killed}`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
+          : new LaunchError("ABORTED", `the call to ${prefix} was cancelled${killed}`, "Nothing to do: the client cancelled the request."),
+    });
     const crashed = instance.exited.then((code) => {
       throw this.crashError(instance, code);
     });
     crashed.catch(() => undefined);
-    stopped.catch(() => undefined);
     try {
-      return await Promise.race([fn(instance.client, controller.signal), crashed, stopped]);
+      return await Promise.race([fn(instance.client, limit.signal), crashed, limit.stopped]);
     } catch (error) {
-      if (outcome) throw await stopped.catch((e: unknown) => e);
+      if (limit.error) throw limit.error;
       if (error instanceof LaunchError) throw error;
       if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
         const code = await Promise.race([instance.exited, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
@@ -399,8 +390,7 @@ export class DockerLauncher implements Launcher {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      limit.dispose();
     }
   }
 

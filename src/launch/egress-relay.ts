@@ -76,12 +76,6 @@ export class EgressRelay {
     return { network, proxyUrl: `http://${credentials}@${await address}:${RELAY_PORT}` };
   }
 
-  /** Counts of the proxy's decisions so far (zeros before the first allowlisted container). */
-  async counts(): Promise<{ allowed: number; denied: number; unauthorized: number }> {
-    if (!this.running) return { allowed: 0, denied: 0, unauthorized: 0 };
-    return { ...(await this.running).proxy.counts };
-  }
-
   async close(): Promise<void> {
     const running = await this.running?.catch(() => undefined);
     this.running = undefined;

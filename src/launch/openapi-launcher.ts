@@ -9,6 +9,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { RegistryServer } from "../registry/types.js";
+import { callLimit } from "./call-limit.js";
 import { LaunchError } from "./errors.js";
 import type { AcquireOptions, Launcher, LauncherStats, Lease } from "./launcher.js";
 import { authConfigProblem } from "./openapi-auth.js";
@@ -166,29 +167,17 @@ export class OpenApiLauncher implements Launcher {
 
 /** Runs `fn` with a timeout and the caller's abort signal, as LaunchErrors like every launcher's. */
 async function runLimited<T>(prefix: string, limitMs: number, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const controller = new AbortController();
-  let rejectStop: (error: Error) => void = () => undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    rejectStop = reject;
-  });
-  stopped.catch(() => undefined);
-  const stop = (why: "timeout" | "aborted"): void => {
-    if (controller.signal.aborted) return;
-    controller.abort(why);
-    rejectStop(
+  const limit = callLimit({
+    limitMs,
+    signal,
+    error: (why) =>
       why === "timeout"
         ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s`, "Raise router.openapi.timeoutSeconds if the API needs longer.")
         : new LaunchError("ABORTED", `the call to ${prefix} was cancelled`, "Nothing to do: the client cancelled the request."),
-    );
-  };
-  const timer = setTimeout(() => stop("timeout"), limitMs);
-  const onAbort = (): void => stop("aborted");
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    return await Promise.race([fn(controller.signal), stopped]);
+    return await Promise.race([fn(limit.signal), limit.stopped]);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    limit.dispose();
   }
 }

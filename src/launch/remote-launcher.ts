@@ -15,6 +15,7 @@ import type { RegistryServer } from "../registry/types.js";
 import { lifecycleOf } from "../registry/types.js";
 import type { ResourceDefaults } from "./container-spec.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "./container-spec.js";
+import { callLimit } from "./call-limit.js";
 import { LaunchError } from "./errors.js";
 import type { AcquireOptions, Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
 import type { RemoteTarget } from "./remote-target.js";
@@ -249,37 +250,25 @@ export class RemoteLauncher implements Launcher {
   private async run<T>(connection: Connection, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const prefix = connection.server.prefix;
     const limitMs = timeoutMs(connection.server, this.defaults);
-    const controller = new AbortController();
-    let outcome: "timeout" | "aborted" | undefined;
-    let rejectRun: (error: Error) => void = () => undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      rejectRun = reject;
-    });
-    stopped.catch(() => undefined);
-    const stop = (why: "timeout" | "aborted"): void => {
-      if (outcome) return;
-      outcome = why;
-      // The SDK sends notifications/cancelled upstream for a request whose signal aborts.
-      controller.abort(why);
-      rejectRun(
+    // The SDK sends notifications/cancelled upstream for a request whose signal aborts.
+    const limit = callLimit({
+      limitMs,
+      signal,
+      error: (why) =>
         why === "timeout"
           ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s; the remote server was told to cancel it`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
           : new LaunchError("ABORTED", `the call to ${prefix} was cancelled; the remote server was told to cancel it`, "Nothing to do: the client cancelled the request."),
-      );
-    };
-    const timer = setTimeout(() => stop("timeout"), limitMs);
-    const onAbort = (): void => stop("aborted");
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    const stopped = limit.stopped;
     connection.running += 1;
     try {
       for (let attempt = 1; ; attempt++) {
-        await Promise.race([this.ensureConnected(connection, controller.signal), stopped]);
+        await Promise.race([this.ensureConnected(connection, limit.signal), stopped]);
         const generation = connection.generation;
         try {
-          return await Promise.race([fn(connection.client, controller.signal), stopped]);
+          return await Promise.race([fn(connection.client, limit.signal), stopped]);
         } catch (error) {
-          if (outcome) throw await stopped.catch((e: unknown) => e);
+          if (limit.error) throw limit.error;
           if (error instanceof LaunchError) throw error;
           const failure = classifyFailure(error);
           if (failure === "answer") throw error;
@@ -313,8 +302,7 @@ export class RemoteLauncher implements Launcher {
       }
     } finally {
       connection.running -= 1;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      limit.dispose();
     }
   }
 
