@@ -5,6 +5,7 @@
  * The values come from the composition root (API keys, the webhook secret, the values of the
  * secrets the registry's servers declare).
  */
+import { envStyleName } from "../launch/input-values.js";
 import type { SecretSource } from "../launch/secrets.js";
 import type { RegistryServer } from "../registry/types.js";
 
@@ -73,7 +74,11 @@ function collectSecretNames(node: unknown, out: Set<string>): void {
   }
   if (node === null || typeof node !== "object") return;
   const record = node as Record<string, unknown>;
-  if (record.isSecret === true && typeof record.name === "string") out.add(record.name);
+  if (record.isSecret === true && typeof record.name === "string") {
+    out.add(record.name);
+    // A header without a value is also looked up under its env-style name (X-Api-Key -> X_API_KEY).
+    out.add(envStyleName(record.name));
+  }
   const variables = record.variables;
   if (variables && typeof variables === "object" && !Array.isArray(variables)) {
     for (const [name, input] of Object.entries(variables as Record<string, unknown>)) {
@@ -83,11 +88,16 @@ function collectSecretNames(node: unknown, out: Set<string>): void {
   for (const value of Object.values(record)) collectSecretNames(value, out);
 }
 
-/** Names of the secrets a server declares (secret environment variables, headers and `{variables}`). */
+/**
+ * Names of the secrets a server declares: secret environment variables, headers and
+ * `{variables}`, and the secret of its OpenAPI auth.
+ */
 export function declaredSecretNames(server: RegistryServer): string[] {
   const out = new Set<string>();
   collectSecretNames(server.entry.packages, out);
   collectSecretNames(server.entry.remotes, out);
+  const openapiSecret = server.entry.router?.openapi?.auth?.secret;
+  if (openapiSecret) out.add(openapiSecret);
   return [...out];
 }
 

@@ -172,6 +172,19 @@ describe("secret scrubbing", () => {
     known.add(KEY);
     assert.equal(scrub(`key ${KEY}`), "key ***");
   });
+
+  it("also knows a secret header's env-style name and an OpenAPI server's auth secret", () => {
+    const remote = {
+      ...testServer("remote", npmPackage("@modelcontextprotocol/server-everything")),
+      entry: { name: "dev.mcp-router.test/remote", description: "r", version: "1.0.0", remotes: [{ type: "streamable-http" as const, url: "https://api.example.test/mcp", headers: [{ name: "X-Api-Key", isSecret: true }] }], router: { prefix: "remote" } },
+    };
+    assert.deepEqual(declaredSecretNames(remote).sort(), ["X-Api-Key", "X_API_KEY"]);
+    const api = {
+      ...testServer("api", npmPackage("@modelcontextprotocol/server-everything")),
+      entry: { name: "dev.mcp-router.test/api", description: "a", version: "1.0.0", router: { prefix: "api", openapi: { spec: "openapi/api.yaml", auth: { type: "bearer" as const, secret: "API_TOKEN" } } } },
+    };
+    assert.deepEqual(declaredSecretNames(api), ["API_TOKEN"]);
+  });
 });
 
 describe("metrics (no Docker)", () => {
