@@ -10,6 +10,7 @@
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../registry/types.js";
+import { bridgeGateway } from "./bridge-gateway.js";
 import { LABELS } from "./container-spec.js";
 import { EgressProxy } from "./egress-proxy.js";
 import { LaunchError } from "./errors.js";
@@ -106,8 +107,8 @@ export class EgressRelay {
   private async start(): Promise<Running> {
     const { docker, owner, image } = this.options;
     const bridge = await docker.getNetwork("bridge").inspect().catch(() => undefined);
-    const gateway = (bridge?.IPAM?.Config as Array<{ Gateway?: string }> | undefined)?.find((c) => c.Gateway)?.Gateway;
-    if (!gateway) throw unavailable("the engine's default bridge network has no gateway address");
+    const gateway = bridgeGateway(bridge);
+    if (!gateway) throw unavailable("the engine's default bridge network has no IPv4 address for the host");
     let proxy: EgressProxy;
     try {
       proxy = await EgressProxy.start({ host: gateway, logger: this.options.logger });

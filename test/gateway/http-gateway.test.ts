@@ -21,7 +21,7 @@ import type { HttpGateway } from "../../src/gateway/http-gateway.js";
 import { startHttpGateway } from "../../src/gateway/http-gateway.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
 import { connectClient, containers, defineCallTests, testServers, text } from "./fixture.js";
 
@@ -32,7 +32,7 @@ if (!hasDocker && process.env.CI) throw new Error("Docker engine unavailable und
 const logger = pino({ level: process.env.LOG_LEVEL ?? "silent" });
 const auth = { Authorization: `Bearer ${KEY}` };
 
-describe("gateway over HTTP (real containers)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "gateway over HTTP (real containers)", {}, () => {
   let launcher: DockerLauncher;
   let runtime: GatewayRuntime;
   let http: HttpGateway;

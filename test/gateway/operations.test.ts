@@ -26,7 +26,7 @@ import { declaredSecretNames, KnownSecrets, scrubbingDestination, secretScrubber
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { installedVersion, npmPackage, testServer } from "../support/servers.js";
 import { text, waitFor } from "./fixture.js";
 
@@ -265,7 +265,7 @@ router:
 `;
 }
 
-describe("metrics, audit log and logs of a serving gateway (real containers)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "metrics, audit log and logs of a serving gateway (real containers)", {}, () => {
   let dir: string;
   let launcher: DockerLauncher;
   let runtime: GatewayRuntime;

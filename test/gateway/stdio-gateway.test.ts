@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
 import { connectClient, containers, defineCallTests, testServers, text, waitFor } from "./fixture.js";
 
@@ -21,7 +21,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const hasDocker = await dockerAvailable();
 if (!hasDocker && process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
 
-describe("gateway over stdio: the real CLI (real containers)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}, () => {
   let registry: string;
   let dataDir: string;
   let c: TestClient;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { it } from "node:test";
 import { Command } from "commander";
 import Docker from "dockerode";
 import { pino } from "pino";
@@ -7,7 +7,7 @@ import { registerLaunchCommands } from "../../src/launch/cli-launch.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-cli";
@@ -31,7 +31,7 @@ async function runCli(argv: string[]): Promise<{ stdout: string; stderr: string 
   return { stdout, stderr };
 }
 
-describe("CLI: call and tools", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "CLI: call and tools", {}, () => {
   it("call prints the JSON result on stdout and progress on stderr", async () => {
     const { stdout, stderr } = await runCli(["call", "probe", "echo", "--args", '{"text":"from the cli"}']);
     assert.deepEqual(JSON.parse(stdout), { content: [{ type: "text", text: "from the cli" }] });

@@ -19,7 +19,7 @@ import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import type { TestImages } from "../support/docker.js";
-import { containerGone, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { containerGone, describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { npmPackage, ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-launch";
@@ -35,7 +35,7 @@ function text(result: CallToolResult): string {
   return first.text;
 }
 
-describe("DockerLauncher (real Docker engine)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
   let images: TestImages;
   let launcher: DockerLauncher;
   let everything: RegistryServer;

@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { pino } from "pino";
+import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
 import { callTool } from "../../src/launch/call-tool.js";
 import { containerSpec } from "../../src/launch/container-spec.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
@@ -21,7 +22,7 @@ import { EgressProxy } from "../../src/launch/egress-proxy.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-egress";
@@ -135,14 +136,14 @@ describe("EgressProxy (real local targets)", () => {
   });
 });
 
-describe("containers with a network allowlist (real Docker engine)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "containers with a network allowlist (real Docker engine)", {}, () => {
   const docker = new Docker();
   let launcher: DockerLauncher;
   let listed: { server: Server; port: number };
   let unlisted: { server: Server; port: number };
   let allowServer: RegistryServer;
   let bridgeServer: RegistryServer;
-  let bridgeGateway: string;
+  let hostOnBridge: string;
 
   const http = async (server: RegistryServer, args: Record<string, unknown>): Promise<{ status?: number; body?: string; error?: string }> => {
     const result = (await callTool(launcher, server, "http", args)) as CallToolResult;
@@ -157,8 +158,9 @@ describe("containers with a network allowlist (real Docker engine)", { skip: has
     listed = await target("listed", "127.0.0.1");
     // The unlisted one on every interface, so a container could reach it if anything let it out.
     unlisted = await target("unlisted", "0.0.0.0");
-    const bridge = await docker.getNetwork("bridge").inspect();
-    bridgeGateway = (bridge.IPAM?.Config as Array<{ Gateway: string }>)[0]?.Gateway ?? "";
+    // The host's address on the default bridge, found the way the product finds it (a first engine start reports no Gateway).
+    hostOnBridge = bridgeGateway(await docker.getNetwork("bridge").inspect()) ?? "";
+    assert.ok(hostOnBridge, "the default bridge has an IPv4 address for the host");
     allowServer = testServer("egress-probe", ociPackage(images.probe), { network: { allow: [`127.0.0.1:${listed.port}`] } });
     bridgeServer = testServer("bridge-probe", ociPackage(images.probe), { network: "bridge" });
     launcher = await DockerLauncher.create({
@@ -184,19 +186,19 @@ describe("containers with a network allowlist (real Docker engine)", { skip: has
   });
 
   it("is refused an unlisted host by the proxy, and cannot go around it", async () => {
-    const denied = await http(allowServer, { url: `http://${bridgeGateway}:${unlisted.port}/` });
+    const denied = await http(allowServer, { url: `http://${hostOnBridge}:${unlisted.port}/` });
     assert.equal(denied.status, 403);
     assert.match(denied.body ?? "", /not on the network allowlist of server egress-probe/);
     assert.equal((await http(allowServer, { url: `http://127.0.0.1:${listed.port}/`, auth: false })).status, 407);
     // Directly: the host's interfaces are not reachable from the egress network ...
-    const direct = await http(allowServer, { url: `http://${bridgeGateway}:${unlisted.port}/`, via: "direct" });
+    const direct = await http(allowServer, { url: `http://${hostOnBridge}:${unlisted.port}/`, via: "direct" });
     assert.ok(direct.error, `direct connection must fail, got ${JSON.stringify(direct)}`);
     // ... and names do not resolve (no DNS path out either) ...
     const net = (await callTool(launcher, allowServer, "net", { host: "registry.npmjs.org" })) as CallToolResult;
     assert.ok(net.content[0]?.type === "text");
     assert.notEqual((JSON.parse(net.content[0].text) as { dns: string }).dns, "resolved");
     // ... while the very same probe from an unrestricted container gets through, so the probe can succeed.
-    assert.deepEqual(await http(bridgeServer, { url: `http://${bridgeGateway}:${unlisted.port}/`, via: "direct" }), { status: 200, body: "unlisted" });
+    assert.deepEqual(await http(bridgeServer, { url: `http://${hostOnBridge}:${unlisted.port}/`, via: "direct" }), { status: 200, body: "unlisted" });
   });
 
   it("gets the proxy (with its credentials) in env, never in argv", async () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
 import { ContainerSlots } from "../../src/launch/container-slots.js";
 import { ContainerTransport } from "../../src/launch/container-transport.js";
 import { isLaunchError } from "../../src/launch/errors.js";
@@ -167,5 +168,29 @@ describe("ContainerTransport", () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(closed, true);
     await assert.rejects(transport.send({ jsonrpc: "2.0", id: 2, method: "ping" }), /closed/);
+  });
+});
+
+describe("bridge gateway address", () => {
+  const docker0 = { docker0: [{ address: "172.17.0.1", netmask: "255.255.0.0", family: "IPv4" as const, mac: "", internal: false, cidr: "172.17.0.1/16" }] };
+  const options = { "com.docker.network.bridge.name": "docker0" };
+
+  it("takes the reported Gateway when there is one", () => {
+    assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "172.18.0.0/16", Gateway: "172.18.0.1" }] }, Options: options }, docker0), "172.18.0.1");
+  });
+
+  it("on a first engine start (subnet only) takes the bridge interface's address", () => {
+    assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "172.17.0.0/16" }] }, Options: options }, docker0), "172.17.0.1");
+  });
+
+  it("ignores an interface address outside the subnet and falls back to the subnet's first host", () => {
+    assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "10.99.0.0/24" }] }, Options: options }, docker0), "10.99.0.1");
+    assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "192.168.5.128/25" }] }, Options: { "com.docker.network.bridge.name": "br-x" } }, {}), "192.168.5.129");
+  });
+
+  it("has no answer without an IPv4 subnet", () => {
+    assert.equal(bridgeGateway({ IPAM: { Config: [] } }, {}), undefined);
+    assert.equal(bridgeGateway(undefined, {}), undefined);
+    assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "fd00::/64" }] } }, {}), undefined);
   });
 });

@@ -22,7 +22,7 @@ import { builtImageTag } from "../../src/launch/package-preparer.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { containerGone, dockerAvailable, listOurContainers, testDataDir } from "../support/docker.js";
+import { containerGone, describeWhen, dockerAvailable, listOurContainers, testDataDir } from "../support/docker.js";
 import { ensurePythonSandboxBase } from "../support/python-image.js";
 
 const OWNER = "test-python-sandbox";
@@ -48,7 +48,7 @@ function stdout(result: CallToolResult): string {
   return match?.[1] ?? "";
 }
 
-describe("built-in python_sandbox (real Docker engine)", { skip: hasDocker ? false : "no Docker engine; run .ci/docker-up.sh" }, () => {
+describeWhen(hasDocker, "built-in python_sandbox (real Docker engine)", {}, () => {
   let base: string;
   let server: RegistryServer;
   let launcher: DockerLauncher;

@@ -18,6 +18,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Command } from "commander";
 import Docker from "dockerode";
+import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
 import { TOOL_NAME } from "../../src/propose/claude-proposer.js";
 import { registerProposeCommands } from "../../src/propose/cli-propose.js";
 import { loadRegistry } from "../../src/registry/loader.js";
@@ -113,10 +114,10 @@ function rawHttp(url: URL, headers: Record<string, string>, body?: string): Prom
   });
 }
 
-async function bridgeGateway(): Promise<string> {
-  const info = await docker.getNetwork("bridge").inspect();
-  const gateway = (info as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway;
-  assert.ok(gateway, "the bridge network has a gateway address");
+/** The host's address on the default bridge, found as the product finds it (a first engine start reports no Gateway). */
+async function hostOnBridge(): Promise<string> {
+  const gateway = bridgeGateway(await docker.getNetwork("bridge").inspect());
+  assert.ok(gateway, "the default bridge has an IPv4 address for the host");
   return gateway;
 }
 
@@ -179,7 +180,7 @@ describe("reliability: daemon faults and security", { timeout: 330_000 }, () => 
     if (!(await requireDocker(t)) || !daemon) return;
     await figures.scenario("8. no egress", async () => {
       const port = (tcp!.address() as { port: number }).port;
-      const host = await bridgeGateway();
+      const host = await hostOnBridge();
       const sealed = await watchContainers(call(client, "sealed__connect", { host, port, timeoutMs: 3000 }));
       const sealedDns = await call(client, "sealed__dns", { host: "registry.npmjs.org" });
       const open = await watchContainers(call(client, "open__connect", { host, port, timeoutMs: 5000 }));

@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { openSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { dockerAvailable, listOurContainers, requireDocker, run } from "../support/docker.js";
+import { describeWhen, dockerAvailable, listOurContainers, requireDocker, run } from "../support/docker.js";
 import { ensureReliabilityProbe, probeYaml, startCliDaemon, type CliDaemon } from "./cli-daemon.js";
 import { Figures, since, waitFor } from "./figures.js";
 
@@ -49,7 +49,7 @@ async function startEngine(): Promise<void> {
   await waitFor("`docker info` to answer", engineAnswers, 60_000, 500);
 }
 
-describe("reliability: Docker engine restart", { timeout: 240_000, skip: enabled ? false : "restarts the machine's Docker engine: runs under CI, or with RELIABILITY_DOCKER_RESTART=1" }, () => {
+describeWhen(enabled, "reliability: Docker engine restart", { timeout: 240_000, reason: "restarts the machine's Docker engine: runs under CI, or with RELIABILITY_DOCKER_RESTART=1", failUnderCi: false }, () => {
   let daemon: CliDaemon | undefined;
   let client: Client;
 

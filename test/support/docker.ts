@@ -8,7 +8,8 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } fr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestContext } from "node:test";
+import { describe, it } from "node:test";
+import type { SuiteContext, TestContext } from "node:test";
 import Docker from "dockerode";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +45,33 @@ export async function requireDocker(t: TestContext): Promise<boolean> {
   if (process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
   t.skip("no Docker engine (run .ci/docker-up.sh); skipped outside CI");
   return false;
+}
+
+const NO_ENGINE = "no Docker engine (run .ci/docker-up.sh)";
+
+/**
+ * A suite that needs something this machine may lack (a Docker engine by default). When it is
+ * there, this is `describe`. When it is not, the suite is one test, skipped with the reason so
+ * that the runner's summary counts it (a skipped `describe` counts as no test at all); under CI,
+ * where the engine is part of the job, that test fails instead.
+ */
+export function describeWhen(
+  available: boolean,
+  name: string,
+  options: { timeout?: number; reason?: string; failUnderCi?: boolean },
+  fn: (s: SuiteContext) => void | Promise<void>,
+): void {
+  const { reason = NO_ENGINE, failUnderCi = true, ...suiteOptions } = options;
+  if (available) {
+    describe(name, suiteOptions, fn);
+    return;
+  }
+  describe(name, () => {
+    it(`needs what is missing: ${reason}`, (t) => {
+      if (failUnderCi && process.env.CI) throw new Error(`${reason}, and CI requires it: run .ci/docker-up.sh before the tests`);
+      t.skip(reason);
+    });
+  });
 }
 
 export interface TestImages {
