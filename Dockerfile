@@ -1,8 +1,10 @@
 # mcp-router daemon image. Build: docker build -t mcp-router .
 # Run: see docker-compose.yml (the daemon needs the Docker socket to start server containers).
 ARG NODE_VERSION=24
+# Where no registry is reachable, pass a locally built equivalent (see .ci/daemon-image.sh).
+ARG NODE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +13,7 @@ COPY schemas ./schemas
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:${NODE_VERSION}-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     MCP_ROUTER_DATA=/data
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates curl \

@@ -8,30 +8,20 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import Docker from "dockerode";
-import { pino } from "pino";
 import type { Logger } from "pino";
 import { registerGatewayCommands } from "./gateway/cli-gateway.js";
 import { desktopConfigPath } from "./gateway/desktop-config.js";
-import { scrubbingDestination, secretScrubber } from "./gateway/secret-scrubber.js";
+import type { Launcher } from "./launch/launcher.js";
+import type { SecretSource } from "./launch/secrets.js";
 import { registerLaunchCommands } from "./launch/cli-launch.js";
 import { registerProposeCommands } from "./propose/cli-propose.js";
-import { launcherVerify } from "./propose/launcher-verify.js";
-import { resolveNodeBaseImage } from "./launch/base-image.js";
-import { CompositeLauncher } from "./launch/composite-launcher.js";
-import { DockerLauncher } from "./launch/docker-launcher.js";
-import type { Launcher } from "./launch/launcher.js";
-import { OpenApiLauncher } from "./launch/openapi-launcher.js";
-import { RemoteLauncher } from "./launch/remote-launcher.js";
-import { DEFAULT_BASE_IMAGES } from "./launch/package-preparer.js";
-import { chainSecretSources, envSecretSource, fileSecretSource } from "./launch/secrets.js";
-import type { SecretSource } from "./launch/secrets.js";
 import { CliError, findServer, registerRegistryCommands } from "./registry/cli-registry.js";
-import { formatDiagnostic } from "./registry/diagnostic.js";
-import { loadRegistry } from "./registry/loader.js";
 import type { RegistryServer } from "./registry/types.js";
 import { registerSyncCommands } from "./sync/cli-sync.js";
-import { startRegistrySync } from "./sync/registry-sync.js";
+
+// Only what every command needs is imported above: the heavy parts (the MCP SDK, dockerode,
+// pino, the launchers) are imported by the commands that use them, so `status`, `validate` and
+// `--help` start in a fraction of a second.
 
 /** `./registry` when the working directory has one, else the registry bundled with mcp-router. */
 function defaultRegistry(): string {
@@ -59,10 +49,16 @@ function defaultDataDir(): string {
  * The daemon's logger: JSON to stderr (stdout carries protocol in stdio mode, results otherwise),
  * with every known secret value replaced by `***` before a line is written.
  */
-function stderrLogger(level: string, secretValues: () => readonly string[] = () => []): Logger {
+async function stderrLogger(level: string, secretValues: () => readonly string[] = () => [], format: "json" | "text" = "json"): Promise<Logger> {
+  const [{ pino }, { scrubbingDestination, secretScrubber }, { textDestination }] = await Promise.all([
+    import("pino"),
+    import("./gateway/secret-scrubber.js"),
+    import("./daemon/text-log.js"),
+  ]);
+  const stderr = pino.destination(2);
   return pino(
     { level, base: { pid: process.pid }, redact: { paths: ["apiKey", "apiKeys", "authorization", "*.authorization", "secrets"], censor: "***" } },
-    scrubbingDestination(pino.destination(2), secretScrubber(secretValues)),
+    scrubbingDestination(format === "text" ? textDestination(stderr) : stderr, secretScrubber(secretValues)),
   );
 }
 
@@ -116,34 +112,52 @@ export function buildProgram(): Command {
    * Docker engine the other kinds still work; container servers then fail to prepare, saying so.
    */
   /** The secret source: the secrets file (if any) over the environment. Built once options are parsed. */
-  let secretSource: SecretSource | undefined;
-  const secrets = (): SecretSource => {
-    if (!secretSource) {
+  let secretSource: Promise<SecretSource> | undefined;
+  const secrets = (): Promise<SecretSource> =>
+    (secretSource ??= import("./launch/secrets.js").then(({ chainSecretSources, envSecretSource, fileSecretSource }) => {
       const file = (program.opts() as { secretsFile?: string }).secretsFile ?? process.env.MCP_ROUTER_SECRETS_FILE;
-      secretSource = file ? chainSecretSources(fileSecretSource(file), envSecretSource(process.env)) : envSecretSource(process.env);
-    }
-    return secretSource;
-  };
+      return file ? chainSecretSources(fileSecretSource(file), envSecretSource(process.env)) : envSecretSource(process.env);
+    }));
 
+  /**
+   * Every kind of server behind one Launcher: containers (Docker), remotes, OpenAPI. Without a
+   * Docker engine the other kinds still work; container servers fail to prepare, saying what to
+   * do, and an engine that comes up later is picked up by the next prepare retry.
+   */
   const createLauncher = async (opts: { dataDir?: string; logger?: Logger } = {}): Promise<Launcher> => {
-    const logger = opts.logger ?? stderrLogger(process.env.LOG_LEVEL ?? "warn");
+    const logger = opts.logger ?? (await stderrLogger(process.env.LOG_LEVEL ?? "warn"));
     const buildArgs = parseBuildArgs(process.env.MCP_ROUTER_BUILD_ARGS);
-    const docker = await createDockerLauncher(secrets(), logger, opts.dataDir ?? defaultDataDir(), buildArgs).catch((error: Error & { hint?: string }) => {
-      logger.warn({ hint: error.hint }, `${error.message}: container servers will not start until it does`);
-      return undefined;
-    });
+    const [{ CompositeLauncher }, { DeferredLauncher }, { RemoteLauncher }, { OpenApiLauncher }] = await Promise.all([
+      import("./launch/composite-launcher.js"),
+      import("./launch/deferred-launcher.js"),
+      import("./launch/remote-launcher.js"),
+      import("./launch/openapi-launcher.js"),
+    ]);
+    const secretSource = await secrets();
+    const docker = await new DeferredLauncher({
+      create: () => createDockerLauncher(secretSource, logger, opts.dataDir ?? defaultDataDir(), buildArgs),
+      onRecovered: () => logger.info("a Docker engine answers now: container servers are being prepared"),
+    }).start();
+    const reason = docker.unavailableReason;
+    if (reason) logger.warn({ hint: reason.hint }, `${reason.message.split(" (ENGINE_UNAVAILABLE)")[0]}: container servers start once it does`);
     return new CompositeLauncher({
-      ...(docker ? { docker } : {}),
-      remote: new RemoteLauncher({ secrets: secrets(), logger }),
-      openapi: new OpenApiLauncher({ secrets: secrets(), logger }),
+      docker,
+      remote: new RemoteLauncher({ secrets: secretSource, logger }),
+      openapi: new OpenApiLauncher({ secrets: secretSource, logger }),
     });
   };
 
-  const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string, buildArgs: Record<string, string> | undefined): Promise<DockerLauncher> => {
+  const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string, buildArgs: Record<string, string> | undefined): Promise<Launcher> => {
+    const [{ default: Docker }, { DockerLauncher }, { resolveNodeBaseImage }, { DEFAULT_BASE_IMAGES }] = await Promise.all([
+      import("dockerode"),
+      import("./launch/docker-launcher.js"),
+      import("./launch/base-image.js"),
+      import("./launch/package-preparer.js"),
+    ]);
     const docker = new Docker();
     await docker.ping().catch((error: Error) => {
       throw Object.assign(new Error(`no Docker engine answers (${error.message})`), {
-        hint: "Start Docker (Debian: `bash .ci/docker-up.sh` installs and starts one), or point DOCKER_HOST at a running engine.",
+        hint: "Start Docker (Debian: `bash .ci/docker-up.sh` installs and starts one) or point DOCKER_HOST at a running engine; the daemon picks it up without a restart.",
       });
     });
     // An explicit image is used as given; the default falls back to one made from this machine's node when it cannot be pulled.
@@ -161,6 +175,7 @@ export function buildProgram(): Command {
   };
 
   const loadServers = async (registry: string, logger: Logger): Promise<RegistryServer[]> => {
+    const [{ loadRegistry }, { formatDiagnostic }] = await Promise.all([import("./registry/loader.js"), import("./registry/diagnostic.js")]);
     const load = await loadRegistry(registry);
     for (const d of load.diagnostics) logger.warn({ file: d.file }, `registry file skipped: ${formatDiagnostic(d)}`);
     return load.servers;
@@ -175,23 +190,21 @@ export function buildProgram(): Command {
   });
 
   registerLaunchCommands(program, {
-    resolveServer: async (prefix) => findServer(await loadRegistry(defaultRegistry()), prefix),
+    resolveServer: async (prefix) => {
+      const { loadRegistry } = await import("./registry/loader.js");
+      return findServer(await loadRegistry(defaultRegistry()), prefix);
+    },
     createLauncher: () => createLauncher(),
   });
 
   registerGatewayCommands(program, {
-    followRegistry: (options) => startRegistrySync(options),
+    followRegistry: async (options) => (await import("./sync/registry-sync.js")).startRegistrySync(options),
     ...(process.env.MCP_ROUTER_WEBHOOK_SECRET ? { envWebhookSecret: process.env.MCP_ROUTER_WEBHOOK_SECRET } : {}),
     defaultRegistry: defaultRegistry(),
     defaultDataDir: defaultDataDir(),
     envApiKeys: splitList(process.env.MCP_ROUTER_API_KEYS),
     createLogger: stderrLogger,
-    secretSource: {
-      get description() {
-        return secrets().description;
-      },
-      get: (name: string) => secrets().get(name),
-    },
+    secretSource: secrets,
     ...(process.env.MCP_ROUTER_AUDIT_LOG ? { envAuditLog: process.env.MCP_ROUTER_AUDIT_LOG } : {}),
     createLauncher: (opts) => createLauncher(opts),
     loadServers,
@@ -229,6 +242,7 @@ export function buildProgram(): Command {
     env: process.env,
     createVerify: async () => {
       const launcher = await createLauncher();
+      const { launcherVerify } = await import("./propose/launcher-verify.js");
       return { verify: launcherVerify(launcher), close: () => launcher.close() };
     },
   });

@@ -10,24 +10,23 @@ import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
 import type { SecretSource } from "../launch/secrets.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { SyncStatus } from "../sync/reconciler.js";
 import { GatewayConfigError, isLoopback, parseKeyFile, resolveApiKeys } from "./api-keys.js";
 import type { AuditLog } from "./audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog, parseByteSize } from "./audit-log.js";
 import type { DesktopEntry } from "./desktop-config.js";
 import { installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
-import { startGatewayRuntime } from "./gateway-runtime.js";
-import { startHttpGateway, type HttpGatewayOptions } from "./http-gateway.js";
+import type { HttpGatewayOptions } from "./http-gateway.js";
 import type { ReloadStatus } from "./metrics.js";
-import { GatewayMetrics } from "./metrics.js";
-import { KnownSecrets, secretScrubber } from "./secret-scrubber.js";
-import { startStdioGateway } from "./stdio-gateway.js";
+import type { KnownSecrets } from "./secret-scrubber.js";
+// The gateway itself (MCP SDK, prom-client) is imported by `serve` and `stdio` when they run.
 
 /** What `serve` needs from sync (built by the composition root): the registry, followed. */
 export interface RegistryFollower {
-  status(): { ready: boolean; lastAppliedRevision?: string | undefined; servers: readonly { prefix: string; reason: string }[] };
+  status(): SyncStatus;
   routes: NonNullable<HttpGatewayOptions["routes"]>;
   /** Called with the status after every reconcile that applied a revision or failed (feeds the reload metrics). */
-  onStatus?(listener: (status: ReloadStatus) => void): () => void;
+  onStatus?(listener: (status: ReloadStatus & SyncStatus) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -47,7 +46,7 @@ export interface FollowOptions {
 
 export interface GatewayCommandDeps {
   /** Follows the registry (directory watch or git) and applies every revision through the callbacks. */
-  followRegistry(options: FollowOptions): RegistryFollower;
+  followRegistry(options: FollowOptions): Promise<RegistryFollower>;
   /** MCP_ROUTER_WEBHOOK_SECRET. */
   envWebhookSecret?: string;
   defaultRegistry: string;
@@ -58,9 +57,9 @@ export interface GatewayCommandDeps {
    * A pino logger writing to stderr; every line scrubbed of `secretValues()` (see
    * `scrubbingDestination` in secret-scrubber.ts). The values grow once API keys are known.
    */
-  createLogger(level: string, secretValues?: () => readonly string[]): Logger;
+  createLogger(level: string, secretValues?: () => readonly string[], format?: "json" | "text"): Promise<Logger>;
   /** The secret source the launcher resolves secrets from: the values of declared secrets are scrubbed from logs, audit lines and errors. */
-  secretSource?: SecretSource;
+  secretSource?: () => Promise<SecretSource>;
   /** MCP_ROUTER_AUDIT_LOG: the audit log's file (or `-` for stdout in `serve`) when --audit-log is not given. */
   envAuditLog?: string;
   createLauncher(opts: { dataDir: string; logger: Logger }): Promise<Launcher>;
@@ -72,7 +71,7 @@ export interface GatewayCommandDeps {
   desktopConfigPath: string;
   stdin: Readable;
   stdout: Writable;
-  stderr: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Registers a shutdown handler (SIGINT/SIGTERM). */
   onShutdown(handler: () => Promise<void>): void;
 }
@@ -88,7 +87,6 @@ interface ServeOptions {
   allowOrigin?: string[];
   allowHost?: string[];
   hierarchical?: boolean;
-  logLevel: string;
   git?: string;
   branch: string;
   gitSubdir?: string;
@@ -97,6 +95,8 @@ interface ServeOptions {
   auditLog?: string;
   auditLogMaxSize: string;
   auditLogKeep: string;
+  logFormat: "auto" | "json" | "text";
+  logLevel?: string;
 }
 
 interface AuditFlags {
@@ -136,8 +136,13 @@ async function openAudit(flags: AuditFlags, deps: GatewayCommandDeps, logger: Lo
 }
 
 /** Follows the routing table: the values of the secrets its servers declare join the known secrets. */
-function followDeclaredSecrets(known: KnownSecrets, holder: { current(): { servers: ReadonlyMap<string, { server: RegistryServer }> }; subscribe(l: () => void): () => void }, source: SecretSource | undefined): void {
-  if (!source) return;
+async function followDeclaredSecrets(
+  known: KnownSecrets,
+  holder: { current(): { servers: ReadonlyMap<string, { server: RegistryServer }> }; subscribe(l: () => void): () => void },
+  secretSource: (() => Promise<SecretSource>) | undefined,
+): Promise<void> {
+  if (!secretSource) return;
+  const source = await secretSource();
   const update = (): void => known.declare([...holder.current().servers.values()].map((r) => r.server), source);
   update();
   holder.subscribe(update);
@@ -162,16 +167,25 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
     .option("--git-subdir <dir>", "folder of the registry inside the git repository (holding servers/)")
     .option("--poll <seconds>", "how often to fetch --git (backs off on failures)", "30")
     .option("--webhook-secret <secret>", "enable POST /hooks/github, verified with this secret (prefer MCP_ROUTER_WEBHOOK_SECRET)")
-    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("info"));
+    .addOption(new Option("--log-format <format>", "auto: readable lines and a ready summary on a terminal, JSON otherwise").choices(["auto", "json", "text"]).default("auto"))
+    .addOption(new Option("--log-level <level>", "log level (default: info for JSON logs, warn for text)").choices(["trace", "debug", "info", "warn", "error", "silent"]));
   addAuditOptions(serve, ", or `-` for stdout (also MCP_ROUTER_AUDIT_LOG)")
     .addHelpText(
       "after",
-      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`); /readyz is 200 once a table is applied.\nGET /metrics serves Prometheus metrics (with the same bearer key).",
+      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`). /readyz is 200 once every server finished\nits first prepare attempt (live or failed), or 2 minutes after the first table, whichever comes first.\nGET /metrics serves Prometheus metrics (with the same bearer key).",
     )
     .action(async (opts: ServeOptions) => {
+      const [{ KnownSecrets, secretScrubber }, { GatewayMetrics }, { startGatewayRuntime }, { startHttpGateway }, { readyReporter }] = await Promise.all([
+        import("./secret-scrubber.js"),
+        import("./metrics.js"),
+        import("./gateway-runtime.js"),
+        import("./http-gateway.js"),
+        import("../daemon/ready-report.js"),
+      ]);
       const known = new KnownSecrets();
       const scrub = secretScrubber(known.values);
-      const logger = deps.createLogger(opts.logLevel, known.values);
+      const text = opts.logFormat === "text" || (opts.logFormat === "auto" && deps.stderr.isTTY === true);
+      const logger = await deps.createLogger(opts.logLevel ?? (text ? "warn" : "info"), known.values, text ? "text" : "json");
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayConfigError("BAD_PORT", `--port ${opts.port} is not a port number`, "Pass 0..65535.");
       let apiKeys: string[] | undefined;
@@ -212,8 +226,8 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         ...(opts.hierarchical ? { hierarchical: true } : {}),
       });
       sessions = () => runtime.gateway.sessionCount;
-      followDeclaredSecrets(known, runtime.holder, deps.secretSource);
-      const sync = deps.followRegistry({
+      await followDeclaredSecrets(known, runtime.holder, deps.secretSource);
+      const sync = await deps.followRegistry({
         registry: opts.registry,
         ...(opts.git ? { git: opts.git } : {}),
         branch: opts.branch,
@@ -230,6 +244,10 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         retire: (server) => launcher.retire(server),
       });
       sync.onStatus?.((status) => metrics.observeReload(status));
+      if (text) {
+        const report = readyReporter((line) => deps.stderr.write(`${line}\n`));
+        sync.onStatus?.((status) => report.observe(status));
+      }
       const http = await startHttpGateway({
         routes: sync.routes,
         metrics,
@@ -243,7 +261,8 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         readiness: () => {
           const status = sync.status();
           const table = runtime.holder.current();
-          return { ready: status.ready, detail: { revision: status.lastAppliedRevision ?? null, servers: table.servers.size, tools: table.toolList.length } };
+          const preparing = status.servers.filter((s) => s.reason === "Preparing").length;
+          return { ready: status.ready && status.settled, detail: { revision: status.lastAppliedRevision ?? null, servers: table.servers.size, tools: table.toolList.length, preparing } };
         },
       });
       deps.stderr.write(`mcp-router listening: ${new URL("mcp", http.url).href} (Streamable HTTP), ${new URL("sse", http.url).href} (SSE), ${new URL("status", http.url).href}\n`);
@@ -266,9 +285,14 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
     .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"));
   addAuditOptions(stdioCommand, " (not `-`: stdout carries the protocol here; also MCP_ROUTER_AUDIT_LOG)")
     .action(async (opts: { registry: string; dataDir: string; hierarchical?: boolean; logLevel: string } & AuditFlags) => {
+      const [{ KnownSecrets, secretScrubber }, { startGatewayRuntime }, { startStdioGateway }] = await Promise.all([
+        import("./secret-scrubber.js"),
+        import("./gateway-runtime.js"),
+        import("./stdio-gateway.js"),
+      ]);
       const known = new KnownSecrets();
       const scrub = secretScrubber(known.values);
-      const logger = deps.createLogger(opts.logLevel, known.values);
+      const logger = await deps.createLogger(opts.logLevel, known.values);
       const audit = await openAudit(opts, deps, logger, scrub, undefined);
       const servers = await deps.loadServers(opts.registry, logger);
       const launcher = await deps.createLauncher({ dataDir: opts.dataDir, logger });
@@ -281,7 +305,7 @@ export function registerGatewayCommands(program: Command, deps: GatewayCommandDe
         ...(audit ? { audit } : {}),
         ...(opts.hierarchical ? { hierarchical: true } : {}),
       });
-      followDeclaredSecrets(known, runtime.holder, deps.secretSource);
+      await followDeclaredSecrets(known, runtime.holder, deps.secretSource);
       const stdio = await startStdioGateway(runtime.gateway, deps.stdin, deps.stdout);
       let stopping: Promise<void> | undefined;
       const stop = (): Promise<void> =>

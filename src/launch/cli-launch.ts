@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import type { RegistryServer } from "../registry/types.js";
-import { callTool, listTools } from "./call-tool.js";
-import { LaunchError } from "./errors.js";
 import type { Launcher } from "./launcher.js";
+// The MCP client (call-tool.js) is imported when a command runs.
 
 export interface LaunchCommandDeps {
   /** Resolves a server prefix to its validated registry entry (throws with a clear message when unknown). */
@@ -15,16 +14,20 @@ export interface LaunchCommandDeps {
   stderr?: { write(text: string): unknown };
 }
 
+function badArgs(message: string): Error {
+  return Object.assign(new Error(message), { hint: `Pass a JSON object, e.g. --args '{"message":"hi"}'.` });
+}
+
 function parseArgs(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new LaunchError("PACKAGE_UNSUPPORTED", "--args is not valid JSON", `Pass a JSON object, e.g. --args '{"message":"hi"}'.`);
+    throw badArgs("--args is not valid JSON");
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new LaunchError("PACKAGE_UNSUPPORTED", "--args must be a JSON object", `Pass a JSON object, e.g. --args '{"message":"hi"}'.`);
+    throw badArgs("--args must be a JSON object");
   }
   return parsed as Record<string, unknown>;
 }
@@ -57,6 +60,7 @@ export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps
     .option("--args <json>", "tool arguments as a JSON object", undefined)
     .action(async (prefix: string, tool: string, options: { args?: string }) => {
       const args = parseArgs(options.args);
+      const { callTool } = await import("./call-tool.js");
       const result = await withLauncher(prefix, (launcher, server) => callTool(launcher, server, tool, args));
       out.write(`${JSON.stringify(result, null, 2)}\n`);
       if (result.isError) process.exitCode = 1;
@@ -67,6 +71,7 @@ export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps
     .description("Start a server in a container and print its tools as JSON")
     .argument("<server>", "server prefix (router.prefix)")
     .action(async (prefix: string) => {
+      const { listTools } = await import("./call-tool.js");
       const tools = await withLauncher(prefix, (launcher, server) => listTools(launcher, server));
       out.write(`${JSON.stringify(tools, null, 2)}\n`);
     });

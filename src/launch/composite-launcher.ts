@@ -24,7 +24,7 @@ export interface CompositeLauncherOptions {
 }
 
 const MISSING_HINT: Record<LauncherKind, string> = {
-  docker: "This gateway runs without a Docker engine: start one (Debian: `bash .ci/docker-up.sh`) and restart the daemon, or disable the server (router.enabled: false).",
+  docker: "This gateway runs without a Docker engine: start one (Debian: `bash .ci/docker-up.sh`; a running daemon picks it up), or disable the server (router.enabled: false).",
   remote: "This gateway was built without the remote launcher; use a build that proxies `remotes`, or disable the server (router.enabled: false).",
   openapi: "This gateway was built without the OpenAPI launcher; use a build that serves `router.openapi`, or disable the server (router.enabled: false).",
 };

@@ -13,7 +13,8 @@ export type LaunchErrorCode =
   | "CONTAINER_CRASHED"
   | "CONTAINER_START_FAILED"
   | "LAUNCHER_CLOSED"
-  | "EGRESS_UNAVAILABLE";
+  | "EGRESS_UNAVAILABLE"
+  | "ENGINE_UNAVAILABLE";
 
 /** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
 export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
@@ -29,6 +30,7 @@ export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
   CONTAINER_START_FAILED: -32023,
   LAUNCHER_CLOSED: -32024,
   EGRESS_UNAVAILABLE: -32025,
+  ENGINE_UNAVAILABLE: -32026,
 };
 
 /**

@@ -7,6 +7,14 @@
  * the others back: the table is applied without it (or with its last good version), it is marked
  * `Preparing`, and the reconcile that follows its prepare applies it.
  *
+ * A server whose prepare failed is tried again with backoff (5 s doubling to 1 min by default), so
+ * a cause that goes away (a Docker engine started after the daemon, a mirror back online) needs
+ * no restart and no new commit; its failure is logged once per attempt.
+ *
+ * `ready` says a table is applied; `settled` (what /readyz reports) says more: every server has
+ * finished its first prepare attempt, live or failed, or the settle budget (2 min by default)
+ * has passed since the first table was applied. Once settled, it stays settled.
+ *
  * One reconcile runs at a time and requests arriving meanwhile coalesce into one more. The last
  * good version of each server keeps serving when its file breaks (marked stale); a revision
  * that cannot be fetched or read leaves the whole table as it was.
@@ -37,7 +45,10 @@ export interface ServerCondition {
 
 export interface SyncStatus {
   source: string;
+  /** A table has been applied. */
   ready: boolean;
+  /** Ready, and every server finished its first prepare attempt (or the settle budget passed). */
+  settled: boolean;
   lastAttemptedRevision?: string;
   lastAppliedRevision?: string;
   lastAttemptAt?: string;
@@ -63,6 +74,12 @@ export interface ReconcilerDeps {
   maxBackoffMs?: number;
   /** How long a reconcile waits for prepares before applying the servers that are ready (default 20 s). */
   prepareBudgetMs?: number;
+  /** First wait before a failed prepare is tried again; doubles per attempt (default 5 s). */
+  prepareRetryMs?: number;
+  /** Longest wait between prepare retries (default 60 s). */
+  maxPrepareRetryMs?: number;
+  /** This long after the first applied table the daemon counts as settled even if prepares still run (default 120 s). */
+  settleBudgetMs?: number;
 }
 
 interface Applied {
@@ -81,12 +98,16 @@ export class Reconciler {
   #pollTimer: NodeJS.Timeout | undefined;
   #stopWatching: (() => Promise<void>) | undefined;
   #fetchFailures = 0;
+  #prepareRetries = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #settleTimer: NodeJS.Timeout | undefined;
+  #settleBudgetPassed = false;
   #stopped = false;
   #listeners = new Set<(status: SyncStatus) => void>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
-    this.#status = { ready: false, reconciles: 0, failures: 0 };
+    this.#status = { ready: false, settled: false, reconciles: 0, failures: 0 };
   }
 
   /** Reconciles once, then follows the source (its events, or polling with backoff). */
@@ -98,6 +119,8 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#pollTimer);
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#settleTimer);
     await this.#stopWatching?.();
     await this.#running;
   }
@@ -145,6 +168,40 @@ export class Reconciler {
       reason = "coalesced requests";
     } while (this.#again && !this.#stopped);
     this.#schedulePoll();
+    this.#schedulePrepareRetry();
+  }
+
+  /** While some server's prepare failed, one more reconcile after a backoff that doubles per attempt. */
+  #schedulePrepareRetry(): void {
+    clearTimeout(this.#retryTimer);
+    const failed = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed");
+    if (!failed || this.#stopped) {
+      this.#prepareRetries = 0;
+      return;
+    }
+    const delay = Math.min((this.#deps.prepareRetryMs ?? 5_000) * 2 ** this.#prepareRetries, this.#deps.maxPrepareRetryMs ?? 60_000);
+    this.#prepareRetries++;
+    this.#deps.logger.debug({ inMs: delay, attempt: this.#prepareRetries }, "failed prepares will be tried again");
+    this.#retryTimer = setTimeout(() => void this.request("prepare retry"), delay);
+    this.#retryTimer.unref();
+  }
+
+  /** The settle budget runs from the first applied table. */
+  #startSettleBudget(): void {
+    this.#settleTimer = setTimeout(() => {
+      this.#settleBudgetPassed = true;
+      if (this.#settle()) this.#emit();
+    }, this.#deps.settleBudgetMs ?? 120_000);
+    this.#settleTimer.unref();
+  }
+
+  /** Latches `settled` when its condition holds; true when it changed. */
+  #settle(): boolean {
+    if (this.#status.settled || !this.#status.ready) return false;
+    const preparing = [...this.#conditions.values()].some((c) => c.reason === "Preparing");
+    if (preparing && !this.#settleBudgetPassed) return false;
+    this.#status.settled = true;
+    return true;
   }
 
   #schedulePoll(): void {
@@ -281,7 +338,9 @@ export class Reconciler {
 
     // 6. record status
     const problems = [...conditions.values()].filter((c) => c.reason === "ValidationFailed" || c.reason === "PrepareFailed");
+    if (!this.#status.ready) this.#startSettleBudget();
     this.#status.ready = true;
+    this.#settle();
     this.#status.lastAppliedRevision = revision;
     this.#status.lastAppliedAt = now();
     if (problems.length) {

@@ -8,9 +8,12 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
 import { ContainerSlots } from "../../src/launch/container-slots.js";
 import { ContainerTransport } from "../../src/launch/container-transport.js";
+import { DeferredLauncher } from "../../src/launch/deferred-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
+import type { Launcher } from "../../src/launch/launcher.js";
 import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, pypiInstallArgv } from "../../src/launch/package-preparer.js";
 import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile, scrubSecrets } from "../../src/launch/secrets.js";
+import type { RegistryServer } from "../../src/registry/types.js";
 import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/warm-pool.js";
 
 describe("secrets", () => {
@@ -192,5 +195,49 @@ describe("bridge gateway address", () => {
     assert.equal(bridgeGateway({ IPAM: { Config: [] } }, {}), undefined);
     assert.equal(bridgeGateway(undefined, {}), undefined);
     assert.equal(bridgeGateway({ IPAM: { Config: [{ Subnet: "fd00::/64" }] } }, {}), undefined);
+  });
+});
+
+describe("deferred launcher (an engine that comes up after the daemon)", () => {
+  const server = { prefix: "p" } as RegistryServer;
+  const fake = (): Launcher & { prepared: string[] } => {
+    const prepared: string[] = [];
+    return {
+      prepared,
+      prepare: async (s) => void prepared.push(s.prefix),
+      acquire: () => Promise.reject(new Error("unused")),
+      endSession: async () => undefined,
+      retire: async () => undefined,
+      stats: () => ({ containers: 1, maxContainers: 8, queued: 0, started: 1, poolHits: 0, poolMisses: 0, servers: [] }),
+      close: async () => undefined,
+    };
+  };
+
+  it("fails fast with the reason while the engine is down, retries after retryMs, and recovers without a restart", async () => {
+    let now = 0;
+    let up = false;
+    let attempts = 0;
+    let recovered = 0;
+    const real = fake();
+    const deferred = await new DeferredLauncher({
+      create: async () => {
+        attempts++;
+        if (!up) throw Object.assign(new Error("no Docker engine answers"), { hint: "Start Docker." });
+        return real;
+      },
+      retryMs: 1000,
+      now: () => now,
+      onRecovered: () => recovered++,
+    }).start();
+    assert.equal(deferred.available, false);
+    assert.equal(deferred.unavailableReason?.reason, "ENGINE_UNAVAILABLE");
+    assert.deepEqual(deferred.stats().servers, []);
+    await assert.rejects(deferred.prepare(server), (e: unknown) => isLaunchError(e, "ENGINE_UNAVAILABLE") && /Start Docker/.test(e.message));
+    assert.equal(attempts, 1, "within retryMs the last reason is given again without a new attempt");
+    up = true;
+    now = 1500;
+    await deferred.prepare(server);
+    assert.deepEqual([attempts, recovered, real.prepared, deferred.available, deferred.stats().containers], [2, 1, ["p"], true, 1]);
+    await deferred.close();
   });
 });

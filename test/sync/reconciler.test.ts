@@ -70,7 +70,10 @@ async function remoteRepo() {
   return { base, bare, work, commit };
 }
 
-function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<string>; slowPrepare?: Map<string, Promise<void>>; prepareBudgetMs?: number } = {}) {
+function harness(
+  source: GitSource | DirectorySource,
+  opts: { failPrepare?: Set<string>; slowPrepare?: Map<string, Promise<void>>; prepareBudgetMs?: number; prepareRetryMs?: number; settleBudgetMs?: number } = {},
+) {
   const tables: { revision: string; servers: RegistryServer[] }[] = [];
   const prepared: string[] = [];
   const retired: string[] = [];
@@ -90,6 +93,8 @@ function harness(source: GitSource | DirectorySource, opts: { failPrepare?: Set<
     },
     logger,
     ...(opts.prepareBudgetMs !== undefined ? { prepareBudgetMs: opts.prepareBudgetMs } : {}),
+    ...(opts.prepareRetryMs !== undefined ? { prepareRetryMs: opts.prepareRetryMs } : {}),
+    ...(opts.settleBudgetMs !== undefined ? { settleBudgetMs: opts.settleBudgetMs } : {}),
   });
   const table = () => Object.fromEntries((tables.at(-1)?.servers ?? []).map((s) => [s.prefix, s.entry.version]));
   return { reconciler, tables, prepared, retired, table };
@@ -223,6 +228,7 @@ test("a slow prepare does not hold the table back: the others apply, it follows 
   await h.reconciler.request("start");
   assert.deepEqual(h.table(), { alpha: "1.0.0" }, "applied without the server still preparing");
   assert.equal(h.reconciler.status().ready, true);
+  assert.equal(h.reconciler.status().settled, false, "not settled while a first prepare runs");
   const build = h.reconciler.status().servers.find((s) => s.prefix === "build");
   assert.deepEqual([build?.reason, build?.serving], ["Preparing", false]);
   assert.match(build?.message ?? "", /still preparing after 0 s/);
@@ -237,6 +243,7 @@ test("a slow prepare does not hold the table back: the others apply, it follows 
   finishBuild();
   await applied;
   assert.deepEqual(h.table(), { alpha: "1.0.0", build: "1.0.0" }, "its prepare finishing triggers the reconcile that applies it");
+  assert.equal(h.reconciler.status().settled, true, "settled once every first prepare finished");
   await h.reconciler.stop();
 });
 
@@ -337,4 +344,56 @@ test("a 200-server registry where one file changed re-prepares only that server"
   await h.reconciler.request("test");
   assert.deepEqual(h.prepared.slice(200), ["s42@1.0.1"]);
   assert.equal(Object.keys(h.table()).length, 200);
+});
+
+test("settled: after the settle budget even while a prepare still runs, and it stays settled", async () => {
+  const repo = await remoteRepo();
+  await repo.commit({ "alpha.yaml": serverYaml("alpha"), "build.yaml": serverYaml("build") }, "one");
+  let finishBuild = (): void => undefined;
+  const slow = new Map([["build", new Promise<void>((resolve) => (finishBuild = resolve))]]);
+  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { slowPrepare: slow, prepareBudgetMs: 50, settleBudgetMs: 300 });
+  const settled = new Promise<void>((resolve) => {
+    const off = h.reconciler.onStatus((status) => {
+      if (status.settled) {
+        off();
+        resolve();
+      }
+    });
+  });
+  await h.reconciler.start();
+  assert.equal(h.reconciler.status().settled, false, "the budget runs from the first applied table");
+  const keepAlive = setInterval(() => undefined, 1000);
+  await settled;
+  clearInterval(keepAlive);
+  assert.equal(h.reconciler.status().servers.find((s) => s.prefix === "build")?.reason, "Preparing", "settled by the budget, not by the prepare");
+  finishBuild();
+  await h.reconciler.stop();
+});
+
+test("a failed prepare is tried again with backoff, without a new commit, and applies once its cause is gone", async () => {
+  const repo = await remoteRepo();
+  await repo.commit({ "alpha.yaml": serverYaml("alpha"), "engine.yaml": serverYaml("engine") }, "one");
+  const failing = new Set(["engine"]);
+  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { failPrepare: failing, prepareRetryMs: 20 });
+  const attempts: string[] = [];
+  const live = new Promise<void>((resolve) => {
+    const off = h.reconciler.onStatus((status) => {
+      const engine = status.servers.find((s) => s.prefix === "engine");
+      attempts.push(engine?.reason ?? "?");
+      // The cause goes away after the second failed attempt (say, the Docker engine came up).
+      if (attempts.filter((a) => a === "PrepareFailed").length === 2) failing.delete("engine");
+      if (engine?.reason === "Applied") {
+        off();
+        resolve();
+      }
+    });
+  });
+  await h.reconciler.start();
+  assert.equal(h.reconciler.status().settled, true, "a failed first prepare counts as finished");
+  const keepAlive = setInterval(() => undefined, 1000); // the retry timer is unref'd, as a daemon's should be
+  await live;
+  clearInterval(keepAlive);
+  assert.deepEqual(h.table(), { alpha: "1.0.0", engine: "1.0.0" });
+  assert.deepEqual(attempts.slice(0, 3), ["PrepareFailed", "PrepareFailed", "Applied"]);
+  await h.reconciler.stop();
 });
