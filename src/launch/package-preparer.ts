@@ -330,10 +330,14 @@ export class PackagePreparer {
     } catch (error) {
       const message = (error as Error).message.trim();
       const output = tail.filter((line) => line !== message);
+      // A base image that cannot be pulled fails in the first step, within a second: say how to build offline.
+      const unpullable = /no such host|pull access denied|manifest unknown|registry-1\.docker\.io|dial tcp/i.test(message) && output.some((line) => /^Step \d+\/\d+ : FROM /.test(line));
       throw new LaunchError(
         "PREPARE_FAILED",
         `server ${server.prefix}: building image ${tag} from ${build.dockerfile}${argsText} failed: ${message}${output.length ? `\nlast build output:\n${output.join("\n")}` : ""}`,
-        `Check the Dockerfile (\`docker build -f ${dockerfile} ${contextDir}\` reproduces the build), that its base image is on the engine or can be pulled (build args such as BASE_IMAGE choose another), and that any package mirror it uses is reachable.`,
+        unpullable
+          ? "Its base image cannot be pulled from here (no image registry reachable?). Put a base image on the engine and name it with MCP_ROUTER_BUILD_ARGS=BASE_IMAGE=<tag> (the README's \"Offline\" section has a recipe for python_sandbox); the daemon retries on its own."
+          : `Check the Dockerfile (\`docker build -f ${dockerfile} ${contextDir}\` reproduces the build), that its base image is on the engine or can be pulled (build args such as BASE_IMAGE choose another), and that any package mirror it uses is reachable.`,
         { cause: error },
       );
     } finally {

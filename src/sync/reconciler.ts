@@ -98,7 +98,8 @@ export class Reconciler {
   #pollTimer: NodeJS.Timeout | undefined;
   #stopWatching: (() => Promise<void>) | undefined;
   #fetchFailures = 0;
-  #prepareRetries = 0;
+  /** Servers whose prepare failed: which version, how often, and when it may be tried again. */
+  #failed = new Map<string, { hash: string; attempts: number; retryAt: number; message: string }>();
   #retryTimer: NodeJS.Timeout | undefined;
   #settleTimer: NodeJS.Timeout | undefined;
   #settleBudgetPassed = false;
@@ -171,19 +172,28 @@ export class Reconciler {
     this.#schedulePrepareRetry();
   }
 
-  /** While some server's prepare failed, one more reconcile after a backoff that doubles per attempt. */
+  /** While some server's prepare failed, one more reconcile when the earliest retry is due. */
   #schedulePrepareRetry(): void {
     clearTimeout(this.#retryTimer);
-    const failed = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed");
-    if (!failed || this.#stopped) {
-      this.#prepareRetries = 0;
-      return;
-    }
-    const delay = Math.min((this.#deps.prepareRetryMs ?? 5_000) * 2 ** this.#prepareRetries, this.#deps.maxPrepareRetryMs ?? 60_000);
-    this.#prepareRetries++;
-    this.#deps.logger.debug({ inMs: delay, attempt: this.#prepareRetries }, "failed prepares will be tried again");
+    if (this.#failed.size === 0 || this.#stopped) return;
+    const due = Math.min(...[...this.#failed.values()].map((f) => f.retryAt));
+    const delay = Math.max(0, due - Date.now());
+    this.#deps.logger.debug({ inMs: delay }, "failed prepares will be tried again");
     this.#retryTimer = setTimeout(() => void this.request("prepare retry"), delay);
     this.#retryTimer.unref();
+  }
+
+  /** A failed prepare of this version that is not due for another attempt yet. */
+  #backingOff(server: RegistryServer): { message: string } | undefined {
+    const failed = this.#failed.get(server.prefix);
+    return failed && failed.hash === server.hash && Date.now() < failed.retryAt ? failed : undefined;
+  }
+
+  #recordFailure(server: RegistryServer, message: string): void {
+    const previous = this.#failed.get(server.prefix);
+    const attempts = previous?.hash === server.hash ? previous.attempts + 1 : 1;
+    const delay = Math.min((this.#deps.prepareRetryMs ?? 5_000) * 2 ** (attempts - 1), this.#deps.maxPrepareRetryMs ?? 60_000);
+    this.#failed.set(server.prefix, { hash: server.hash, attempts, retryAt: Date.now() + delay, message });
   }
 
   /** The settle budget runs from the first applied table. */
@@ -262,6 +272,8 @@ export class Reconciler {
       });
     };
     const toPrepare: RegistryServer[] = [];
+    const present = new Set(load.files.map((f) => f.prefix));
+    for (const prefix of this.#failed.keys()) if (!present.has(prefix)) this.#failed.delete(prefix);
     for (const f of load.files) {
       if (!f.server) {
         keepOld(f.prefix, f.file, "ValidationFailed", f.diagnostics.map(formatDiagnostic).join("\n"));
@@ -273,6 +285,7 @@ export class Reconciler {
       }
       const old = this.#applied.get(f.prefix);
       if (old && old.server.hash === f.server.hash) next.set(f.prefix, old);
+      else if (this.#backingOff(f.server)) keepOld(f.prefix, f.file, "PrepareFailed", this.#backingOff(f.server)!.message);
       else toPrepare.push(f.server);
     }
     const budget = this.#deps.prepareBudgetMs ?? 20_000;
@@ -301,8 +314,11 @@ export class Reconciler {
         log.info({ server: server.prefix }, "prepare still running; the table is applied without this version for now");
       } else if (error) {
         keepOld(server.prefix, server.file, "PrepareFailed", error.message);
-        log.warn({ server: server.prefix, err: error.message }, "prepare failed");
+        this.#recordFailure(server, error.message);
+        const { attempts, retryAt } = this.#failed.get(server.prefix)!;
+        log.warn({ server: server.prefix, err: error.message, attempt: attempts, retryInS: Math.round((retryAt - Date.now()) / 1000) }, "prepare failed");
       } else {
+        this.#failed.delete(server.prefix);
         next.set(server.prefix, { server, revision });
       }
     }

@@ -338,6 +338,19 @@ describeWhen(hasDocker, "built-in python_sandbox (real Docker engine)", {}, () =
       });
     });
 
+    it("a base image that cannot be pulled fails at once, with how to build offline", async () => {
+      const unpullable = await tempBuildServer("unpullable", "    dockerfile: img/Dockerfile\n", {
+        "img/Dockerfile": "FROM registry.invalid/nothing/here:1\nRUN true\n",
+      });
+      const t0 = Date.now();
+      await assert.rejects(launcher.prepare(unpullable), (error: unknown) => {
+        assert.ok(isLaunchError(error, "PREPARE_FAILED"), String(error));
+        assert.match(error.hint, /MCP_ROUTER_BUILD_ARGS=BASE_IMAGE=<tag>/);
+        return true;
+      });
+      console.log(`unpullable base image refused after ${Date.now() - t0} ms`);
+    });
+
     it("a Dockerfile outside its context is built from a staged copy, and router.build.command is the entrypoint", async () => {
       const copy = await tempBuildServer("sandbox-copy", "    dockerfile: docker/Dockerfile\n    context: ctx\n    command: [python3, -u, /srv/sandbox/server.py]\n", {
         // No ENTRYPOINT: only router.build.command makes this image an MCP server.

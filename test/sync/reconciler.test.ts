@@ -76,11 +76,13 @@ function harness(
 ) {
   const tables: { revision: string; servers: RegistryServer[] }[] = [];
   const prepared: string[] = [];
+  const attempted: string[] = [];
   const retired: string[] = [];
   const reconciler = new Reconciler({
     source,
     load: (dir) => loadRegistry(dir),
     prepare: async (server) => {
+      attempted.push(`${server.prefix}@${server.entry.version}`);
       if (opts.failPrepare?.has(server.prefix)) throw new Error(`image build for ${server.prefix} failed`);
       await opts.slowPrepare?.get(server.prefix);
       prepared.push(`${server.prefix}@${server.entry.version}`);
@@ -97,7 +99,7 @@ function harness(
     ...(opts.settleBudgetMs !== undefined ? { settleBudgetMs: opts.settleBudgetMs } : {}),
   });
   const table = () => Object.fromEntries((tables.at(-1)?.servers ?? []).map((s) => [s.prefix, s.entry.version]));
-  return { reconciler, tables, prepared, retired, table };
+  return { reconciler, tables, prepared, attempted, retired, table };
 }
 
 test("good -> bad -> good commits: the last good version keeps serving, marked stale", async () => {
@@ -201,11 +203,11 @@ test("an unreachable remote leaves the table as it was, and sync resumes when it
   assert.deepEqual(h.table(), { alpha: "1.0.0", beta: "1.0.0" });
 });
 
-test("a failed prepare keeps the old version and is retried on the next reconcile", async () => {
+test("a failed prepare keeps the old version and is retried on the next reconcile once its backoff is over", async () => {
   const repo = await remoteRepo();
   await repo.commit({ "alpha.yaml": serverYaml("alpha") }, "one");
   const failing = new Set<string>();
-  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { failPrepare: failing });
+  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { failPrepare: failing, prepareRetryMs: 0 });
   await h.reconciler.request("test");
   failing.add("alpha");
   await repo.commit({ "alpha.yaml": serverYaml("alpha", "2.0.0") }, "two");
@@ -395,5 +397,22 @@ test("a failed prepare is tried again with backoff, without a new commit, and ap
   clearInterval(keepAlive);
   assert.deepEqual(h.table(), { alpha: "1.0.0", engine: "1.0.0" });
   assert.deepEqual(attempts.slice(0, 3), ["PrepareFailed", "PrepareFailed", "Applied"]);
+  await h.reconciler.stop();
+});
+
+test("during its backoff a failed version is not prepared again by other reconciles; a changed file is", async () => {
+  const repo = await remoteRepo();
+  await repo.commit({ "alpha.yaml": serverYaml("alpha") }, "one");
+  const failing = new Set(["alpha"]);
+  const h = harness(new GitSource({ url: repo.bare, branch: "main", dir: path.join(repo.base, "daemon") }), { failPrepare: failing, prepareRetryMs: 60_000 });
+  await h.reconciler.request("start");
+  await h.reconciler.request("poll");
+  await h.reconciler.request("poll");
+  assert.deepEqual(h.attempted, ["alpha@1.0.0"], "one attempt; the polls fall inside its backoff");
+  assert.match(h.reconciler.status().servers[0]?.message ?? "", /image build for alpha failed/, "the last reason is kept while backing off");
+  failing.clear();
+  await repo.commit({ "alpha.yaml": serverYaml("alpha", "2.0.0") }, "fixed");
+  await h.reconciler.request("poll");
+  assert.deepEqual(h.table(), { alpha: "2.0.0" }, "a new version is prepared at once");
   await h.reconciler.stop();
 });
