@@ -29,5 +29,5 @@ VOLUME ["/data"]
 EXPOSE 8808
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8808/readyz || exit 1
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/src/bin.js"]
 CMD ["serve", "--host", "0.0.0.0", "--registry", "/app/registry"]

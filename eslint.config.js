@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/cli.ts", "src/**/cli-*.ts", "scripts/**", "bench/**", "test/**"],
+    files: ["src/bin.ts", "src/**/cli-*.ts", "scripts/**", "bench/**", "test/**"],
     rules: { "no-console": "off" },
   },
 );

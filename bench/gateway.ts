@@ -22,15 +22,13 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { startGatewayRuntime } from "../src/gateway/gateway-runtime.js";
-import { openAuditLog } from "../src/gateway/audit-log.js";
-import { startHttpGateway } from "../src/gateway/http-gateway.js";
-import { GatewayMetrics } from "../src/gateway/metrics.js";
+import type { Daemon } from "../src/daemon/start-daemon.js";
+import { startDaemon } from "../src/daemon/start-daemon.js";
 import { DockerLauncher } from "../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../src/launch/secrets.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, listOurContainers, testDataDir } from "../test/support/docker.js";
-import { npmPackage, testServer } from "../test/support/servers.js";
+import { npmPackage, testServer, writeRegistry } from "../test/support/servers.js";
 import { formatTable, percentile, type BenchRow } from "./bench-row.js";
 
 const OWNER = "bench-gateway";
@@ -71,9 +69,9 @@ async function idleRss(servers: RegistryServer[], nodeImage: string): Promise<{ 
   const dir = await mkdtemp(join(tmpdir(), "mcp-router-bench-reg-"));
   await mkdir(join(dir, "servers"));
   for (const s of servers) await writeFile(join(dir, "servers", `${s.prefix}.yaml`), JSON.stringify(s.entry));
-  const compiled = join(root, "dist", "src", "cli.js");
+  const compiled = join(root, "dist", "src", "bin.js");
   const useDist = existsSync(compiled) && existsSync(join(root, "dist", "src", "gateway", "cli-gateway.js"));
-  const args = useDist ? [compiled] : ["--import", "tsx", join(root, "src", "cli.ts")];
+  const args = useDist ? [compiled] : ["--import", "tsx", join(root, "src", "bin.ts")];
   const child = spawn(process.execPath, [...args, "serve", "--registry", dir, "--port", "0", "--data-dir", join(dir, "data"), "--api-keys-file", join(dir, "keys"), "--log-level", "warn"], {
     cwd: root,
     env: { ...process.env, MCP_ROUTER_OWNER: OWNER, MCP_ROUTER_NODE_IMAGE: nodeImage },
@@ -137,17 +135,31 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
   const logger = pino({ level: "silent" });
   const dataDir = await mkdtemp(join(tmpdir(), "mcp-router-bench-gw-"));
   const rows: BenchRow[] = [];
-  const launcher = await DockerLauncher.create({ docker, logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
+  const newLauncher = () => DockerLauncher.create({ docker, logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
+  /** The daemon as `serve` assembles it (startDaemon), over a registry folder holding these servers. */
+  const daemonFor = async (name: string, servers: RegistryServer[], launcher: DockerLauncher, audit: boolean): Promise<Daemon> => {
+    const registry = join(dataDir, name, "registry");
+    await writeRegistry(registry, servers);
+    const daemon = await startDaemon({
+      registry: { dir: registry },
+      dataDir: join(dataDir, name, "data"),
+      secrets: staticSecretSource({}),
+      log: { level: "silent" },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
+      ...(audit ? { audit: { target: join(dataDir, name, "audit.log") } } : {}),
+      launcher,
+    });
+    await daemon.sync.started;
+    return daemon;
+  };
+  const launcher = await newLauncher();
+  let launcher100: DockerLauncher | undefined;
   try {
-    // (a) call overhead against a shared container.
-    const shared = testServer("everything", npmPackage("@modelcontextprotocol/server-everything"), { lifecycle: "shared" });
-    await launcher.prepare(shared);
-    // As `serve` runs it: metrics and an audit log on every call.
-    const metrics = new GatewayMetrics({ launcherStats: () => launcher.stats() });
-    const audit = await openAuditLog({ target: join(dataDir, "audit.log") });
-    const runtime = await startGatewayRuntime({ servers: [shared], launcher, dataDir, logger, metrics, audit });
-    await runtime.discovery.done;
-    const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
+    // (a) call overhead against a shared container; metrics and an audit log on every call, as `serve` runs.
+    const daemon = await daemonFor("call", [testServer("everything", npmPackage("@modelcontextprotocol/server-everything"), { lifecycle: "shared" })], launcher, true);
+    const shared = daemon.sync.reconciler.servers()[0]!;
+    const http = daemon.http!;
+    const runtime = daemon.runtime;
     const client = await connect(new URL("/mcp", http.url));
     const lease = await launcher.acquire(shared, { sessionId: "bench-direct" });
     const echo = { name: "echo", arguments: { message: "bench" } };
@@ -194,16 +206,15 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     rows.push({ name: "gateway call p99 (Streamable HTTP)", value: percentile(through, 99), unit: "ms", baseline: { name: "direct p99", value: percentile(direct, 99) } });
     await memClient.close();
     await client.close();
-    await http.close();
-    await runtime.gateway.close();
-    await audit.close();
+    await daemon.close();
 
     // (b) tools/list over 100 servers, no container.
     const many = manyServers(100);
-    const startedBefore = launcher.stats().started;
+    launcher100 = await newLauncher();
     const containersBefore = (await listOurContainers(OWNER)).length;
-    const runtime100 = await startGatewayRuntime({ servers: many, launcher, dataDir, logger });
-    const http100 = await startHttpGateway({ gateway: runtime100.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
+    const daemon100 = await daemonFor("list", many, launcher100, false);
+    const startedBefore = launcher100.stats().started;
+    const http100 = daemon100.http!;
     const client100 = await connect(new URL("/mcp", http100.url));
     let count = 0;
     for (let i = 0; i < 20; i++) count = (await client100.listTools()).tools.length;
@@ -223,7 +234,7 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     };
     for (let i = 0; i < 10; i++) await raw();
     const rawSamples = await samples(lists, raw);
-    const started = launcher.stats().started - startedBefore;
+    const started = launcher100.stats().started - startedBefore;
     const containersAfter = (await listOurContainers(OWNER)).length;
     if (count !== 1000) throw new Error(`expected 1000 tools, got ${count}`);
     if (started !== 0 || containersAfter > containersBefore) throw new Error(`tools/list started ${started} container(s)`);
@@ -233,15 +244,16 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     // The SDK client then validates all 1000 tool definitions with zod: the client's cost, shown for scale.
     rows.push({ name: "tools/list p50, same, through the SDK client (+ its validation of 1000 tools)", value: l50, unit: "ms", baseline: { name: "raw JSON-RPC", value: r50 }, ratio: l50 / r50 });
     await client100.close();
-    await http100.close();
-    await runtime100.gateway.close();
+    await daemon100.close();
 
     // (c) idle daemon RSS with 100 servers configured.
     log("gateway: idle RSS of `mcp-router serve` with 100 servers...");
     const { rssMb, runner } = await idleRss(many, images.nodeBase);
     rows.push({ name: `idle serve RSS, 100 servers (${runner})`, value: rssMb, unit: "MB", target: "<= 120 MB", ok: rssMb <= 120 });
   } finally {
+    // Closed by their daemons already; closing again is harmless and covers a failure before that.
     await launcher.close();
+    await launcher100?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
   return rows;

@@ -16,7 +16,7 @@ import { loadRegistry } from "../src/registry/loader.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { DirectorySource } from "../src/sync/directory-source.js";
 import { GitSource } from "../src/sync/git-source.js";
-import { createGithubWebhookHandler } from "../src/sync/github-webhook.js";
+import { createGithubWebhookHandler } from "../src/transports/github-webhook.js";
 import { Reconciler } from "../src/sync/reconciler.js";
 import { callContinuously, everythingYaml, startTestDaemon } from "../test/support/daemon.js";
 import { percentile, type BenchRow } from "./bench-row.js";

@@ -11,11 +11,17 @@ export interface ReadyReporter {
   observe(status: SyncStatus): void;
 }
 
-/** Splits a launch-style message ("what happened (CODE). What to do.") into its two parts. */
+/**
+ * Splits an error message of ours ("what happened (CODE). What to do.", possibly followed by more
+ * lines such as build output) into a one-line `what` and the `todo`, without the MCP error prefix.
+ */
 export function splitHint(message: string): { what: string; todo?: string } {
-  const first = message.split("\n")[0] ?? "";
-  const match = /^(.*?) \(([A-Z][A-Z_]+)\)\. (.+)$/.exec(first);
-  return match ? { what: `${match[1]} (${match[2]})`, todo: match[3]! } : { what: first };
+  const text = message.replace(/^MCP error -?\d+: /, "");
+  const first = (text.split("\n")[0] ?? "").trim();
+  const match = /\(([A-Z][A-Z_]+)\)\. ([^\n]+)$/.exec(text);
+  if (!match) return { what: first };
+  const what = first.includes(`(${match[1]!})`) ? first.slice(0, first.indexOf(`(${match[1]!})`)).trim() : first;
+  return { what: `${what} (${match[1]!})`, todo: match[2]! };
 }
 
 const LIVE = new Set<ServerCondition["reason"]>(["Applied"]);

@@ -4,12 +4,10 @@
  * `--log-format text` (the default when stderr is a terminal); JSON stays the format for files,
  * pipes and log collectors.
  */
+import type { LineDestination } from "../secrets/secret-scrubber.js";
+
 const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO ", 40: "WARN ", 50: "ERROR", 60: "FATAL" };
 const HIDDEN = new Set(["level", "time", "pid", "hostname", "msg", "v"]);
-
-export interface LineDestination {
-  write(line: string): unknown;
-}
 
 export function formatLogLine(json: string): string {
   let entry: Record<string, unknown>;

@@ -5,14 +5,14 @@
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
-import type { AuditLog } from "./audit-log.js";
+import type { AuditLog } from "../observe/audit-log.js";
 import type { CatalogDiscovery } from "./catalog-discovery.js";
 import { discoverMissingCatalogs } from "./catalog-discovery.js";
 import { CatalogStore } from "./catalog-store.js";
 import { Gateway } from "./gateway.js";
-import type { GatewayMetrics } from "./metrics.js";
+import type { GatewayMetrics } from "../observe/metrics.js";
 import { buildRoutingTable } from "./routing-table.js";
-import type { Scrub } from "./secret-scrubber.js";
+import type { Scrub } from "../secrets/secret-scrubber.js";
 import { TableHolder } from "./table-holder.js";
 
 export interface GatewayRuntimeOptions {

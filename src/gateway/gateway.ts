@@ -28,15 +28,16 @@ import type { Logger } from "pino";
 import { isLaunchError } from "../launch/errors.js";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
-import type { AuditLog, AuditRecord } from "./audit-log.js";
+import type { AuditLog, AuditRecord } from "../observe/audit-log.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
-import type { CallMethod, CallOutcome, GatewayMetrics } from "./metrics.js";
+import type { CallMethod, CallOutcome, GatewayMetrics } from "../observe/metrics.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
 import { namespacedUri, splitUri } from "./routing-table.js";
 import type { TableHolder } from "./table-holder.js";
-import type { Scrub } from "./secret-scrubber.js";
+import type { Scrub } from "../secrets/secret-scrubber.js";
 import type { CallerContext, CallTrace, HandlerExtra } from "./upstream-call.js";
 import { upstreamCall } from "./upstream-call.js";
+import { IMPLEMENTATION } from "../version.js";
 
 export interface GatewayOptions {
   holder: TableHolder;
@@ -203,7 +204,7 @@ export class Gateway {
     const scope: SessionScope = opts.scope ?? { kind: "all" };
     const hierarchical = this.hierarchical && scope.kind === "all";
     const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
-    const server = new Server(this.options.serverInfo ?? { name: "mcp-router", version: "0.1.0" }, {
+    const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, {
       capabilities: {
         tools: { listChanged: true },
         resources: { listChanged: true },

@@ -25,6 +25,7 @@ import { scrubSecrets } from "./secrets.js";
 import type { SecretSource } from "./secrets.js";
 import type { PoolSizing } from "./warm-pool.js";
 import { DEFAULT_POOL_SIZING, DemandTracker } from "./warm-pool.js";
+import { IMPLEMENTATION } from "../version.js";
 
 export interface DockerLauncherOptions {
   docker: Docker;
@@ -524,7 +525,7 @@ export class DockerLauncher implements Launcher {
         () => null,
       );
       transport = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 });
-      const client = new Client(this.options.clientInfo ?? { name: "mcp-router", version: "0.1.0" }, {
+      const client = new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, {
         capabilities: { sampling: {}, elicitation: {} },
       });
       // Starting counts against the server's own time limit too: a server that never answers

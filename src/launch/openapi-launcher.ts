@@ -19,6 +19,7 @@ import { loadOpenApiSpec, OpenApiSpecError } from "./openapi-spec.js";
 import type { CompiledApi } from "./openapi-tools.js";
 import { compileOpenApi } from "./openapi-tools.js";
 import type { SecretSource } from "./secrets.js";
+import { IMPLEMENTATION } from "../version.js";
 
 export const DEFAULT_OPENAPI_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -68,7 +69,7 @@ export class OpenApiLauncher implements Launcher {
       limits: prepared.limits,
       ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
     });
-    const client = new Client(this.options.clientInfo ?? { name: "mcp-router", version: "0.1.0" }, { capabilities: { sampling: {}, elicitation: {} } });
+    const client = new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: { sampling: {}, elicitation: {} } });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await mcp.connect(serverSide);
     await client.connect(clientSide);

@@ -21,6 +21,7 @@ import type { AcquireOptions, Launcher, LauncherStats, Lease, LeaseTimings, Serv
 import type { RemoteTarget } from "./remote-target.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
 import type { SecretSource } from "./secrets.js";
+import { IMPLEMENTATION } from "../version.js";
 
 export interface RemoteLauncherOptions {
   logger: Logger;
@@ -309,7 +310,7 @@ export class RemoteLauncher implements Launcher {
   // ---- connections ------------------------------------------------------------------------
 
   private newClient(): Client {
-    return new Client(this.options.clientInfo ?? { name: "mcp-router", version: "0.1.0" }, { capabilities: { sampling: {}, elicitation: {} } });
+    return new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: { sampling: {}, elicitation: {} } });
   }
 
   private newTransport(target: RemoteTarget): RemoteTransport {

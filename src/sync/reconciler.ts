@@ -9,7 +9,7 @@
  *
  * A server whose prepare failed is tried again with backoff (5 s doubling to 1 min by default), so
  * a cause that goes away (a Docker engine started after the daemon, a mirror back online) needs
- * no restart and no new commit; its failure is logged once per attempt.
+ * no restart and no new commit. A failure is logged at warn once; identical repeats at debug.
  *
  * `ready` says a table is applied; `settled` (what /readyz reports) says more: every server has
  * finished its first prepare attempt, live or failed, or the settle budget (2 min by default)
@@ -314,9 +314,12 @@ export class Reconciler {
         log.info({ server: server.prefix }, "prepare still running; the table is applied without this version for now");
       } else if (error) {
         keepOld(server.prefix, server.file, "PrepareFailed", error.message);
+        const before = this.#failed.get(server.prefix);
         this.#recordFailure(server, error.message);
         const { attempts, retryAt } = this.#failed.get(server.prefix)!;
-        log.warn({ server: server.prefix, err: error.message, attempt: attempts, retryInS: Math.round((retryAt - Date.now()) / 1000) }, "prepare failed");
+        // The same failure again is news to nobody: warn once per version and reason, the repeats at debug.
+        const repeat = before?.hash === server.hash && before.message === error.message;
+        log[repeat ? "debug" : "warn"]({ server: server.prefix, err: error.message, attempt: attempts, retryInS: Math.round((retryAt - Date.now()) / 1000) }, repeat ? "prepare failed again" : "prepare failed");
       } else {
         this.#failed.delete(server.prefix);
         next.set(server.prefix, { server, revision });

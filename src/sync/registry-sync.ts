@@ -1,19 +1,17 @@
 /**
  * Follows the registry for the daemon: picks the source (a watched directory, or a git remote
- * polled and pushed to by webhooks), runs the reconciler, and offers `/status` and
- * `/hooks/github` for the HTTP server.
+ * polled and fetched on demand) and runs the reconciler over it. HTTP routes for its status and
+ * push webhooks live with the other routes (src/transports, wired in src/daemon).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import type { Logger } from "pino";
 import { loadRegistry } from "../registry/loader.js";
 import type { RegistryServer } from "../registry/types.js";
 import { DirectorySource } from "./directory-source.js";
 import { GitSource } from "./git-source.js";
-import { createGithubWebhookHandler } from "./github-webhook.js";
-import { Reconciler, type SyncStatus } from "./reconciler.js";
+import { Reconciler, type ReconcilerDeps, type SyncStatus } from "./reconciler.js";
 
-export interface RegistrySyncOptions {
+export interface RegistrySyncOptions extends Pick<ReconcilerDeps, "prepareBudgetMs" | "prepareRetryMs" | "settleBudgetMs"> {
   /** Local registry folder (used when no git URL is given). */
   registry: string;
   git?: string;
@@ -21,7 +19,6 @@ export interface RegistrySyncOptions {
   /** Folder of the registry inside the git repository (default: the root). */
   gitSubdir?: string;
   pollSeconds: number;
-  webhookSecret?: string;
   dataDir: string;
   logger: Logger;
   /** Makes a changed server version ready: images, tool discovery. */
@@ -32,20 +29,13 @@ export interface RegistrySyncOptions {
   retire(server: RegistryServer): Promise<void>;
 }
 
-export interface Route {
-  method: string;
-  public?: boolean;
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
-}
-
 export interface RegistrySync {
   readonly reconciler: Reconciler;
-  /** Settles after the first reconcile (the daemon serves `/readyz` 503 until a table is applied). */
+  /** Settles after the first reconcile. */
   readonly started: Promise<void>;
   status(): SyncStatus;
   /** Called with the new status after every reconcile that applied a revision or failed (metrics). */
   onStatus(listener: (status: SyncStatus) => void): () => void;
-  routes: Record<string, Route>;
   stop(): Promise<void>;
 }
 
@@ -67,30 +57,11 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
     apply: (servers, revision) => options.apply(servers, revision),
     retire: options.retire,
     logger,
+    ...(options.prepareBudgetMs !== undefined ? { prepareBudgetMs: options.prepareBudgetMs } : {}),
+    ...(options.prepareRetryMs !== undefined ? { prepareRetryMs: options.prepareRetryMs } : {}),
+    ...(options.settleBudgetMs !== undefined ? { settleBudgetMs: options.settleBudgetMs } : {}),
   });
-  const routes: Record<string, Route> = {
-    "/status": {
-      method: "GET",
-      handle: (_req, res) => {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reconciler.status(), null, 2));
-      },
-    },
-  };
-  if (options.webhookSecret) {
-    routes["/hooks/github"] = {
-      method: "POST",
-      public: true,
-      handle: createGithubWebhookHandler({
-        secret: options.webhookSecret,
-        branch: options.branch,
-        onPush: (revision) => {
-          logger.info({ revision }, "push webhook: fetching now");
-          void reconciler.request("webhook");
-        },
-      }),
-    };
-  }
   logger.info({ source: source.description }, "following the registry");
   const started = reconciler.start().catch((error: Error) => logger.error({ err: error.message }, "the first reconcile failed"));
-  return { reconciler, started, status: () => reconciler.status(), onStatus: (listener) => reconciler.onStatus(listener), routes, stop: () => reconciler.stop() };
+  return { reconciler, started, status: () => reconciler.status(), onStatus: (listener) => reconciler.onStatus(listener), stop: () => reconciler.stop() };
 }

@@ -1,8 +1,8 @@
 /**
  * Operations: Prometheus metrics at /metrics, the audit log (file with rotation, stdout), and
- * logs scrubbed of secret values. The integration part runs the serve path from real parts (a
- * watched registry directory, the reconciler, the gateway runtime, Streamable HTTP, a
- * DockerLauncher) with metrics and the audit log on, driven by the SDK's client.
+ * logs scrubbed of secret values. The integration part runs the daemon as `serve` assembles it
+ * (startDaemon: a watched registry directory, the reconciler, the gateway, Streamable HTTP) on a
+ * DockerLauncher with the audit log on, driven by the SDK's client.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -17,15 +17,17 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import type { AuditLog, AuditRecord } from "../../src/gateway/audit-log.js";
-import { openAuditLog } from "../../src/gateway/audit-log.js";
-import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
-import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
-import { GatewayMetrics } from "../../src/gateway/metrics.js";
-import { declaredSecretNames, KnownSecrets, scrubbingDestination, secretScrubber } from "../../src/gateway/secret-scrubber.js";
+import type { Logger } from "pino";
+import type { Daemon } from "../../src/daemon/start-daemon.js";
+import { startDaemon } from "../../src/daemon/start-daemon.js";
+import type { AuditRecord } from "../../src/observe/audit-log.js";
+import { openAuditLog } from "../../src/observe/audit-log.js";
+import { GatewayMetrics } from "../../src/observe/metrics.js";
+import { declaredSecretNames, KnownSecrets, scrubbingDestination, secretScrubber } from "../../src/secrets/secret-scrubber.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
-import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
+import type { RegistrySync } from "../../src/sync/registry-sync.js";
+import type { HttpGateway } from "../../src/transports/http-server.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { installedVersion, npmPackage, testServer } from "../support/servers.js";
 import { text, waitFor } from "./fixture.js";
@@ -125,7 +127,7 @@ describe("audit log", () => {
 
   it("the CLI's stdio command refuses `--audit-log -` before starting anything", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ["--import", "tsx", path.join(root, "src", "cli.ts"), "stdio", "--audit-log", "-", "--registry", dir], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) =>
+      execFile(process.execPath, ["--import", "tsx", path.join(root, "src", "bin.ts"), "stdio", "--audit-log", "-", "--registry", dir], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
@@ -268,14 +270,13 @@ router:
 describeWhen(hasDocker, "metrics, audit log and logs of a serving gateway (real containers)", {}, () => {
   let dir: string;
   let launcher: DockerLauncher;
-  let runtime: GatewayRuntime;
+  let daemon: Daemon | undefined;
   let sync: RegistrySync;
   let http: HttpGateway;
-  let audit: AuditLog;
   let client: Client;
   let auditFile: string;
   const logs = memoryDestination();
-  let logger: pino.Logger;
+  let logger: Logger;
   const auth = { authorization: `Bearer ${KEY}` };
 
   const metricsText = async (): Promise<string> => {
@@ -301,33 +302,20 @@ describeWhen(hasDocker, "metrics, audit log and logs of a serving gateway (real 
     await writeFile(path.join(servers, "broken.yaml"), brokenYaml());
     auditFile = path.join(dir, "audit", "audit.jsonl");
 
-    // As `serve` wires it: known secrets -> scrubber for logs, audit lines and client errors.
+    // The daemon as `serve` assembles it: known secrets -> scrubber for logs, audit lines and client errors.
     const secrets = staticSecretSource({ OPS_TOKEN: SECRET });
-    const known = new KnownSecrets();
-    known.add(KEY);
-    const scrub = secretScrubber(known.values);
-    logger = pino({ level: "debug" }, scrubbingDestination(logs, scrub));
-    audit = await openAuditLog({ target: auditFile, scrub });
-    launcher = await DockerLauncher.create({ docker, logger, secrets, dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
-    const metrics = new GatewayMetrics({ launcherStats: () => launcher.stats(), sessions: () => runtime.gateway.sessionCount });
-    runtime = await startGatewayRuntime({ servers: [], launcher, dataDir: path.join(dir, "data"), logger, discover: false, metrics, audit, scrub });
-    const follow = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), secrets);
-    runtime.holder.subscribe(follow);
-    sync = startRegistrySync({
-      registry: path.join(dir, "registry"),
-      branch: "main",
-      pollSeconds: 30,
+    launcher = await DockerLauncher.create({ docker, logger: pino({ level: "silent" }), secrets, dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
+    daemon = await startDaemon({
+      registry: { dir: path.join(dir, "registry") },
       dataDir: path.join(dir, "data"),
-      logger,
-      prepare: async (server) => {
-        await launcher.prepare(server);
-        await runtime.ensureCatalog(server);
-      },
-      apply: (list, revision) => runtime.apply(list, revision),
-      retire: (server) => launcher.retire(server),
+      secrets,
+      log: { level: "debug", destination: logs },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
+      audit: { target: auditFile },
+      launcher,
     });
-    sync.onStatus((status) => metrics.observeReload(status));
-    http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY], routes: sync.routes, metrics });
+    ({ sync, logger } = daemon);
+    http = daemon.http!;
     await sync.started;
     assert.equal(sync.status().ready, true, JSON.stringify(sync.status()));
     client = new Client({ name: "ops-test", version: "1.0.0" });
@@ -336,11 +324,7 @@ describeWhen(hasDocker, "metrics, audit log and logs of a serving gateway (real 
 
   after(async () => {
     await client?.close().catch(() => undefined);
-    await sync?.stop();
-    await http?.close();
-    await runtime?.gateway.close();
-    await launcher?.close();
-    await audit?.close();
+    await daemon?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
     assert.deepEqual(await listOurContainers(OWNER), [], "no container left");
   });

@@ -45,7 +45,7 @@ describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}
     const shared = testDataDir();
     transport = new StdioClientTransport({
       command: process.execPath,
-      args: ["--import", "tsx", join(root, "src", "cli.ts"), "stdio", "--registry", registry, "--data-dir", shared, "--log-level", "info"],
+      args: ["--import", "tsx", join(root, "src", "bin.ts"), "stdio", "--registry", registry, "--data-dir", shared, "--log-level", "info"],
       cwd: root,
       env: { ...(process.env as Record<string, string>), MCP_ROUTER_NODE_IMAGE: images.nodeBase, MCP_ROUTER_OWNER: OWNER, MCP_ROUTER_WARM_POOL: "off", MCP_ROUTER_DATA: dataDir },
       stderr: "pipe",

@@ -3,7 +3,7 @@ import { it } from "node:test";
 import { Command } from "commander";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { registerLaunchCommands } from "../../src/launch/cli-launch.js";
+import { registerLaunchCommands } from "../../src/cli/launch-commands.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";

@@ -20,7 +20,7 @@ import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { pino } from "pino";
 import { stringify } from "yaml";
 import { startGatewayRuntime } from "../../src/gateway/gateway-runtime.js";
-import { startHttpGateway } from "../../src/gateway/http-gateway.js";
+import { startHttpGateway } from "../../src/transports/http-server.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import type { Lease } from "../../src/launch/launcher.js";
 import { pathMatches } from "../../src/launch/openapi-filter.js";

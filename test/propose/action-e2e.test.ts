@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { Command } from "commander";
 import { TOOL_NAME } from "../../src/propose/claude-proposer.js";
-import { registerProposeCommands } from "../../src/propose/cli-propose.js";
+import { registerProposeCommands } from "../../src/cli/propose-command.js";
 import { parseRegistryFile } from "../../src/registry/parse-registry-file.js";
 import { toRegistryYaml } from "../../src/registry/server-json.js";
 import type { RegistryFile } from "../../src/registry/types.js";

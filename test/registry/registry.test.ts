@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BUNDLED = path.join(ROOT, "registry");
 const SERVER_JSON = path.join(ROOT, "test/fixtures/server-json");
-const CLI = ["--import", "tsx", path.join(ROOT, "src/cli.ts")];
+const CLI = ["--import", "tsx", path.join(ROOT, "src/bin.ts")];
 
 const temps: string[] = [];
 after(() => Promise.all(temps.map((t) => rm(t, { recursive: true, force: true }))));

@@ -129,7 +129,7 @@ export async function startCliDaemon(options: CliDaemonOptions): Promise<CliDaem
   await writeFile(secretsPath, Object.entries(options.secretsFile ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
   const key = `rel-key-${options.owner}-${createHash("sha256").update(dir).digest("hex").slice(0, 16)}`;
   const args = [
-    "--import", import.meta.resolve("tsx"), path.join(repoRoot, "src/cli.ts"),
+    "--import", import.meta.resolve("tsx"), path.join(repoRoot, "src/bin.ts"),
     "--secrets-file", secretsPath,
     "serve", "--port", "0", "--data-dir", path.join(dir, "data"), "--log-level", "debug",
     ...(options.extraArgs ?? []),

@@ -20,7 +20,7 @@ import { Command } from "commander";
 import Docker from "dockerode";
 import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
 import { TOOL_NAME } from "../../src/propose/claude-proposer.js";
-import { registerProposeCommands } from "../../src/propose/cli-propose.js";
+import { registerProposeCommands } from "../../src/cli/propose-command.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import { dockerAvailable, listOurContainers, requireDocker, run } from "../support/docker.js";
 import { FakeApis } from "../support/fake-apis.js";
@@ -135,7 +135,7 @@ describe("reliability: daemon faults and security", { timeout: 330_000 }, () => 
     image = await ensureReliabilityProbe();
     await Promise.all((await listOurContainers(OWNER)).map((c) => docker.getContainer(c.Id).remove({ force: true })));
     // An audit log, when this checkout's `serve` has one (another change adds it).
-    const help = await run(process.execPath, ["--import", import.meta.resolve("tsx"), path.join(repoRoot, "src/cli.ts"), "serve", "--help"]).catch(() => ({ stdout: "" }));
+    const help = await run(process.execPath, ["--import", import.meta.resolve("tsx"), path.join(repoRoot, "src/bin.ts"), "serve", "--help"]).catch(() => ({ stdout: "" }));
     const auditDir = /--audit-log <file>/.test(help.stdout) ? await mkdtemp(path.join(tmpdir(), "rel-audit-")) : undefined;
     auditFile = auditDir ? path.join(auditDir, "audit.jsonl") : undefined;
     daemon = await startCliDaemon({

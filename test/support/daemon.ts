@@ -1,7 +1,8 @@
 /**
- * The daemon's serve path assembled from real parts, as `mcp-router serve` does it: a watched
- * registry directory -> reconciler -> gateway runtime -> Streamable HTTP, with a DockerLauncher on
- * the locally built test images. Used by the hot-reload test and the sync benchmark.
+ * The daemon as users run it, for tests and benchmarks: `startDaemon` (src/daemon), the same
+ * assembly `mcp-router serve` uses, over a registry folder in a temp dir, with a DockerLauncher on
+ * the locally built test images (or a launcher built around it). Used by the hot-reload and
+ * reliability tests and the sync benchmark.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,20 +11,21 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
-import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
+import type { Daemon } from "../../src/daemon/start-daemon.js";
+import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { DockerLauncher } from "../../src/launch/docker-launcher.js";
 import type { Launcher } from "../../src/launch/launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
-import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
+import type { RegistrySync } from "../../src/sync/registry-sync.js";
+import type { HttpGateway } from "../../src/transports/http-server.js";
 import { ensureTestImages, testDataDir } from "./docker.js";
 import { installedVersion } from "./servers.js";
 
 export interface TestDaemon {
   dir: string;
   key: string;
+  daemon: Daemon;
   launcher: DockerLauncher;
-  runtime: GatewayRuntime;
   sync: RegistrySync;
   http: HttpGateway;
   /** Rewrites a server file and resolves once the reconciler applied the new revision. */
@@ -70,33 +72,25 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
   const servers = path.join(dir, "registry", "servers");
   await mkdir(servers, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(servers, name), text);
-  const logger = pino({ level: "silent" });
   const key = `test-key-${owner}`;
-  const launcher = await DockerLauncher.create({ docker: new Docker(), logger, secrets: staticSecretSource({}), dataDir: testDataDir(), owner, baseImages: { node: images.nodeBase }, pool: false });
-  const served = options.wrapLauncher ? options.wrapLauncher(launcher) : launcher;
-  const runtime = await startGatewayRuntime({ servers: [], launcher: served, dataDir: path.join(dir, "data"), logger, discover: false });
-  const sync = startRegistrySync({
-    registry: path.join(dir, "registry"),
-    branch: "main",
-    pollSeconds: 30,
+  const launcher = await DockerLauncher.create({ docker: new Docker(), logger: pino({ level: "silent" }), secrets: staticSecretSource({}), dataDir: testDataDir(), owner, baseImages: { node: images.nodeBase }, pool: false });
+  const daemon = await startDaemon({
+    registry: { dir: path.join(dir, "registry") },
     dataDir: path.join(dir, "data"),
-    logger,
-    prepare: async (server) => {
-      await served.prepare(server);
-      await runtime.ensureCatalog(server);
-    },
-    apply: (list) => runtime.apply(list),
-    retire: (server) => served.retire(server),
+    secrets: staticSecretSource({}),
+    log: { level: "silent" },
+    http: { host: "127.0.0.1", port: 0, apiKeys: [key] },
+    launcher: options.wrapLauncher ? options.wrapLauncher(launcher) : launcher,
   });
-  const http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [key], routes: sync.routes, readiness: () => ({ ready: sync.status().ready }) });
-  await sync.started;
+  await daemon.sync.started;
+  const { sync, http } = daemon;
   return {
     dir,
     key,
+    daemon,
     launcher,
-    runtime,
     sync,
-    http,
+    http: http!,
     async write(file, text, timeoutMs = 10_000) {
       const previous = sync.status().lastAppliedRevision;
       await writeFile(path.join(servers, file), text);
@@ -108,14 +102,11 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
     },
     async client(name = "test-client") {
       const client = new Client({ name, version: "1.0.0" });
-      await client.connect(new StreamableHTTPClientTransport(new URL("mcp", http.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+      await client.connect(new StreamableHTTPClientTransport(new URL("mcp", http!.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
       return client;
     },
     async close() {
-      await sync.stop();
-      await http.close();
-      await runtime.gateway.close();
-      await served.close();
+      await daemon.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,10 @@
 /** RegistryServer objects for tests, built directly (no loader). */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { join } from "node:path";
+import { toRegistryYaml } from "../../src/registry/server-json.js";
 import type { Package, RegistryFile, RegistryServer, Router } from "../../src/registry/types.js";
 
 export function testServer(prefix: string, pkg: Package, router: Omit<Router, "prefix"> = {}): RegistryServer {
@@ -30,4 +33,10 @@ export function npmPackage(identifier: string, extra: Partial<Package> = {}): Pa
 
 export function ociPackage(image: string, extra: Partial<Package> = {}): Package {
   return { registryType: "oci", identifier: image, runtimeHint: "docker", transport: { type: "stdio" }, ...extra };
+}
+
+/** Writes these servers as registry files (`<dir>/servers/<prefix>.yaml`), as a registry repo holds them. */
+export async function writeRegistry(dir: string, servers: readonly RegistryServer[]): Promise<void> {
+  await mkdir(join(dir, "servers"), { recursive: true });
+  await Promise.all(servers.map((server) => writeFile(join(dir, "servers", `${server.prefix}.yaml`), toRegistryYaml(server.entry))));
 }

@@ -17,7 +17,7 @@ import { loadRegistry } from "../../src/registry/loader.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { DirectorySource } from "../../src/sync/directory-source.js";
 import { GitSource, redactUrl } from "../../src/sync/git-source.js";
-import { createGithubWebhookHandler, verifyGithubSignature } from "../../src/sync/github-webhook.js";
+import { createGithubWebhookHandler, verifyGithubSignature } from "../../src/transports/github-webhook.js";
 import { Reconciler } from "../../src/sync/reconciler.js";
 
 const exec = promisify(execFile);

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ConfigError } from "../config-error.js";
 
 export const API_KEY_FILE = "api-key";
 
@@ -16,12 +17,6 @@ export interface ResolvedApiKeys {
   source: string;
 }
 
-export class GatewayConfigError extends Error {
-  constructor(readonly code: string, message: string, readonly hint: string) {
-    super(`${message} (${code})`);
-    this.name = "GatewayConfigError";
-  }
-}
 
 /** Keys from a file: one per line, `#` comments and blank lines ignored. */
 export function parseKeyFile(text: string): string[] {
@@ -42,7 +37,7 @@ export function generateApiKey(): string {
 export async function resolveApiKeys(given: readonly string[], dataDir: string): Promise<ResolvedApiKeys> {
   const keys = given.map((k) => k.trim()).filter(Boolean);
   for (const key of keys) {
-    if (key.length < 16) throw new GatewayConfigError("API_KEY_TOO_SHORT", "an API key is shorter than 16 characters", "Use long random keys, e.g. `openssl rand -base64 32`.");
+    if (key.length < 16) throw new ConfigError("API_KEY_TOO_SHORT", "an API key is shorter than 16 characters", "Use long random keys, e.g. `openssl rand -base64 32`.");
   }
   if (keys.length > 0) return { keys, source: "configuration" };
   const file = join(dataDir, API_KEY_FILE);
@@ -51,7 +46,7 @@ export async function resolveApiKeys(given: readonly string[], dataDir: string):
     if (stored.length > 0) return { keys: stored, source: file };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new GatewayConfigError("API_KEY_FILE_UNREADABLE", `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Fix its permissions or delete it to generate a new key.");
+      throw new ConfigError("API_KEY_FILE_UNREADABLE", `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Fix its permissions or delete it to generate a new key.");
     }
   }
   const key = generateApiKey();

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { formatStatus } from "./format-status.js";
-import type { SyncStatus } from "./reconciler.js";
+import type { SyncStatus } from "../sync/reconciler.js";
 
 export interface SyncCommandDeps {
   defaultUrl: string;

@@ -4,7 +4,7 @@
  */
 import { copyFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { GatewayConfigError } from "./api-keys.js";
+import { ConfigError } from "../config-error.js";
 
 export interface DesktopEntry {
   command: string;
@@ -31,14 +31,14 @@ export function mergeDesktopConfig(existing: string | undefined, name: string, e
     try {
       parsed = JSON.parse(existing);
     } catch (error) {
-      throw new GatewayConfigError(
+      throw new ConfigError(
         "DESKTOP_CONFIG_INVALID",
         `the existing Claude Desktop config is not valid JSON (${(error as Error).message}); nothing was changed`,
         "Fix the file by hand, or print the entry with `mcp-router desktop-config` and add it yourself.",
       );
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw new GatewayConfigError("DESKTOP_CONFIG_INVALID", "the existing Claude Desktop config is not a JSON object; nothing was changed", "Fix the file by hand.");
+      throw new ConfigError("DESKTOP_CONFIG_INVALID", "the existing Claude Desktop config is not a JSON object; nothing was changed", "Fix the file by hand.");
     }
     config = parsed as Record<string, unknown>;
   }

@@ -4,7 +4,7 @@
  * run-propose.ts, imported when it runs (it brings the GitHub and Anthropic clients).
  */
 import type { Command } from "commander";
-import type { VerifyFn } from "./verify.js";
+import type { VerifyFn } from "../propose/verify.js";
 
 export interface ProposeCommandDeps {
   stdout: (text: string) => void;

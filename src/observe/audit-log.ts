@@ -10,7 +10,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
-import { GatewayConfigError } from "./api-keys.js";
+import { ConfigError } from "../config-error.js";
 import type { CallMethod, CallOutcome } from "./metrics.js";
 
 export interface AuditRecord {
@@ -134,19 +134,19 @@ async function renameIfExists(from: string, to: string): Promise<void> {
 /** Parses `10m`, `512k`, `1g` or plain bytes (for `--audit-log-max-size`). */
 export function parseByteSize(text: string): number {
   const match = /^([1-9][0-9]*)([kmg]?)b?$/i.exec(text.trim());
-  if (!match) throw new GatewayConfigError("BAD_SIZE", `${JSON.stringify(text)} is not a size`, "Give a size such as 10m, 512k or 1g.");
+  if (!match) throw new ConfigError("BAD_SIZE", `${JSON.stringify(text)} is not a size`, "Give a size such as 10m, 512k or 1g.");
   const unit = (match[2] ?? "").toLowerCase() as "" | "k" | "m" | "g";
   return Number(match[1]) * { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
-/** Opens the audit log (creating the file's folder). Throws a GatewayConfigError with a hint when the target cannot be used. */
+/** Opens the audit log (creating the file's folder). Throws a ConfigError with a hint when the target cannot be used. */
 export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
   const scrub = options.scrub ?? ((t: string) => t);
   let sink: LineSink;
   if (options.target === "-") {
     const stdout = options.stdout;
     if (!stdout) {
-      throw new GatewayConfigError(
+      throw new ConfigError(
         "AUDIT_LOG_STDOUT_UNAVAILABLE",
         "--audit-log - is refused here: stdout carries the MCP protocol in stdio mode",
         "Give --audit-log a file path (it is rotated by size), or use `serve` for an audit log on stdout.",
@@ -156,13 +156,13 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   } else {
     const keep = options.keep ?? AUDIT_DEFAULT_KEEP;
     const maxBytes = options.maxBytes ?? AUDIT_DEFAULT_MAX_BYTES;
-    if (!Number.isInteger(keep) || keep < 1) throw new GatewayConfigError("BAD_AUDIT_KEEP", `keep ${keep} rotated audit files is not possible`, "Keep at least 1 rotated file, e.g. --audit-log-keep 5.");
-    if (!(maxBytes >= 1024)) throw new GatewayConfigError("BAD_AUDIT_SIZE", `an audit log of at most ${maxBytes} bytes is too small`, "Give --audit-log-max-size 1k or more, e.g. 10m.");
+    if (!Number.isInteger(keep) || keep < 1) throw new ConfigError("BAD_AUDIT_KEEP", `keep ${keep} rotated audit files is not possible`, "Keep at least 1 rotated file, e.g. --audit-log-keep 5.");
+    if (!(maxBytes >= 1024)) throw new ConfigError("BAD_AUDIT_SIZE", `an audit log of at most ${maxBytes} bytes is too small`, "Give --audit-log-max-size 1k or more, e.g. 10m.");
     const file = new RotatingFile(options.target, maxBytes, keep);
     try {
       await file.open();
     } catch (error) {
-      throw new GatewayConfigError(
+      throw new ConfigError(
         "AUDIT_LOG_UNWRITABLE",
         `cannot open the audit log ${options.target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
         "Check that its folder is writable by the daemon, or pass --audit-log - to write it to stdout.",

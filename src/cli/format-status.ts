@@ -1,14 +1,14 @@
 /**
  * `mcp-router status`: the daemon's `/status` for humans.
  */
-import type { SyncStatus } from "./reconciler.js";
+import type { SyncStatus } from "../sync/reconciler.js";
 
 export function formatStatus(status: SyncStatus, now: Date = new Date()): string {
   const ago = (iso: string | undefined) => (iso ? `${relative(now.getTime() - Date.parse(iso))} ago` : "never");
   const short = (rev: string | undefined) => (rev ? rev.slice(0, 12) : "-");
   const lines = [
     `source     ${status.source}`,
-    `ready      ${status.ready ? "yes" : "no (no table applied yet)"}`,
+    `ready      ${status.settled ? "yes" : status.ready ? `serving; ${status.servers.filter((s) => s.reason === "Preparing").length} server(s) still on their first prepare` : "no (no table applied yet)"}`,
     `applied    ${short(status.lastAppliedRevision)}  ${ago(status.lastAppliedAt)}`,
     `attempted  ${short(status.lastAttemptedRevision)}  ${ago(status.lastAttemptAt)}`,
   ];

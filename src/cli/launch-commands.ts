@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { RegistryServer } from "../registry/types.js";
-import type { Launcher } from "./launcher.js";
+import type { Launcher } from "../launch/launcher.js";
 // The MCP client (call-tool.js) is imported when a command runs.
 
 export interface LaunchCommandDeps {
@@ -60,7 +60,7 @@ export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps
     .option("--args <json>", "tool arguments as a JSON object", undefined)
     .action(async (prefix: string, tool: string, options: { args?: string }) => {
       const args = parseArgs(options.args);
-      const { callTool } = await import("./call-tool.js");
+      const { callTool } = await import("../launch/call-tool.js");
       const result = await withLauncher(prefix, (launcher, server) => callTool(launcher, server, tool, args));
       out.write(`${JSON.stringify(result, null, 2)}\n`);
       if (result.isError) process.exitCode = 1;
@@ -71,7 +71,7 @@ export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps
     .description("Start a server in a container and print its tools as JSON")
     .argument("<server>", "server prefix (router.prefix)")
     .action(async (prefix: string) => {
-      const { listTools } = await import("./call-tool.js");
+      const { listTools } = await import("../launch/call-tool.js");
       const tools = await withLauncher(prefix, (launcher, server) => listTools(launcher, server));
       out.write(`${JSON.stringify(tools, null, 2)}\n`);
     });

@@ -5,19 +5,19 @@
 import { existsSync, statSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import Anthropic from "@anthropic-ai/sdk";
-import { requestFromEvent, type EventRequest } from "./action-event.js";
-import { DEFAULT_MODEL } from "./claude-proposer.js";
-import type { ProposeCommandDeps, ProposeOpts } from "./cli-propose.js";
-import { ProposeError } from "./errors.js";
-import type { RepoReader } from "./evidence.js";
-import { githubClient } from "./github-client.js";
-import { githubRepoReader } from "./github-repo-reader.js";
-import { localRepoReader } from "./local-repo-reader.js";
-import { commentOn, openPullRequest, type RegistryRepo } from "./open-pull-request.js";
-import { prBody } from "./pr-body.js";
-import { propose, type ProposeDeps } from "./propose.js";
-import { parseSourceSpec } from "./source-spec.js";
-import type { VerifyFn } from "./verify.js";
+import { requestFromEvent, type EventRequest } from "../propose/action-event.js";
+import { DEFAULT_MODEL } from "../propose/claude-proposer.js";
+import type { ProposeCommandDeps, ProposeOpts } from "./propose-command.js";
+import { ProposeError } from "../propose/errors.js";
+import type { RepoReader } from "../propose/evidence.js";
+import { githubClient } from "../propose/github-client.js";
+import { githubRepoReader } from "../propose/github-repo-reader.js";
+import { localRepoReader } from "../propose/local-repo-reader.js";
+import { commentOn, openPullRequest, type RegistryRepo } from "../propose/open-pull-request.js";
+import { prBody } from "../propose/pr-body.js";
+import { propose, type ProposeDeps } from "../propose/propose.js";
+import { parseSourceSpec } from "../propose/source-spec.js";
+import type { VerifyFn } from "../propose/verify.js";
 
 export async function runPropose(source: string | undefined, opts: ProposeOpts, deps: ProposeCommandDeps): Promise<void> {
   const env = deps.env;

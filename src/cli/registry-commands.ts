@@ -5,9 +5,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { formatDiagnostic, formatGithubAnnotation } from "./diagnostic.js";
-import type { RegistryLoad } from "./loader.js";
-import type { RegistryServer } from "./types.js";
+import { formatDiagnostic, formatGithubAnnotation } from "../registry/diagnostic.js";
+import type { RegistryLoad } from "../registry/loader.js";
+import type { RegistryServer } from "../registry/types.js";
 // The loader (yaml, ajv) is imported by the commands that read files, when they run.
 
 export interface RegistryCommandDeps {
@@ -38,7 +38,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
     )
     .action(async (dir: string, opts: { format: string }) => {
       if (opts.format !== "human" && opts.format !== "json") throw new CliError(`--format must be human or json, not "${opts.format}"`, 2);
-      const { loadRegistry, serversDir } = await import("./loader.js");
+      const { loadRegistry, serversDir } = await import("../registry/loader.js");
       const load = await loadRegistry(dir);
       if (opts.format === "json") deps.stdout(JSON.stringify(validationReport(load), null, 2) + "\n");
       else deps.stdout(humanReport(load, await serversDir(load.root)));
@@ -55,7 +55,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
     .option("-o, --out <file>", "write here instead of <registry>/servers/<prefix>.yaml; - for standard output")
     .option("--force", "overwrite an existing file")
     .action(async (source: string, opts: { registry: string; prefix?: string; out?: string; force?: boolean }) => {
-      const [{ parseRegistryFile }, { fromServerJson, suggestPrefix, toRegistryYaml }] = await Promise.all([import("./parse-registry-file.js"), import("./server-json.js")]);
+      const [{ parseRegistryFile }, { fromServerJson, suggestPrefix, toRegistryYaml }] = await Promise.all([import("../registry/parse-registry-file.js"), import("../registry/server-json.js")]);
       const text = source === "-" ? await deps.readStdin() : await readFile(source, "utf8");
       let doc: unknown;
       try {
@@ -90,7 +90,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
     .argument("<name>", "the server's prefix (e.g. memory) or full name (io.github.owner/server)")
     .option("--registry <dir>", "registry folder", deps.defaultRegistry)
     .action(async (name: string, opts: { registry: string }) => {
-      const [{ loadRegistry }, { toServerJson }] = await Promise.all([import("./loader.js"), import("./server-json.js")]);
+      const [{ loadRegistry }, { toServerJson }] = await Promise.all([import("../registry/loader.js"), import("../registry/server-json.js")]);
       const server = findServer(await loadRegistry(opts.registry), name);
       deps.stdout(JSON.stringify(toServerJson(server.entry), null, 2) + "\n");
     });

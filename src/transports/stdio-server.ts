@@ -4,7 +4,7 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { Gateway, GatewaySession } from "./gateway.js";
+import type { Gateway, GatewaySession } from "../gateway/gateway.js";
 
 export interface StdioGateway {
   readonly session: GatewaySession;

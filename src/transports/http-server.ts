@@ -11,8 +11,9 @@ import type { AddressInfo } from "node:net";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import { bearerMatches, GatewayConfigError, isLoopback } from "./api-keys.js";
-import type { Gateway, GatewaySession, SessionScope } from "./gateway.js";
+import { bearerMatches, isLoopback } from "./api-keys.js";
+import { ConfigError } from "../config-error.js";
+import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.js";
 import { StreamableHttpTransport } from "./streamable-http-transport.js";
 
 export interface HttpGatewayOptions {
@@ -125,7 +126,7 @@ function hostsFor(bindHost: string, port: number, extra: readonly string[]): Set
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
   const { gateway, logger } = options;
   if (options.apiKeys === undefined && !isLoopback(options.host)) {
-    throw new GatewayConfigError(
+    throw new ConfigError(
       "NO_AUTH_NOT_LOOPBACK",
       `--no-auth is refused on ${options.host}: anyone who can reach that address could run every server`,
       "Bind to 127.0.0.1 (the default) for --no-auth, or keep auth on and give clients an API key.",

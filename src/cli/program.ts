@@ -1,0 +1,103 @@
+/**
+ * The command tree. Each command registers its flags here and imports its heavy parts (the MCP
+ * SDK, dockerode, the GitHub and Anthropic clients, the daemon) only when it runs, so `status`,
+ * `validate` and `--help` start in a fraction of a second. Tests call `runCli` in-process.
+ */
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import type { CliContext } from "./context.js";
+import { commandLogLevel, defaultDataDir, defaultRegistry, dockerSettings, secretSource, splitList } from "./context.js";
+import { registerLaunchCommands } from "./launch-commands.js";
+import { registerProposeCommands } from "./propose-command.js";
+import { CliError, findServer, registerRegistryCommands } from "./registry-commands.js";
+import { registerGatewayCommands } from "./serve-commands.js";
+import { registerSyncCommands } from "./status-command.js";
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("mcp-router")
+    .description("GitOps gateway for MCP servers: a reviewed registry, one endpoint, a fresh container per call.")
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (t) => void ctx.stdout.write(t), writeErr: (t) => void ctx.stderr.write(t) })
+    .addHelpText(
+      "after",
+      "\nRegistry files live in <registry>/servers/<prefix>.yaml; see the README for the format.\nRun `mcp-router <command> --help` for a command's options.",
+    );
+  program
+    .option("--secrets-file <file>", "KEY=VALUE lines or a JSON object of secret values for servers (also MCP_ROUTER_SECRETS_FILE); the environment is used too")
+    .addHelpText(
+      "after",
+      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status),\nMCP_ROUTER_AUDIT_LOG (file or - for stdout), MCP_ROUTER_BUILD_ARGS (KEY=VALUE,... for router.build images), LOG_LEVEL.",
+    );
+
+  /** The launcher of one-shot commands (`call`, `tools`, `propose --verify`): the daemon's, logging at LOG_LEVEL. */
+  const oneShotLauncher = async () => {
+    const [{ createLauncher }, { createLogger }] = await Promise.all([import("../daemon/create-launcher.js"), import("../daemon/create-logger.js")]);
+    const logger = createLogger({ level: commandLogLevel(ctx) });
+    const secrets = await secretSource(ctx, (program.opts() as { secretsFile?: string }).secretsFile);
+    return createLauncher({ logger, secrets, dataDir: defaultDataDir(ctx), docker: dockerSettings(ctx.env) });
+  };
+
+  registerRegistryCommands(program, {
+    defaultRegistry: defaultRegistry(ctx),
+    stdout: (t) => ctx.stdout.write(t),
+    stderr: (t) => ctx.stderr.write(t),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    githubActions: ctx.env.GITHUB_ACTIONS === "true",
+  });
+
+  registerLaunchCommands(program, {
+    resolveServer: async (prefix) => {
+      const { loadRegistry } = await import("../registry/loader.js");
+      return findServer(await loadRegistry(defaultRegistry(ctx)), prefix);
+    },
+    createLauncher: oneShotLauncher,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+  });
+
+  registerGatewayCommands(program, ctx);
+
+  registerSyncCommands(program, {
+    defaultUrl: ctx.env.MCP_ROUTER_URL ?? "http://127.0.0.1:8808/",
+    defaultDataDir: defaultDataDir(ctx),
+    envApiKeys: splitList(ctx.env.MCP_ROUTER_API_KEYS),
+    stdout: (t) => ctx.stdout.write(t),
+    fetch,
+  });
+
+  registerProposeCommands(program, {
+    stdout: (t) => ctx.stdout.write(t),
+    stderr: (t) => ctx.stderr.write(t),
+    env: ctx.env,
+    createVerify: async () => {
+      const launcher = await oneShotLauncher();
+      const { launcherVerify } = await import("../propose/launcher-verify.js");
+      return { verify: launcherVerify(launcher), close: () => launcher.close() };
+    },
+  });
+
+  return program;
+}
+
+/** Runs one command line (`argv` without node and script); resolves with the exit code it asks for, printing errors with their hint. */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number | undefined> {
+  const program = buildProgram(ctx).exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return undefined;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      ctx.stderr.write(`mcp-router: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error & { hint?: string };
+    ctx.stderr.write(`mcp-router: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * `serve`, `stdio` and `desktop-config`: the gateway commands. `serve` and `stdio` turn flags and
+ * environment into a DaemonConfig and call startDaemon (src/daemon), the one assembly of the
+ * daemon; nothing is put together here.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { ConfigError } from "../config-error.js";
+import type { DaemonConfig } from "../daemon/start-daemon.js";
+import { AUDIT_DEFAULT_KEEP, parseByteSize } from "../observe/audit-log.js";
+import { isLoopback, parseKeyFile, resolveApiKeys } from "../transports/api-keys.js";
+import type { CliContext } from "./context.js";
+import { defaultDataDir, defaultRegistry, dockerSettings, secretSource, splitList } from "./context.js";
+import type { DesktopEntry } from "./desktop-config.js";
+import { desktopConfigPath, installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
+
+interface ServeOptions extends AuditFlags {
+  registry: string;
+  host: string;
+  port: string;
+  dataDir: string;
+  auth: boolean;
+  apiKey?: string[];
+  apiKeysFile?: string;
+  allowOrigin?: string[];
+  allowHost?: string[];
+  hierarchical?: boolean;
+  git?: string;
+  branch: string;
+  gitSubdir?: string;
+  poll: string;
+  webhookSecret?: string;
+  logFormat: "auto" | "json" | "text";
+  logLevel?: string;
+}
+
+interface StdioOptions extends AuditFlags {
+  registry: string;
+  dataDir: string;
+  hierarchical?: boolean;
+  logLevel: string;
+}
+
+interface AuditFlags {
+  auditLog?: string;
+  auditLogMaxSize: string;
+  auditLogKeep: string;
+}
+
+function addAuditOptions(command: Command, target: string): Command {
+  return command
+    .option("--audit-log <file>", `append one JSON line per call (who, what, where, how it ended; never arguments) to this file${target}`)
+    .option("--audit-log-max-size <size>", "rotate the audit log file when it would grow past this size", "10m")
+    .option("--audit-log-keep <n>", "rotated audit log files kept (<file>.1 .. <file>.<n>)", String(AUDIT_DEFAULT_KEEP));
+}
+
+/** The audit settings the flags (or MCP_ROUTER_AUDIT_LOG) ask for; `-` writes to `stdout` where it is free for it. */
+function auditConfig(flags: AuditFlags, ctx: CliContext, stdoutFree: boolean): DaemonConfig["audit"] {
+  const target = flags.auditLog ?? ctx.env.MCP_ROUTER_AUDIT_LOG;
+  if (!target) return undefined;
+  return { target, maxBytes: parseByteSize(flags.auditLogMaxSize), keep: Number(flags.auditLogKeep), ...(stdoutFree ? { stdout: ctx.stdout } : {}) };
+}
+
+export function registerGatewayCommands(program: Command, ctx: CliContext): void {
+  const serve = program
+    .command("serve")
+    .description("serve every registry server through one MCP endpoint over HTTP (Streamable HTTP /mcp, legacy SSE /sse)")
+    .option("--registry <dir>", "registry folder", defaultRegistry(ctx))
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 = any free port)", "8808")
+    .option("--data-dir <dir>", "where catalogs, prepared packages and the generated API key live", defaultDataDir(ctx))
+    .option("--api-key <key...>", "accepted bearer key(s) (prefer MCP_ROUTER_API_KEYS or --api-keys-file: argv is visible to local users)")
+    .option("--api-keys-file <file>", "file with accepted bearer keys, one per line")
+    .option("--no-auth", "accept requests without a bearer key (only on a loopback bind)")
+    .option("--allow-origin <origin...>", "extra allowed Origin values (browser clients)")
+    .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
+    .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
+    .option("--git <url>", "follow a registry in a git remote instead of --registry (cloned into the data dir)")
+    .option("--branch <branch>", "branch of --git to follow", "main")
+    .option("--git-subdir <dir>", "folder of the registry inside the git repository (holding servers/)")
+    .option("--poll <seconds>", "how often to fetch --git (backs off on failures)", "30")
+    .option("--webhook-secret <secret>", "enable POST /hooks/github, verified with this secret (prefer MCP_ROUTER_WEBHOOK_SECRET)")
+    .addOption(new Option("--log-format <format>", "auto: readable lines and a ready summary on a terminal, JSON otherwise").choices(["auto", "json", "text"]).default("auto"))
+    .addOption(new Option("--log-level <level>", "log level (default: info for JSON logs; error for text, where the ready summary tells what happened)").choices(["trace", "debug", "info", "warn", "error", "silent"]));
+  addAuditOptions(serve, ", or `-` for stdout (also MCP_ROUTER_AUDIT_LOG)")
+    .addHelpText(
+      "after",
+      "\nThe registry is followed: edits under --registry (or commits on --git's branch) are validated and\nswapped in without dropping calls; a broken file keeps its last good version serving. GET /status\nshows revisions and per-server conditions (`mcp-router status`). /readyz is 200 once every server finished\nits first prepare attempt (live or failed), or 2 minutes after the first table, whichever comes first.\nGET /metrics serves Prometheus metrics (with the same bearer key).",
+    )
+    .action(async (opts: ServeOptions) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError("BAD_PORT", `--port ${opts.port} is not a port number`, "Pass 0..65535.");
+      const pollSeconds = Number(opts.poll);
+      if (!(pollSeconds > 0)) throw new ConfigError("BAD_POLL", `--poll ${opts.poll} is not a positive number of seconds`, "Pass e.g. --poll 30.");
+      let apiKeys: string[] | undefined;
+      let keySource = "";
+      if (opts.auth) {
+        const given = [...splitList(ctx.env.MCP_ROUTER_API_KEYS), ...(opts.apiKey ?? []), ...(opts.apiKeysFile ? parseKeyFile(await readFile(opts.apiKeysFile, "utf8")) : [])];
+        const resolved = await resolveApiKeys(given, opts.dataDir);
+        apiKeys = resolved.keys;
+        keySource = resolved.source;
+        if (resolved.generated) {
+          ctx.stderr.write(
+            `\nGenerated an API key (stored in ${resolved.generated.file}, mode 0600; shown only this once):\n\n  ${resolved.generated.key}\n\nClients send it as: Authorization: Bearer <key>\n\n`,
+          );
+        }
+      } else if (!isLoopback(opts.host)) {
+        throw new ConfigError("NO_AUTH_NOT_LOOPBACK", `--no-auth is refused on ${opts.host}`, "Bind to 127.0.0.1 for --no-auth, or keep auth on.");
+      }
+      const text = opts.logFormat === "text" || (opts.logFormat === "auto" && ctx.stderr.isTTY === true);
+      const webhookSecret = opts.webhookSecret ?? ctx.env.MCP_ROUTER_WEBHOOK_SECRET;
+      const audit = auditConfig(opts, ctx, true);
+      const { startDaemon } = await import("../daemon/start-daemon.js");
+      const daemon = await startDaemon({
+        registry: opts.git ? { git: opts.git, branch: opts.branch, ...(opts.gitSubdir ? { subdir: opts.gitSubdir } : {}), pollSeconds } : { dir: opts.registry },
+        dataDir: opts.dataDir,
+        secrets: await secretSource(ctx, secretsFileOf(program)),
+        log: { level: opts.logLevel ?? (text ? "error" : "info"), format: text ? "text" : "json" },
+        http: {
+          host: opts.host,
+          port,
+          apiKeys,
+          ...(opts.allowOrigin ? { allowedOrigins: opts.allowOrigin } : {}),
+          ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
+        },
+        ...(opts.hierarchical ? { hierarchical: true } : {}),
+        ...(webhookSecret ? { webhookSecret } : {}),
+        ...(audit ? { audit } : {}),
+        docker: dockerSettings(ctx.env),
+      });
+      if (apiKeys) daemon.logger.info({ keys: apiKeys.length, source: keySource }, "bearer auth on");
+      else daemon.logger.warn("auth is OFF (--no-auth): any local process can use the gateway");
+      if (text) {
+        const { readyReporter } = await import("../daemon/ready-report.js");
+        const report = readyReporter((line) => ctx.stderr.write(`${line}\n`));
+        daemon.sync.onStatus((status) => report.observe(status));
+      }
+      const url = daemon.url!;
+      ctx.stderr.write(`mcp-router listening: ${new URL("mcp", url).href} (Streamable HTTP), ${new URL("sse", url).href} (SSE), ${new URL("status", url).href}\n`);
+      ctx.onShutdown(() => daemon.close());
+    });
+
+  const stdioCommand = program
+    .command("stdio")
+    .description("serve every registry server as one MCP server over stdio (for Claude Desktop); logs go to stderr")
+    .option("--registry <dir>", "registry folder", defaultRegistry(ctx))
+    .option("--data-dir <dir>", "where catalogs and prepared packages live", defaultDataDir(ctx))
+    .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
+    .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"));
+  addAuditOptions(stdioCommand, " (not `-`: stdout carries the protocol here; also MCP_ROUTER_AUDIT_LOG)")
+    .action(async (opts: StdioOptions) => {
+      const audit = auditConfig(opts, ctx, false);
+      const { startDaemon } = await import("../daemon/start-daemon.js");
+      const daemon = await startDaemon({
+        registry: { dir: opts.registry },
+        dataDir: opts.dataDir,
+        secrets: await secretSource(ctx, secretsFileOf(program)),
+        log: { level: opts.logLevel },
+        stdio: { stdin: ctx.stdin, stdout: ctx.stdout },
+        ...(opts.hierarchical ? { hierarchical: true } : {}),
+        ...(audit ? { audit } : {}),
+        docker: dockerSettings(ctx.env),
+      });
+      ctx.onShutdown(() => daemon.close());
+      await daemon.done;
+      await daemon.close();
+    });
+
+  program
+    .command("desktop-config")
+    .description("print the Claude Desktop entry that starts `mcp-router stdio`, or merge it into claude_desktop_config.json")
+    .option("--install", "merge the entry into Claude Desktop's config (other entries kept, a backup written)")
+    .option("--name <name>", "entry name under mcpServers", "mcp-router")
+    .option("--registry <dir>", "registry folder the entry serves (made absolute)")
+    .option("--data-dir <dir>", "data dir the entry uses")
+    .option("--hierarchical", "start the gateway in hierarchical mode")
+    .option("--config <file>", "config file to merge into", desktopConfigPath(ctx.platform, ctx.env, ctx.homedir))
+    .action(async (opts: { install?: boolean; name: string; registry?: string; dataDir?: string; hierarchical?: boolean; config: string }) => {
+      const entry: DesktopEntry = {
+        command: ctx.selfCommand.command,
+        args: [
+          ...ctx.selfCommand.args,
+          "stdio",
+          "--registry",
+          path.resolve(opts.registry ?? defaultRegistry(ctx)),
+          ...(opts.dataDir ? ["--data-dir", path.resolve(opts.dataDir)] : []),
+          ...(opts.hierarchical ? ["--hierarchical"] : []),
+        ],
+      };
+      if (!opts.install) {
+        ctx.stdout.write(mergeDesktopConfig(undefined, opts.name, entry));
+        ctx.stderr.write(`Add this under "mcpServers" in ${opts.config}, or run again with --install.\n`);
+        return;
+      }
+      const result = await installDesktopConfig(opts.config, opts.name, entry);
+      ctx.stderr.write(`Updated ${result.file}${result.backup ? ` (backup: ${result.backup})` : ""}. Restart Claude Desktop to load it.\n`);
+    });
+}
+
+/** The program-wide --secrets-file option. */
+function secretsFileOf(program: Command): string | undefined {
+  return (program.opts() as { secretsFile?: string }).secretsFile;
+}

@@ -1,0 +1,231 @@
+/**
+ * THE daemon: the one place its parts are put together, in this order, and taken apart in the
+ * reverse one. `mcp-router serve` and `mcp-router stdio`, every test harness and the benchmarks
+ * call this function, so what is tested and measured is what users run.
+ *
+ *   secrets -> logger -> audit -> launcher -> metrics -> gateway runtime -> reconciler -> transports
+ *
+ * Nothing here reads the environment or argv: the CLI turns those into a DaemonConfig.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable, Writable } from "node:stream";
+import type { Logger } from "pino";
+import type { GatewayRuntime } from "../gateway/gateway-runtime.js";
+import { startGatewayRuntime } from "../gateway/gateway-runtime.js";
+import type { Launcher } from "../launch/launcher.js";
+import type { SecretSource } from "../launch/secrets.js";
+import type { AuditLog } from "../observe/audit-log.js";
+import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
+import { GatewayMetrics } from "../observe/metrics.js";
+import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
+import type { SyncStatus } from "../sync/reconciler.js";
+import type { RegistrySync } from "../sync/registry-sync.js";
+import { startRegistrySync } from "../sync/registry-sync.js";
+import { createGithubWebhookHandler } from "../transports/github-webhook.js";
+import type { HttpGateway } from "../transports/http-server.js";
+import { startHttpGateway } from "../transports/http-server.js";
+import type { StdioGateway } from "../transports/stdio-server.js";
+import { startStdioGateway } from "../transports/stdio-server.js";
+import type { DockerSettings } from "./create-launcher.js";
+import { createLauncher } from "./create-launcher.js";
+import type { LogSettings } from "./create-logger.js";
+import { createLogger } from "./create-logger.js";
+
+export interface DaemonConfig {
+  /** A registry folder (watched), or a git remote (polled, and fetched on push webhooks). */
+  registry: { dir: string } | { git: string; branch: string; subdir?: string; pollSeconds: number };
+  /** Catalogs, prepared packages, the git clone. */
+  dataDir: string;
+  /** The values servers' declared secrets resolve to. */
+  secrets: SecretSource;
+  log: LogSettings;
+  /** Serve over HTTP (Streamable HTTP, SSE, status, metrics, webhook). */
+  http?: {
+    host: string;
+    port: number;
+    /** Accepted bearer keys; undefined = auth off (refused unless the bind is loopback). */
+    apiKeys: readonly string[] | undefined;
+    allowedOrigins?: readonly string[];
+    allowedHosts?: readonly string[];
+  };
+  /** Serve one client over these streams (Claude Desktop). */
+  stdio?: { stdin: Readable; stdout: Writable };
+  hierarchical?: boolean;
+  /** Enables POST /hooks/github, verified with this secret. */
+  webhookSecret?: string;
+  /** One JSON line per call: a file, or `-` with `stdout` for standard output. */
+  audit?: { target: string; maxBytes?: number; keep?: number; stdout?: Writable };
+  /** How containers are run (the default launcher). */
+  docker?: DockerSettings;
+  /** Launch with this instead of the default launcher (tests: an in-process upstream); the daemon closes it. */
+  launcher?: Launcher;
+  /** Reconciler timings (defaults suit production). */
+  reconcile?: { prepareBudgetMs?: number; prepareRetryMs?: number; settleBudgetMs?: number };
+}
+
+export interface Daemon {
+  readonly logger: Logger;
+  readonly launcher: Launcher;
+  readonly runtime: GatewayRuntime;
+  readonly sync: RegistrySync;
+  readonly metrics: GatewayMetrics;
+  readonly http: HttpGateway | undefined;
+  readonly stdio: StdioGateway | undefined;
+  /** The HTTP endpoint's base URL, when serving HTTP. */
+  readonly url: URL | undefined;
+  status(): SyncStatus;
+  /** Resolves when a stdio client has gone (never, for HTTP only). */
+  readonly done: Promise<void>;
+  /** Stops following the registry, closes transports, sessions, containers and the audit log, in that order. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
+  // 1. secrets: every value the daemon knows is scrubbed from logs, audit lines and client errors.
+  const known = new KnownSecrets();
+  if (config.http?.apiKeys) known.add(...config.http.apiKeys);
+  if (config.webhookSecret) known.add(config.webhookSecret);
+  const scrub = secretScrubber(known.values);
+
+  // 2. logger
+  const logger = createLogger(config.log, known.values);
+
+  // 3. audit log
+  let audit: AuditLog | undefined;
+  if (config.audit) {
+    audit = await openAuditLog({
+      target: config.audit.target,
+      ...(config.audit.stdout ? { stdout: config.audit.stdout } : {}),
+      ...(config.audit.maxBytes !== undefined ? { maxBytes: config.audit.maxBytes } : {}),
+      keep: config.audit.keep ?? AUDIT_DEFAULT_KEEP,
+      scrub,
+      onError: auditErrorReporter(logger, config.audit.target),
+    });
+    logger.info({ target: config.audit.target === "-" ? "stdout" : config.audit.target }, "audit log on");
+  }
+
+  // 4. launcher
+  const launcher = config.launcher ?? (await createLauncher({ logger, secrets: config.secrets, dataDir: config.dataDir, ...(config.docker ? { docker: config.docker } : {}) }));
+
+  // 5. metrics, 6. gateway runtime (sessions and routing; the table starts empty and is filled by the reconciler)
+  let sessions = (): number => 0;
+  const metrics = new GatewayMetrics({ launcherStats: () => launcher.stats(), sessions: () => sessions() });
+  const runtime = await startGatewayRuntime({
+    servers: [],
+    launcher,
+    dataDir: config.dataDir,
+    logger,
+    discover: false,
+    metrics,
+    scrub,
+    ...(audit ? { audit } : {}),
+    ...(config.hierarchical ? { hierarchical: true } : {}),
+  });
+  sessions = () => runtime.gateway.sessionCount;
+  const declare = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), config.secrets);
+  declare();
+  runtime.holder.subscribe(declare);
+
+  // 7. reconciler: the registry, followed, prepared and applied
+  const registry = config.registry;
+  const sync = startRegistrySync({
+    ...("git" in registry
+      ? { registry: "", git: registry.git, branch: registry.branch, ...(registry.subdir ? { gitSubdir: registry.subdir } : {}), pollSeconds: registry.pollSeconds }
+      : { registry: registry.dir, branch: "main", pollSeconds: 30 }),
+    dataDir: config.dataDir,
+    logger,
+    prepare: async (server) => {
+      await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
+      await runtime.ensureCatalog(server);
+    },
+    apply: (servers, revision) => runtime.apply(servers, revision),
+    retire: (server) => launcher.retire(server),
+    ...(config.reconcile ?? {}),
+  });
+  sync.onStatus((status) => metrics.observeReload(status));
+
+  // 8. transports
+  let http: HttpGateway | undefined;
+  if (config.http) {
+    const routes: Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }> = {
+      "/status": {
+        method: "GET",
+        handle: (_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(sync.status(), null, 2)),
+      },
+    };
+    if (config.webhookSecret) {
+      const branch = "git" in registry ? registry.branch : "main";
+      routes["/hooks/github"] = {
+        method: "POST",
+        public: true,
+        handle: createGithubWebhookHandler({
+          secret: config.webhookSecret,
+          branch,
+          onPush: (revision) => {
+            logger.info({ revision }, "push webhook: fetching now");
+            void sync.reconciler.request("webhook");
+          },
+        }),
+      };
+    }
+    http = await startHttpGateway({
+      gateway: runtime.gateway,
+      logger,
+      host: config.http.host,
+      port: config.http.port,
+      apiKeys: config.http.apiKeys,
+      ...(config.http.allowedOrigins ? { allowedOrigins: config.http.allowedOrigins } : {}),
+      ...(config.http.allowedHosts ? { allowedHosts: config.http.allowedHosts } : {}),
+      routes,
+      metrics,
+      readiness: () => {
+        const status = sync.status();
+        const table = runtime.holder.current();
+        const preparing = status.servers.filter((s) => s.reason === "Preparing").length;
+        return { ready: status.ready && status.settled, detail: { revision: status.lastAppliedRevision ?? null, servers: table.servers.size, tools: table.toolList.length, preparing } };
+      },
+    });
+  }
+  let stdio: StdioGateway | undefined;
+  if (config.stdio) {
+    // A stdio client gets the first table (prepares are bounded by the prepare budget), then list changes.
+    await sync.started;
+    stdio = await startStdioGateway(runtime.gateway, config.stdio.stdin, config.stdio.stdout);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info("shutting down");
+      await sync.stop();
+      await http?.close();
+      await stdio?.close();
+      await runtime.gateway.close();
+      await launcher.close();
+      await audit?.close();
+    })());
+  return {
+    logger,
+    launcher,
+    runtime,
+    sync,
+    metrics,
+    http,
+    stdio,
+    url: http?.url,
+    status: () => sync.status(),
+    done: stdio ? stdio.closed : new Promise<void>(() => undefined),
+    close,
+  };
+}
+
+/** Reports audit write failures once a minute at most: lines are dropped meanwhile, calls go on. */
+function auditErrorReporter(logger: Logger, target: string): (error: Error) => void {
+  let failing = false;
+  return (error) => {
+    if (failing) return;
+    failing = true;
+    logger.error({ err: error.message, file: target }, "audit log write failed; lines are dropped until it works again");
+    setTimeout(() => (failing = false), 60_000).unref();
+  };
+}
