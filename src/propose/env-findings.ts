@@ -54,30 +54,34 @@ export type SignalKind =
   | "env-example optional"
   | "env-example required"
   | "smithery required"
-  | "smithery optional";
+  | "smithery optional"
+  | "dockerfile env"
+  | "chosen config";
 
 /** Weights per kind of evidence: [required, optional, presence]. Tuned on the `tune` part of the dev set only. */
 export const WEIGHTS: Record<SignalKind, [number, number, number]> = {
   "server.json required": [4, 0, 4],
   "server.json optional": [0, 4, 4],
   "source checked": [4, 0, 3],
-  "source read": [1, 0, 1],
+  "source read": [0, 0, 1],
   "source fallback": [0, 2, 1],
   "source doc": [0, 0, 2],
   "readme required": [3, 0, 3],
   "readme optional": [0, 3, 3],
   "readme listed": [0, 0, 3],
-  "readme snippet": [1, 0, 2],
+  "readme snippet": [1, 0, 3],
   "readme mention": [0, 0, 1],
   "env-example": [1, 0, 1],
   "env-example optional": [0, 2, 1],
   "env-example required": [2, 0, 2],
   "smithery required": [2, 0, 2],
   "smithery optional": [0, 1, 2],
+  "dockerfile env": [0, 6, 0],
+  "chosen config": [1, 0, 1],
 };
 
 /** Least presence for a variable to be proposed at all. */
-export const PRESENCE_THRESHOLD = 2;
+export const PRESENCE_THRESHOLD = 3;
 
 /** Names that belong to the runtime, not to the server's configuration. */
 const IGNORED =
@@ -108,6 +112,8 @@ export function acceptableName(name: string): boolean {
 }
 
 interface Signal {
+  /** Kinds already counted: repeating the same kind of evidence adds nothing. */
+  kinds: Set<string>;
   required: number;
   optional: number;
   presence: number;
@@ -129,11 +135,15 @@ export class EnvCollector {
       this.refused.add(name);
       return;
     }
-    if (!acceptableName(name)) return;
+    if (!acceptableName(name) || (name !== name.toUpperCase() && !kind.startsWith("server.json"))) return;
     let s = this.signals.get(name);
-    if (!s) this.signals.set(name, (s = { required: 0, optional: 0, presence: 0, modes: new Map(), evidence: [] }));
-    const [req, opt, pres] = WEIGHTS[kind];
-    const mode: EnvMode = HTTP_NAME.test(name) ? "http" : (extra.mode ?? ref.mode ?? "default");
+    if (!s) this.signals.set(name, (s = { kinds: new Set(), required: 0, optional: 0, presence: 0, modes: new Map(), evidence: [] }));
+    const httpListener = /(PORT|HOST)$/.test(name) && /\b(HTTP|SSE)\b/.test((ref.quote ?? "").replace(/`[^`]*`/g, "")) && !/https?:\/\//.test(ref.quote ?? "");
+    const mode: EnvMode = HTTP_NAME.test(name) || httpListener ? "http" : (extra.mode ?? ref.mode ?? "default");
+    const first = !s.kinds.has(`${kind}|${mode}`);
+    s.kinds.add(`${kind}|${mode}`);
+    const secretBonus = kind === "readme snippet" && looksSecret(name) ? 1 : 0;
+    const [req, opt, pres] = first ? [WEIGHTS[kind][0] + secretBonus, WEIGHTS[kind][1], WEIGHTS[kind][2]] : [0, 0, 0];
     s.modes.set(mode, (s.modes.get(mode) ?? 0) + pres);
     if (mode === "default") {
       s.required += req;
@@ -195,12 +205,16 @@ const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: En
 
 const OPTIONAL_WORDS = /\boptional\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
 const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou (need|must)\b/i;
+/** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
+const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
+const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(s);
+const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(s);
 const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
 
 /** The mode a README heading (or line) speaks of. */
 function modeOf(text: string): EnvMode | undefined {
   if (/\b(develop(ment|ing|er)?|contribut\w*|testing|tests?|debug(ging)?|evals?|build(ing)? from source|local dev\w*|running (the )?tests)\b/i.test(text)) return "dev";
-  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
+  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
   return undefined;
 }
 
@@ -229,7 +243,7 @@ export function envFromEnvExample(file: EvidenceFile, into: EnvCollector): void 
     const value = (m[2] ?? "").replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
     const placeholder = value === "" || /your|<|xxx|\.\.\.|changeme|replace|here|example/i.test(value);
     const words = `${comment} ${inline}`;
-    const kind = REQUIRED_WORDS.test(words) && !OPTIONAL_WORDS.test(words) ? "env-example required" : OPTIONAL_WORDS.test(words) || !placeholder ? "env-example optional" : "env-example";
+    const kind = requiredText(words) ? "env-example required" : optionalText(words) || !placeholder ? "env-example optional" : "env-example";
     into.add(m[1]!, kind, ref(file, i + 1, ".env.example", raw, sectionMode ?? "default"), {
       ...(placeholder ? {} : { default: value }),
       ...(comment || inline ? { description: (inline || comment).slice(0, 200) } : {}),
@@ -288,10 +302,10 @@ function checked(name: string, variable: string | undefined, text: string): bool
   return names.some((n) => {
     const e = escape(n);
     return (
-      new RegExp(`(if\\s*\\(?\\s*(!|not\\s+)\\s*[\\w.\\[\\]"'()]*\\b${e}\\b[^\\n]{0,40}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw|exit|raise|panic|Error|fatal|log\\.Fatal))`, "i").test(text) ||
-      new RegExp(`\\b${e}\\b\\s*(===?|==|is)\\s*(undefined|None|null|"")[^\\n]{0,20}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw|exit|raise|panic|Error|fatal)`, "i").test(text)
+      new RegExp(`(if\\s*\\(?\\s*(!|not\\s+)\\s*[\\w.\\[\\]"'()]*\\b${e}\\b[^\\n]{0,40}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error))`).test(text) ||
+      new RegExp(`\\b${e}\\b\\s*(===?|==|is)\\s*(undefined|None|null|"")[^\\n]{0,20}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text)
     );
-  }) || new RegExp(`["'\`][^"'\`\\n]{0,80}\\b${escape(name)}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|required|not set|missing)\\b`, "i").test(text) || new RegExp(`["'\`][^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${escape(name)}\\b`, "i").test(text);
+  }) || new RegExp(`["'\`][^"'\`\\n]{0,80}\\b${escape(name)}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|is not set|is missing)\\b`, "i").test(text) || new RegExp(`["'\`][^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${escape(name)}\\b`, "i").test(text);
 }
 
 /**
@@ -329,7 +343,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const block = inBlock.get(lineNo);
     const names = new Set<string>();
     for (const m of line.matchAll(/`([A-Za-z][A-Za-z0-9_]{2,})`/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/(?:^|[\s"'])(?:export\s+|set\s+|\$env:)?([A-Z][A-Z0-9_]{2,})=/g)) names.add(m[1]!);
+    for (const m of line.matchAll(/(?:^|[\s"'`(])(?:export\s+|set\s+|\$env:)?([A-Z][A-Z0-9_]{2,})=/g)) names.add(m[1]!);
     for (const m of line.matchAll(/(?:-e|--env)[\s=]+["']?([A-Za-z][A-Za-z0-9_]{2,})/g)) names.add(m[1]!);
     for (const m of line.matchAll(/"([A-Za-z][A-Za-z0-9_]{2,})"\s*:/g)) names.add(m[1]!);
     for (const m of line.matchAll(/"-e",\s*"([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
@@ -347,8 +361,8 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       const blockMode = mode === "default" ? (modeOf(lines.slice(Math.max(0, block.start - 1), lineNo).join(" ").replace(/`[^`]*`/g, "")) ?? "default") : mode;
       for (const name of candidates) {
         if (/^\s*#\s*[A-Z]/.test(line) && block.lang !== "json") into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode });
-        else if (OPTIONAL_WORDS.test(comment)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
-        else if (REQUIRED_WORDS.test(comment)) into.add(name, "readme required", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
+        else if (optionalText(comment)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
+        else if (requiredText(comment)) into.add(name, "readme required", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
         else into.add(name, "readme snippet", { ...r, mode: blockMode }, { mode: blockMode });
       }
       return;
@@ -366,17 +380,17 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         else if (/^(no|false|optional|❌|-|n)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme optional";
         else if (/yes\s*\*|\*\s*$|conditional|one of|either/.test(cell)) kind = "readme optional";
         const rest = cells.filter((c) => c && !c.includes(name)).join(" ");
-        if (!kind) kind = REQUIRED_WORDS.test(rest) && !OPTIONAL_WORDS.test(rest) ? "readme required" : OPTIONAL_WORDS.test(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
+        if (!kind) kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
         description = cells.filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+|`?none`?|`?nil`?)$/i.test(c)).sort((a, b) => b.length - a.length)[0];
-      } else if (/^\s*([-*+]|\d+\.)\s/.test(line) && candidates.length <= 2 && line.indexOf(`\`${name}\``) >= 0 && line.indexOf(`\`${name}\``) < 16) {
+      } else if (/^\s*([-*+]|\d+\.)\s/.test(line) && candidates.length <= 2 && line.indexOf(name) >= 0) {
         // A list item that documents the variable.
         const rest = line.replace(/`[^`]*`/g, "");
-        kind = REQUIRED_WORDS.test(rest) && !OPTIONAL_WORDS.test(rest) ? "readme required" : OPTIONAL_WORDS.test(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
+        kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
         description = /`[A-Za-z0-9_]+`\s*[:—–-]\s*(.+)$/.exec(line)?.[1]?.trim();
       } else {
         const rest = line.replace(/`[^`]*`/g, "");
-        if (candidates.length === 1 && REQUIRED_WORDS.test(rest) && !OPTIONAL_WORDS.test(rest)) kind = "readme required";
-        else if (candidates.length === 1 && OPTIONAL_WORDS.test(rest)) kind = "readme optional";
+        if (candidates.length === 1 && requiredText(rest)) kind = "readme required";
+        else if (candidates.length === 1 && optionalText(rest)) kind = "readme optional";
         else if (envSection || /environment variable|env var|\benv\b/i.test(line)) kind = "readme mention";
       }
       if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
@@ -404,12 +418,24 @@ export function envFromSmithery(file: EvidenceFile, into: EnvCollector): void {
   });
 }
 
+/** `ENV NAME=value` in the Dockerfile: the image sets it, so it is never required of the operator. */
+export function envFromDockerfile(file: EvidenceFile, into: EnvCollector): void {
+  file.text.split("\n").forEach((line, i) => {
+    const m = /^\s*ENV\s+(.*)$/.exec(line);
+    if (!m) return;
+    for (const kv of (m[1] ?? "").matchAll(/([A-Z][A-Z0-9_]*)(?:=|\s+)("[^"]*"|\S+)?/g)) {
+      if (into.has(kv[1]!)) into.add(kv[1]!, "dockerfile env", ref(file, i + 1, "Dockerfile", line));
+    }
+  });
+}
+
 /** server.json's declared variables: strong evidence, but merged with the rest rather than trusted whole. */
 export function envFromServerJson(file: EvidenceFile, vars: { name: string; isRequired?: boolean; description?: string; default?: string }[], into: EnvCollector): void {
   const lines = file.text.split("\n");
   for (const v of vars) {
     const idx = lines.findIndex((l) => l.includes(`"${v.name}"`));
-    into.add(v.name, v.isRequired ? "server.json required" : "server.json optional", ref(file, idx + 1 || 1, "server.json", lines[idx] ?? `"name": "${v.name}"`), {
+    const mode = modeOf(v.description ?? "") === "http" || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
+    into.add(v.name, v.isRequired ? "server.json required" : "server.json optional", ref(file, idx + 1 || 1, "server.json", lines[idx] ?? `"name": "${v.name}"`, mode), {
       ...(v.description ? { description: v.description.slice(0, 200) } : {}),
       ...(v.default !== undefined ? { default: v.default } : {}),
     });

@@ -123,7 +123,7 @@ export async function gatherEvidence(reader: RepoReader, subfolder = "", limits:
   await take("smithery", first("smithery.yaml", "smithery.yml"));
   await take("env-example", first(".env.example", ".env.sample", ".env.template", "env.example", ".env.dist"));
   const readme = first("README.md", "readme.md", "README.rst", "README", "README.txt");
-  if (readme) await take("readme", readme);
+  if (readme) await take("readme", readme, limits.perFile * 2);
   else if (sub) await take("readme", tree.find((e) => /^readme(\.md|\.rst|\.txt)?$/i.test(e.path)));
 
   // Source files that read the environment: rank likely candidates, scan a few, keep those that read env.

@@ -8,7 +8,7 @@
  */
 import { suggestPrefix } from "../registry/server-json.js";
 import type { Package, RegistryFile, Remote } from "../registry/types.js";
-import { EnvCollector, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
+import { EnvCollector, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
 import { normalizeServerJson, shorten } from "./normalize-server-json.js";
 import { findRunCommands, type Runtime } from "./run-commands.js";
@@ -192,6 +192,7 @@ export function analyze(evidence: Evidence): Analysis {
     if (f.kind === "smithery") envFromSmithery(f, env);
     if (f.kind === "readme") envFromReadme(f, env);
   }
+  if (best?.runtime === "docker" && dockerfile) envFromDockerfile(dockerfile, env);
   const envFindings = env.findings().sort((a, b) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name));
   if (env.refused.size) notes.push(`Not proposed, as the daemon's own or CI's secret names: ${[...env.refused].map((n) => `\`${n}\``).join(", ")}.`);
 
