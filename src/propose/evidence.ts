@@ -78,9 +78,11 @@ export interface EvidenceLimits {
   sourceFilesKept: number;
   /** Most bytes read from server.json: it is structured and must parse whole (large ones declare many variables). */
   serverJson?: number;
+  /** Most bytes read from the README (long READMEs keep their configuration sections near the end). */
+  readme?: number;
 }
 
-export const DEFAULT_LIMITS: EvidenceLimits = { perFile: 48_000, total: 400_000, sourceFilesScanned: 30, sourceFilesKept: 8, serverJson: 512_000 };
+export const DEFAULT_LIMITS: EvidenceLimits = { perFile: 48_000, total: 400_000, sourceFilesScanned: 30, sourceFilesKept: 8, serverJson: 512_000, readme: 96_000 };
 
 const SKIP_DIR = /(^|\/)(node_modules|dist|build|\.git|\.venv|venv|__pycache__|vendor|coverage|tests?|__tests__|spec|examples?|docs?|fixtures?|e2e|evals?|scripts|samples?|benchmarks?|website|\.github)\//;
 const SOURCE_EXT = /\.(ts|mts|js|mjs|cjs|py|go|rs|java|kt|cs|rb)$/;
@@ -123,7 +125,7 @@ export async function gatherEvidence(reader: RepoReader, subfolder = "", limits:
   await take("smithery", first("smithery.yaml", "smithery.yml"));
   await take("env-example", first(".env.example", ".env.sample", ".env.template", "env.example", ".env.dist"));
   const readme = first("README.md", "readme.md", "README.rst", "README", "README.txt");
-  if (readme) await take("readme", readme, limits.perFile * 2);
+  if (readme) await take("readme", readme, limits.readme ?? limits.perFile);
   else if (sub) await take("readme", tree.find((e) => /^readme(\.md|\.rst|\.txt)?$/i.test(e.path)));
 
   // Source files that read the environment: rank likely candidates, scan a few, keep those that read env.
