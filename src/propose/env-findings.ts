@@ -214,7 +214,7 @@ const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|eithe
 /** The mode a README heading (or line) speaks of. */
 function modeOf(text: string): EnvMode | undefined {
   if (/\b(develop(ment|ing|er)?|contribut\w*|testing|tests?|debug(ging)?|evals?|build(ing)? from source|local dev\w*|running (the )?tests)\b/i.test(text)) return "dev";
-  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
+  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using|over) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
   return undefined;
 }
 
@@ -391,7 +391,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         const rest = line.replace(/`[^`]*`/g, "");
         if (candidates.length === 1 && requiredText(rest)) kind = "readme required";
         else if (candidates.length === 1 && optionalText(rest)) kind = "readme optional";
-        else if (envSection || /environment variable|env var|\benv\b/i.test(line)) kind = "readme mention";
+        else if (envSection || /environment variable|env var|\benv\b|\b(set|export)\b/i.test(line)) kind = "readme mention";
       }
       if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
     }
