@@ -434,11 +434,6 @@ function order(r: Runtime): number {
   return ["npx", "uvx", "docker", "remote"].indexOf(r);
 }
 
-function clip(text: string, max: number): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length <= max ? t : `${t.slice(0, max - 1).replace(/\s+\S*$/, "")}…`.slice(0, max);
-}
-
 function firstSentence(markdown: string | undefined): string | undefined {
   if (!markdown) return undefined;
   for (const raw of markdown.split("\n")) {

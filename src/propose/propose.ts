@@ -71,6 +71,7 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
     const answer = await claude.propose(evidence, analysis);
     llm.rounds += answer.rounds;
     removedSecrets.push(...answer.removedSecrets);
+    if (answer.droppedVariables.length) analysis.notes.push(`Dropped from Claude's answer for lack of evidence in the repository: ${answer.droppedVariables.map((d) => `\`${d}\``).join(", ")}.`);
     if (answer.entry && answer.validation?.ok) {
       entry = answer.entry;
       validation = answer.validation;
