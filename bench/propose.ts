@@ -1,21 +1,56 @@
 /**
- * Heuristic accuracy of `mcp-router propose` on the dev set (no network, no Claude):
- *   npx tsx bench/propose.ts [--verbose]
- * Prints exact-match rates for runtime+identifier and for the set of required env var names.
+ * Offline heuristic accuracy of `mcp-router propose` on the dev set (no network, no Claude):
+ *   npx tsx bench/propose.ts [--verbose] [--show-holdout]
+ * Prints, per part (tune / holdout), exact-match rates for runtime+identifier, required env names,
+ * all env names, the share of valid files (or explicit reviewer TODOs) and the median time per
+ * repository. Misses are listed for the tune part only, unless --show-holdout: the holdout part is
+ * measured, not tuned on.
  */
-import { runDevSet } from "../test/propose/dev-set.js";
+import type { BenchRow } from "./bench-row.js";
+import { runDevSet, type DevResult, type PartSummary } from "../test/propose/dev-set.js";
 
-const verbose = process.argv.includes("--verbose");
-const { results, runtimeIdentifierRate, envRate } = await runDevSet();
-const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
-console.log(`${pad("fixture", 28)} ${pad("case", 34)} rt+id env`);
-for (const r of results) {
-  console.log(`${pad(r.case.fixture, 28)} ${pad(r.case.case, 34)} ${r.runtimeIdentifierOk ? " ok " : "MISS"}  ${r.envOk ? "ok" : "MISS"}`);
-  if (verbose || !r.runtimeIdentifierOk || !r.envOk) {
-    if (!r.runtimeIdentifierOk) console.log(`    expected ${r.case.expected.runtime} ${r.case.expected.identifier}, got ${r.got.runtime} ${r.got.identifier}`);
-    if (!r.envOk) console.log(`    expected env [${r.case.expected.requiredEnv.join(", ")}], got [${r.got.requiredEnv.join(", ")}]`);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export async function benchPropose(options: { print?: boolean; verbose?: boolean; showHoldout?: boolean } = {}): Promise<BenchRow[]> {
+  const { results, tune, holdout } = await runDevSet();
+  if (options.print) printResults(results, options.verbose ?? false, options.showHoldout ?? false);
+  const rows: BenchRow[] = [];
+  for (const [part, s] of [["tune", tune], ["holdout", holdout]] as [string, PartSummary][]) {
+    const target = part === "holdout";
+    rows.push(
+      { name: `propose ${part}: runtime+identifier exact (${s.n} repos)`, value: s.runtimeIdentifierRate * 100, unit: "%", ...(target ? { target: ">= 97 %", ok: s.runtimeIdentifierRate >= 0.97 } : {}) },
+      { name: `propose ${part}: required env names exact (${s.n} repos)`, value: s.envRate * 100, unit: "%", ...(target ? { target: ">= 85 %", ok: s.envRate >= 0.85 } : {}) },
+      { name: `propose ${part}: all env names exact (${s.n} repos)`, value: s.allEnvRate * 100, unit: "%", ...(target ? { target: ">= 80 %", ok: s.allEnvRate >= 0.8 } : {}) },
+      { name: `propose ${part}: valid files or explicit TODOs`, value: s.validRate * 100, unit: "%", ...(target ? { target: "100 %", ok: s.validRate === 1 } : {}) },
+      { name: `propose ${part}: median time per repository`, value: s.medianMs, unit: "ms", ...(target ? { target: "< 50 ms", ok: s.medianMs < 50 } : {}) },
+    );
+  }
+  return rows;
+}
+
+function printResults(results: DevResult[], verbose: boolean, showHoldout: boolean): void {
+  const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+  console.log(`${pad("fixture", 26)} ${pad("part", 8)} rt+id req  all  valid`);
+  for (const r of results) {
+    const hidden = r.case.part === "holdout" && !showHoldout;
+    const mark = (ok: boolean) => (ok ? " ok " : "MISS");
+    console.log(`${pad(r.case.fixture, 26)} ${pad(r.case.part, 8)} ${hidden ? "  -  " : mark(r.runtimeIdentifierOk)}  ${hidden ? " -  " : mark(r.envOk)} ${hidden ? " -  " : mark(r.allEnvOk)} ${hidden ? " -" : r.valid ? (r.todos ? "todo" : " ok ") : "MISS"}`);
+    if (hidden) continue;
+    const e = r.case.expected;
+    if (verbose || !r.runtimeIdentifierOk) if (!r.runtimeIdentifierOk) console.log(`    expected ${e.runtime} ${e.identifier}, got ${r.got.runtime} ${r.got.identifier}`);
+    if (!r.envOk) console.log(`    required: expected [${[...e.requiredEnv].sort().join(", ")}], got [${r.got.requiredEnv.join(", ")}]`);
+    if (!r.allEnvOk) {
+      const missing = e.env.filter((x) => !r.got.env.includes(x));
+      const extra = r.got.env.filter((x) => !e.env.includes(x));
+      console.log(`    all env: missing [${missing.join(", ")}], extra [${extra.join(", ")}]`);
+    }
+    if (!r.valid) console.log(`    invalid entry`);
   }
 }
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const n = results.length;
-console.log(`\n${n} repos: runtime+identifier exact match ${pct(runtimeIdentifierRate)} (${Math.round(runtimeIdentifierRate * n)}/${n}); required env names exact match ${pct(envRate)} (${Math.round(envRate * n)}/${n})`);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { formatTable } = await import("./bench-row.js");
+  const rows = await benchPropose({ print: true, verbose: process.argv.includes("--verbose"), showHoldout: process.argv.includes("--show-holdout") });
+  console.log(`\n${formatTable(rows)}`);
+  void pct;
+}

@@ -4,9 +4,9 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
-import { runDevSet } from "../test/propose/dev-set.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
+import { benchPropose } from "./propose.js";
 import { benchRegistry } from "./registry.js";
 import { benchSync } from "./sync.js";
 
@@ -15,13 +15,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   sync: benchSync,
   launch: () => runLaunchBench(),
   gateway: () => benchGateway(),
-  propose: async () => {
-    const { results, runtimeIdentifierRate, envRate } = await runDevSet();
-    return [
-      { name: `propose: runtime+identifier exact match (${results.length} dev repos)`, value: runtimeIdentifierRate * 100, unit: "%", target: ">= 85 % (test floor)", ok: runtimeIdentifierRate >= 0.85 },
-      { name: `propose: required env names exact match (${results.length} dev repos)`, value: envRate * 100, unit: "%", target: ">= 80 % (test floor)", ok: envRate >= 0.8 },
-    ];
-  },
+  propose: () => benchPropose(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

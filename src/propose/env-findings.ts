@@ -1,42 +1,104 @@
 /**
- * Environment variables a server reads, from its README, `.env.example`, smithery.yaml and source
- * (`process.env.X`, `os.environ[...]`, `os.getenv(...)`), with a required/secret verdict.
+ * A model of each environment variable a server reads, built from every piece of evidence with a
+ * weight: declared in server.json, checked-and-thrown or read with/without a fallback in source,
+ * documented as required/optional in README prose, lists and tables (and their headings), shown in
+ * a config snippet, listed in `.env.example` or smithery.yaml. Each signal also carries the MODE it
+ * belongs to (the default stdio mode, an HTTP/SSE mode, a hosted deployment, development/tests),
+ * so only the default mode's needs are proposed and required; variables that stand in for each
+ * other (token OR username+password) become "one of" notes for the reviewer instead of required.
  */
 import type { EvidenceFile } from "./evidence.js";
+import { codeBlocks } from "./run-commands.js";
+
+export type EnvMode = "default" | "http" | "hosted" | "dev";
 
 export interface EvidenceRef {
   path: string;
   url: string;
   line?: number;
   note: string;
+  /** The line quoted, trimmed (for the PR body and the Claude check). */
+  quote?: string;
+  mode?: EnvMode;
 }
 
 export interface EnvFinding {
   name: string;
   required: boolean;
   secret: boolean;
-  /** A non-secret default seen in .env.example or source, if any. */
+  /** A non-secret default seen in evidence, if any. */
   default?: string;
   description?: string;
+  /** The mode the variable belongs to: only `default` ones go into the entry. */
+  mode: EnvMode;
+  /** Set when the variable is one of alternatives (e.g. `JIRA_PERSONAL_TOKEN | JIRA_USERNAME + JIRA_API_TOKEN`). */
+  oneOf?: string;
+  /** Summed weights: for required, for optional, and for being a real configuration variable at all. */
+  score: { required: number; optional: number; presence: number };
   evidence: EvidenceRef[];
 }
 
-interface Signal {
-  required: number;
-  optional: number;
-  default?: string;
-  description?: string;
-  evidence: EvidenceRef[];
-}
+export type SignalKind =
+  | "server.json required"
+  | "server.json optional"
+  | "source checked"
+  | "source read"
+  | "source fallback"
+  | "source doc"
+  | "readme required"
+  | "readme optional"
+  | "readme listed"
+  | "readme snippet"
+  | "readme mention"
+  | "env-example"
+  | "env-example optional"
+  | "env-example required"
+  | "smithery required"
+  | "smithery optional"
+  | "dockerfile env"
+  | "chosen config";
+
+/** Weights per kind of evidence: [required, optional, presence]. Tuned on the `tune` part of the dev set only. */
+export const WEIGHTS: Record<SignalKind, [number, number, number]> = {
+  "server.json required": [4, 0, 4],
+  "server.json optional": [0, 4, 4],
+  "source checked": [4, 0, 3],
+  "source read": [0, 0, 1],
+  "source fallback": [0, 2, 1],
+  "source doc": [0, 0, 2],
+  "readme required": [3, 0, 3],
+  "readme optional": [0, 3, 3],
+  "readme listed": [0, 0, 3],
+  "readme snippet": [1, 0, 3],
+  "readme mention": [0, 0, 1],
+  "env-example": [1, 0, 1],
+  "env-example optional": [0, 2, 1],
+  "env-example required": [2, 0, 2],
+  "smithery required": [2, 0, 2],
+  "smithery optional": [0, 1, 2],
+  "dockerfile env": [0, 6, 0],
+  "chosen config": [1, 0, 1],
+};
+
+/** Least presence for a variable to be proposed at all. */
+export const PRESENCE_THRESHOLD = 3;
 
 /** Names that belong to the runtime, not to the server's configuration. */
-const IGNORED = /^(NODE_ENV|NODE_OPTIONS|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|PYTHONPATH|PYTHONUNBUFFERED|VIRTUAL_ENV|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST)$/;
-const ENV_NAME = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z][A-Z0-9]{2,}(?:KEY|TOKEN|SECRET)$/;
+const IGNORED =
+  /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT)$/;
+/** Names of the daemon's own configuration and of CI: never proposed, whatever the evidence says. */
+export const DAEMON_OWN = /^(MCP_ROUTER_[A-Z0-9_]*|ANTHROPIC_API_KEY|ANTHROPIC_BASE_URL|CLAUDE_API_KEY|GITHUB_TOKEN|GH_TOKEN|ACTIONS_[A-Z0-9_]*|RUNNER_[A-Z0-9_]*|GITHUB_(ACTIONS|WORKSPACE|EVENT_PATH|REPOSITORY|SHA|REF|RUN_ID|OUTPUT|ENV|STEP_SUMMARY))$/;
+const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}(?:KEY|TOKEN|SECRET)$/;
+/** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
+const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
+/** Names that only configure an HTTP/SSE listener. */
+const HTTP_NAME = /(^|_)(TRANSPORT|TRANSPORT_MODE|HTTP_PORT|HTTP_HOST|BIND_HOST|BIND_ADDRESS|BIND_PORT|ALLOWED_ORIGINS|ALLOWED_HOSTS|CORS_MODE|CORS_ORIGINS?|SSE_PORT|SSE_HOST|SSE_AUTH_TOKEN|SERVER_PORT|LISTEN_ADDR(ESS)?)$|^(STREAMABLE_HTTP|HTTPS?_KEYSTORE.*)$/;
 
 /** Whether a variable's name says it holds a secret. */
 export function looksSecret(name: string): boolean {
-  if (/(_PATH|_FILE|_DIR|_URL|_URI|_ID|_NAME|_HOST|_PORT|_REGION|_ENDPOINT|_MODE|_TYPE|_EMAIL|_USERNAME|_USER)$/.test(name)) return false;
-  return /(^|_)(API_?KEY|KEY|KEYS|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PAT|CREDENTIALS?|AUTH|APIKEY|COOKIE|SESSION|PRIVATE)(_|$)|(TOKEN|SECRET|APIKEY|PASSWORD)$/.test(name);
+  const n = name.toUpperCase();
+  if (/(_PATH|_FILE|_DIR|_URL|_URI|_ID|_NAME|_HOST|_PORT|_REGION|_ENDPOINT|_MODE|_TYPE|_EMAIL|_USERNAME|_USER|_TIMEOUT|_FLOW|_SCOPES|_ENABLED|_DISABLED)$/.test(n)) return false;
+  return /(^|_)(API_?KEY|KEY|KEYS|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|PAT|CREDENTIALS?|AUTH|APIKEY|COOKIE|SESSION|PRIVATE)(_|$)|(TOKEN|SECRET|APIKEY|PASSWORD)$/.test(n);
 }
 
 /** A value that looks like a real credential rather than a placeholder. */
@@ -44,24 +106,59 @@ export function looksLikeCredential(value: string): boolean {
   return /^(sk-|sk_|ghp_|gho_|github_pat_|xox[abpr]-|AKIA|AIza|glpat-|pk_|rk_|Bearer\s+[A-Za-z0-9])/.test(value) || (/^[A-Za-z0-9+/_=-]{24,}$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value));
 }
 
+/** Whether a name can be proposed as a variable at all. */
+export function acceptableName(name: string): boolean {
+  return ENV_NAME.test(name) && !IGNORED.test(name) && !DAEMON_OWN.test(name) && !PLACEHOLDER_NAME.test(name);
+}
+
+interface Signal {
+  /** Kinds already counted: repeating the same kind of evidence adds nothing. */
+  kinds: Set<string>;
+  required: number;
+  optional: number;
+  presence: number;
+  /** Presence per mode, to place the variable. */
+  modes: Map<EnvMode, number>;
+  default?: string;
+  description?: string;
+  evidence: EvidenceRef[];
+}
+
 export class EnvCollector {
   private readonly signals = new Map<string, Signal>();
+  private readonly groups: { names: string[]; ref: EvidenceRef }[] = [];
+  /** Names dropped as the daemon's own, for the reviewer. */
+  readonly refused = new Set<string>();
 
-  private at(name: string): Signal | undefined {
-    if (!ENV_NAME.test(name) || IGNORED.test(name)) return undefined;
+  add(name: string, kind: SignalKind, ref: EvidenceRef, extra: { default?: string; description?: string; mode?: EnvMode } = {}): void {
+    if (DAEMON_OWN.test(name)) {
+      this.refused.add(name);
+      return;
+    }
+    if (!acceptableName(name) || (name !== name.toUpperCase() && !kind.startsWith("server.json"))) return;
     let s = this.signals.get(name);
-    if (!s) this.signals.set(name, (s = { required: 0, optional: 0, evidence: [] }));
-    return s;
-  }
-
-  add(name: string, verdict: "required" | "optional" | "mentioned", ref: EvidenceRef, extra: { default?: string; description?: string } = {}): void {
-    const s = this.at(name);
-    if (!s) return;
-    if (verdict === "required") s.required++;
-    if (verdict === "optional") s.optional++;
+    if (!s) this.signals.set(name, (s = { kinds: new Set(), required: 0, optional: 0, presence: 0, modes: new Map(), evidence: [] }));
+    const httpListener = /(PORT|HOST)$/.test(name) && /\b(HTTP|SSE)\b/.test((ref.quote ?? "").replace(/`[^`]*`/g, "")) && !/https?:\/\//.test(ref.quote ?? "");
+    const mode: EnvMode = HTTP_NAME.test(name) || httpListener ? "http" : (extra.mode ?? ref.mode ?? "default");
+    const first = !s.kinds.has(`${kind}|${mode}`);
+    s.kinds.add(`${kind}|${mode}`);
+    const secretBonus = kind === "readme snippet" && looksSecret(name) ? 1 : 0;
+    const [req, opt, pres] = first ? [WEIGHTS[kind][0] + secretBonus, WEIGHTS[kind][1], WEIGHTS[kind][2]] : [0, 0, 0];
+    s.modes.set(mode, (s.modes.get(mode) ?? 0) + pres);
+    if (mode === "default") {
+      s.required += req;
+      s.optional += opt;
+    }
+    s.presence += pres;
     if (extra.default !== undefined && s.default === undefined) s.default = extra.default;
     if (extra.description && !s.description) s.description = extra.description;
-    if (s.evidence.length < 4 && !s.evidence.some((e) => e.path === ref.path && e.line === ref.line)) s.evidence.push(ref);
+    if (s.evidence.length < 5 && !s.evidence.some((e) => e.path === ref.path && e.line === ref.line)) s.evidence.push({ ...ref, note: `${ref.note} (${kind})`, mode });
+  }
+
+  /** Names that stand in for each other (one group per line of evidence). */
+  alternatives(names: string[], ref: EvidenceRef): void {
+    const ok = [...new Set(names)].filter(acceptableName);
+    if (ok.length >= 2) this.groups.push({ names: ok, ref });
   }
 
   has(name: string): boolean {
@@ -69,9 +166,18 @@ export class EnvCollector {
   }
 
   findings(): EnvFinding[] {
+    const inGroup = new Map<string, string>();
+    for (const g of this.groups) {
+      const present = g.names.filter((n) => this.signals.has(n));
+      if (present.length < 2) continue;
+      for (const n of present) if (!inGroup.has(n)) inGroup.set(n, `one of ${present.map((p) => `\`${p}\``).join(" / ")}${g.ref.line ? ` (${g.ref.path}:${g.ref.line})` : ""}`);
+    }
     return [...this.signals.entries()].map(([name, s]) => {
       const secret = looksSecret(name);
-      const required = s.required > 0 && s.optional === 0;
+      const defaultPresence = s.modes.get("default") ?? 0;
+      const mode: EnvMode = defaultPresence > 0 ? "default" : ([...s.modes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "default");
+      const oneOf = inGroup.get(name);
+      const required = mode === "default" && !oneOf && s.required >= 2 && s.required > s.optional;
       const dflt = !secret && s.default !== undefined && s.default !== "" && !looksLikeCredential(s.default) ? s.default : undefined;
       return {
         name,
@@ -79,26 +185,53 @@ export class EnvCollector {
         secret,
         ...(dflt !== undefined ? { default: dflt } : {}),
         ...(s.description ? { description: s.description } : {}),
+        mode,
+        ...(oneOf ? { oneOf } : {}),
+        score: { required: s.required, optional: s.optional, presence: defaultPresence || s.presence },
         evidence: s.evidence,
       };
     });
   }
 }
 
-const ref = (f: EvidenceFile, line: number, note: string): EvidenceRef => ({ path: f.path, url: `${f.url}${f.url.startsWith("http") ? `#L${line}` : ""}`, line, note });
+const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: EnvMode = "default"): EvidenceRef => ({
+  path: f.path,
+  url: `${f.url}${f.url.startsWith("http") ? `#L${line}` : ""}`,
+  line,
+  note,
+  quote: text.trim().slice(0, 160),
+  mode,
+});
 
-/** `.env.example`: `NAME=value` is required unless commented out, given a real default, or marked optional. */
+const OPTIONAL_WORDS = /\boptional\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
+const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou (need|must)\b/i;
+/** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
+const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
+const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(s);
+const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(s);
+const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
+
+/** The mode a README heading (or line) speaks of. */
+function modeOf(text: string): EnvMode | undefined {
+  if (/\b(develop(ment|ing|er)?|contribut\w*|testing|tests?|debug(ging)?|evals?|build(ing)? from source|local dev\w*|running (the )?tests)\b/i.test(text)) return "dev";
+  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using|over) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
+  return undefined;
+}
+
+/** `.env.example`: a placeholder value is a (weak) need, a commented-out line or a real default is optional; comments may say which. */
 export function envFromEnvExample(file: EvidenceFile, into: EnvCollector): void {
   let comment = "";
+  let sectionMode: EnvMode | undefined;
   file.text.split("\n").forEach((raw, i) => {
     const l = raw.trim();
-    const commented = /^#\s*([A-Z][A-Z0-9_]*)\s*=/.exec(l);
+    const commented = /^#\s*([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(l);
     if (commented) {
-      into.add(commented[1]!, "optional", ref(file, i + 1, ".env.example (commented out)"));
+      into.add(commented[1]!, "env-example optional", ref(file, i + 1, ".env.example (commented out)", raw, sectionMode ?? modeOf(comment) ?? "default"));
       return;
     }
     if (l.startsWith("#")) {
       comment = l.replace(/^#+\s*/, "");
+      sectionMode = modeOf(comment) ?? (/^#+\s*[-=]*\s*[A-Z]/.test(l) && comment.length < 60 ? undefined : sectionMode);
       return;
     }
     const m = /^(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(l);
@@ -106,81 +239,171 @@ export function envFromEnvExample(file: EvidenceFile, into: EnvCollector): void 
       comment = "";
       return;
     }
+    const inline = /\s#\s*(.*)$/.exec(m[2] ?? "")?.[1] ?? "";
     const value = (m[2] ?? "").replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
     const placeholder = value === "" || /your|<|xxx|\.\.\.|changeme|replace|here|example/i.test(value);
-    const optional = /optional/i.test(comment) || /optional/i.test(raw.split("#")[1] ?? "") || !placeholder;
-    into.add(m[1]!, optional ? "optional" : "required", ref(file, i + 1, ".env.example"), {
+    const words = `${comment} ${inline}`;
+    const kind = requiredText(words) ? "env-example required" : optionalText(words) || !placeholder ? "env-example optional" : "env-example";
+    into.add(m[1]!, kind, ref(file, i + 1, ".env.example", raw, sectionMode ?? "default"), {
       ...(placeholder ? {} : { default: value }),
-      ...(comment ? { description: comment.slice(0, 200) } : {}),
+      ...(comment || inline ? { description: (inline || comment).slice(0, 200) } : {}),
     });
     comment = "";
   });
 }
 
-/** Source reads: a bare read that is checked (throw/exit) or indexed (`os.environ["X"]`) is required; one with a fallback is optional. */
+/** Source reads. A read whose value is checked anywhere in the file (throw/exit/raise) is required; one with a fallback is optional; help text naming a variable documents it. */
 export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
-  const lines = file.text.split("\n");
-  const patterns: [RegExp, (m: RegExpExecArray, line: string, i: number) => "required" | "optional" | "mentioned"][] = [
-    [/process\.env(?:\.([A-Z][A-Z0-9_]*)|\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\])/g, (m, line, i) => jsVerdict(m, line, lines, i)],
-    [/os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]/g, () => "required"],
-    [/(?:os\.environ\.get|os\.getenv|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']\s*(,)?/g, (m, _line, i) => (m[2] ? "optional" : checkedNearby(m[1] ?? "", lines, i) ? "required" : "mentioned")],
-    [/(?:env::var|System\.getenv|Environment\.GetEnvironmentVariable)\(\s*"([A-Z][A-Z0-9_]*)"/g, (m, _l, i) => (checkedNearby(m[1] ?? "", lines, i) ? "required" : "mentioned")],
+  const text = file.text;
+  const lines = text.split("\n");
+  const reads: [RegExp, (m: RegExpExecArray, line: string) => "fallback" | "required" | "read"][] = [
+    [/process\.env(?:\.([A-Za-z][A-Za-z0-9_]*)|\[\s*["'`]([A-Za-z][A-Za-z0-9_]*)["'`]\s*\])/g, (m, line) => jsVerdict(m, line)],
+    [/os\.environ\[\s*["']([A-Za-z][A-Za-z0-9_]*)["']\s*\]/g, () => "required"],
+    [/(?:os\.environ\.get|os\.getenv|getenv|environ\.get)\(\s*["']([A-Za-z][A-Za-z0-9_]*)["']\s*(,\s*[^)\s])?/g, (m) => (m[2] ? "fallback" : "read")],
+    [/os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z][A-Za-z0-9_]*)"/g, () => "read"],
+    [/(?:std::)?env::var(?:_os)?\(\s*"([A-Za-z][A-Za-z0-9_]*)"\s*\)(\s*\.\s*(?:unwrap_or|ok\(\)))?/g, (m) => (m[2] ? "fallback" : "read")],
+    [/\benv\s*=\s*"([A-Z][A-Z0-9_]*)"/g, () => "read"],
+    [/(?:System\.getenv|Environment\.GetEnvironmentVariable)\(\s*"([A-Za-z][A-Za-z0-9_]*)"/g, () => "read"],
+    [/(?:validation_alias|alias)\s*=\s*["']([A-Z][A-Z0-9_]*)["']/g, () => "read"],
   ];
+  const assigned = new Map<string, string>();
   lines.forEach((line, i) => {
-    for (const [re, verdict] of patterns) {
+    for (const [re, verdict] of reads) {
       re.lastIndex = 0;
       for (let m = re.exec(line); m; m = re.exec(line)) {
         const name = m[1] ?? m[2];
-        if (name) into.add(name, verdict(m, line, i), ref(file, i + 1, "read in source"));
+        if (!name) continue;
+        const v = verdict(m, line);
+        const variable = /(?:const|let|var|\b)\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[\w<>| ]+)?\s*:?=\s*[^=]/.exec(line)?.[1];
+        if (variable && !/^(const|let|var|if|return)$/.test(variable)) assigned.set(name, variable);
+        const kind = v === "fallback" ? "source fallback" : v === "required" || checked(name, assigned.get(name), text) ? "source checked" : "source read";
+        into.add(name, kind, ref(file, i + 1, "read in source", line));
       }
     }
-  });
-}
-
-function jsVerdict(m: RegExpExecArray, line: string, lines: string[], i: number): "required" | "optional" | "mentioned" {
-  const after = line.slice((m.index ?? 0) + m[0].length);
-  if (/^\s*(\?\?|\|\|)/.test(after) || /^\s*\?\s/.test(after)) return "optional";
-  if (/^\s*!/.test(after)) return "required";
-  return checkedNearby(m[1] ?? m[2] ?? "", lines, i) ? "required" : "mentioned";
-}
-
-/** A check within a few lines that fails when the variable is missing. */
-function checkedNearby(name: string, lines: string[], i: number): boolean {
-  const window = lines.slice(Math.max(0, i - 1), i + 6).join("\n");
-  const line = lines[i] ?? "";
-  const assigned = /(?:const|let|var)?\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]/.exec(line)?.[1];
-  const names = [name, assigned].filter((n): n is string => !!n && n !== "const");
-  return names.some((n) => new RegExp(`(if\\s*\\(?\\s*(!|not\\s+)[\\w.\\[\\]"']*${n}|${n}\\s*(===?|is)\\s*(undefined|None|null))[\\s\\S]{0,200}?(throw|exit|raise|Error|required|missing)`, "i").test(window))
-    || new RegExp(`(required|missing)[^\\n]{0,60}${name}|${name}[^\\n]{0,60}(is required|must be set|required)`, "i").test(window);
-}
-
-/** README: names in env tables/lists/exports; "required"/"optional" on the same line decide. */
-export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
-  const lines = file.text.split("\n");
-  let inEnvSection = false;
-  lines.forEach((line, i) => {
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (heading) inEnvSection = /env|config|setup|auth|credential|api key|token/i.test(heading[1] ?? "");
-    const names = new Set<string>();
-    for (const m of line.matchAll(/`([A-Z][A-Z0-9_]{2,})`/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/(?:^|\s)(?:export\s+|set\s+|\$env:)?([A-Z][A-Z0-9_]{2,})=/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/(?:-e|--env)\s+([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/^\s*\|\s*`?([A-Z][A-Z0-9_]{2,})`?\s*\|/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/"([A-Z][A-Z0-9_]{2,})"\s*:/g)) names.add(m[1]!);
-    for (const name of names) {
-      if (!/_/.test(name) && !/(KEY|TOKEN|SECRET)$/.test(name)) continue;
-      const verdict = /\boptional\b|\(optional\)|default[s:]?\b|defaults to/i.test(line)
-        ? "optional"
-        : /\brequired\b|\bmust\b|\*\*required\*\*|\| *yes *\|/i.test(line)
-          ? "required"
-          : "mentioned";
-      if (verdict === "mentioned" && !inEnvSection && !/env|export|-e |=|"[A-Z_]+"\s*:/i.test(line)) continue;
-      const cells = line.includes("|") ? line.split("|").map((c) => c.trim()).filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+)$/i.test(c)) : [];
-      const listDesc = /`[A-Z0-9_]+`\s*[:—–-]\s*(.+)$/.exec(line)?.[1]?.trim();
-      const desc = cells.sort((a, b) => b.length - a.length)[0] ?? listDesc;
-      into.add(name, verdict, ref(file, i + 1, "README"), desc ? { description: desc.slice(0, 200) } : {});
+    // Help text and error messages that name a variable document it.
+    for (const m of line.matchAll(/["'`][^"'`\n]*\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b[^"'`\n]*(environment variable|env var|env\b)[^"'`\n]*["'`]/gi)) {
+      into.add(m[1]!, "source doc", ref(file, i + 1, "named in source help text", line));
     }
   });
+}
+
+function jsVerdict(m: RegExpExecArray, line: string): "fallback" | "required" | "read" {
+  const after = line.slice((m.index ?? 0) + m[0].length);
+  if (/^\s*(\?\?|\|\|)/.test(after) || /^\s*\?\s/.test(after)) return "fallback";
+  if (/^\s*!/.test(after)) return "required";
+  return "read";
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A check anywhere in the file that fails when the variable (or what it was assigned to) is missing. */
+function checked(name: string, variable: string | undefined, text: string): boolean {
+  const names = [name, variable].filter((n): n is string => !!n && n.length > 2);
+  return names.some((n) => {
+    const e = escape(n);
+    return (
+      new RegExp(`(if\\s*\\(?\\s*(!|not\\s+)\\s*[\\w.\\[\\]"'()]*\\b${e}\\b[^\\n]{0,40}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error))`).test(text) ||
+      new RegExp(`\\b${e}\\b\\s*(===?|==|is)\\s*(undefined|None|null|"")[^\\n]{0,20}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text)
+    );
+  }) || new RegExp(`["'\`][^"'\`\\n]{0,80}\\b${escape(name)}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|is not set|is missing)\\b`, "i").test(text) || new RegExp(`["'\`][^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${escape(name)}\\b`, "i").test(text);
+}
+
+/**
+ * README: tables (with their header columns), lists, prose and config snippets. Headings set the
+ * verdict ("Required variables") and the mode ("HTTP transport", "Development") of what follows.
+ */
+export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
+  const lines = file.text.split("\n");
+  const inBlock = new Map<number, { lang: string; start: number }>();
+  for (const b of codeBlocks(file.text)) {
+    const n = b.text.split("\n").length;
+    for (let j = 0; j < n; j++) inBlock.set(b.line + j, { lang: b.lang, start: b.line });
+  }
+  const headings: { level: number; text: string }[] = [];
+  let header: string[] | undefined;
+  lines.forEach((line, i) => {
+    const lineNo = i + 1;
+    const h = /^(#{1,6})\s+(.*)$/.exec(line);
+    if (h && !inBlock.has(lineNo)) {
+      const level = h[1]!.length;
+      while (headings.length && headings[headings.length - 1]!.level >= level) headings.pop();
+      headings.push({ level, text: h[2] ?? "" });
+      header = undefined;
+      return;
+    }
+    const headingText = headings.map((x) => x.text).join(" / ");
+    const lastHeading = headings[headings.length - 1]?.text ?? "";
+    let mode: EnvMode = "default";
+    for (const x of headings) mode = modeOf(x.text) ?? mode;
+    const lineMode = modeOf(line.replace(/`[^`]*`/g, ""));
+    if (lineMode === "http" || lineMode === "dev") mode = lineMode;
+    const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
+    const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
+
+    const block = inBlock.get(lineNo);
+    const names = new Set<string>();
+    for (const m of line.matchAll(/`([A-Za-z][A-Za-z0-9_]{2,})`/g)) names.add(m[1]!);
+    for (const m of line.matchAll(/(?:^|[\s"'`(])(?:export\s+|set\s+|\$env:)?([A-Z][A-Z0-9_]{2,})=/g)) names.add(m[1]!);
+    for (const m of line.matchAll(/(?:-e|--env)[\s=]+["']?([A-Za-z][A-Za-z0-9_]{2,})/g)) names.add(m[1]!);
+    for (const m of line.matchAll(/"([A-Za-z][A-Za-z0-9_]{2,})"\s*:/g)) names.add(m[1]!);
+    for (const m of line.matchAll(/"-e",\s*"([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
+    if (block) for (const m of line.matchAll(/^\s*(?:#\s*)?([A-Z][A-Z0-9_]{2,})\s*=/g)) names.add(m[1]!);
+    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n)).filter((n) => n === n.toUpperCase() || /_/.test(n));
+    if (!candidates.length) {
+      if (line.trim().startsWith("|") && /\|/.test(line)) header = header && /^\s*\|?\s*:?-{2,}/.test(line) ? header : line.split("|").map((c) => c.trim().toLowerCase());
+      else if (!line.trim()) header = header ?? undefined;
+      return;
+    }
+    const r = ref(file, lineNo, "README", line, mode);
+    if (block) {
+      // A config snippet or command: the values shown are examples; a comment may say more.
+      const comment = /(\/\/|#)\s*(.*)$/.exec(line)?.[2] ?? "";
+      const blockMode = mode === "default" ? (modeOf(lines.slice(Math.max(0, block.start - 1), lineNo).join(" ").replace(/`[^`]*`/g, "")) ?? "default") : mode;
+      for (const name of candidates) {
+        if (/^\s*#\s*[A-Z]/.test(line) && block.lang !== "json") into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode });
+        else if (optionalText(comment)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
+        else if (requiredText(comment)) into.add(name, "readme required", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
+        else into.add(name, "readme snippet", { ...r, mode: blockMode }, { mode: blockMode });
+      }
+      return;
+    }
+    const isRow = line.trim().startsWith("|");
+    const cells = isRow ? line.split("|").map((c) => c.trim()) : [];
+    for (const name of candidates) {
+      let kind: SignalKind | undefined;
+      let description: string | undefined;
+      if (isRow && cells.length > 2 && cells.slice(0, 3).some((c) => c.replace(/[`*]/g, "") === name)) {
+        const col = (re: RegExp) => (header ? header.findIndex((c) => re.test(c)) : -1);
+        const reqCol = col(/required|mandatory/);
+        const cell = reqCol >= 0 ? (cells[reqCol] ?? "").toLowerCase() : "";
+        if (/^(yes|true|✅|required|\*\*yes\*\*|y)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme required";
+        else if (/^(no|false|optional|❌|-|n)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme optional";
+        else if (/yes\s*\*|\*\s*$|conditional|one of|either/.test(cell)) kind = "readme optional";
+        const rest = cells.filter((c) => c && !c.includes(name)).join(" ");
+        if (!kind) kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
+        description = cells.filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+|`?none`?|`?nil`?)$/i.test(c)).sort((a, b) => b.length - a.length)[0];
+      } else if (/^\s*([-*+]|\d+\.)\s/.test(line) && candidates.length <= 2 && line.indexOf(name) >= 0) {
+        // A list item that documents the variable.
+        const rest = line.replace(/`[^`]*`/g, "");
+        kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
+        description = /`[A-Za-z0-9_]+`\s*[:—–-]\s*(.+)$/.exec(line)?.[1]?.trim();
+      } else {
+        const rest = line.replace(/`[^`]*`/g, "");
+        if (candidates.length === 1 && requiredText(rest)) kind = "readme required";
+        else if (candidates.length === 1 && optionalText(rest)) kind = "readme optional";
+        else if (envSection || /environment variable|env var|\benv\b|\b(set|export)\b/i.test(line)) kind = "readme mention";
+      }
+      if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
+    }
+    if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
+  });
+  // Table rows marked `Yes*` (required, with a footnote) stand in for each other.
+  const starred = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\s*\|/.test(l) && /\|\s*yes\s*\*\s*\|/i.test(l));
+  if (starred.length >= 2) {
+    const names = starred.map(([l]) => /`([A-Z][A-Z0-9_]+)`/.exec(l)?.[1]).filter((n): n is string => !!n);
+    const [first] = starred;
+    if (first) into.alternatives(names, ref(file, first[1] + 1, "README", first[0]));
+  }
 }
 
 /** smithery.yaml: names set in `commandFunction`'s env; required when their config key is required. */
@@ -189,8 +412,32 @@ export function envFromSmithery(file: EvidenceFile, into: EnvCollector): void {
   const req = /required:\s*\[([^\]]*)\]/.exec(file.text) ?? /required:\s*\n((?:\s+-\s*\S+\n?)+)/.exec(file.text);
   if (req) for (const m of (req[1] ?? "").matchAll(/["']?([A-Za-z_][A-Za-z0-9_]*)["']?/g)) required.add(m[1]!);
   file.text.split("\n").forEach((line, i) => {
-    for (const m of line.matchAll(/\b([A-Z][A-Z0-9_]{2,})\s*:\s*config\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      into.add(m[1]!, required.has(m[2]!) ? "required" : "optional", ref(file, i + 1, "smithery.yaml"));
+    for (const m of line.matchAll(/\b([A-Z][A-Z0-9_]{2,})\s*:\s*(?:String\()?config\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      into.add(m[1]!, required.has(m[2]!) ? "smithery required" : "smithery optional", ref(file, i + 1, "smithery.yaml", line));
     }
   });
+}
+
+/** `ENV NAME=value` in the Dockerfile: the image sets it, so it is never required of the operator. */
+export function envFromDockerfile(file: EvidenceFile, into: EnvCollector): void {
+  file.text.split("\n").forEach((line, i) => {
+    const m = /^\s*ENV\s+(.*)$/.exec(line);
+    if (!m) return;
+    for (const kv of (m[1] ?? "").matchAll(/([A-Z][A-Z0-9_]*)(?:=|\s+)("[^"]*"|\S+)?/g)) {
+      if (into.has(kv[1]!)) into.add(kv[1]!, "dockerfile env", ref(file, i + 1, "Dockerfile", line));
+    }
+  });
+}
+
+/** server.json's declared variables: strong evidence, but merged with the rest rather than trusted whole. */
+export function envFromServerJson(file: EvidenceFile, vars: { name: string; isRequired?: boolean; description?: string; default?: string }[], into: EnvCollector): void {
+  const lines = file.text.split("\n");
+  for (const v of vars) {
+    const idx = lines.findIndex((l) => l.includes(`"${v.name}"`));
+    const mode = modeOf(v.description ?? "") === "http" || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
+    into.add(v.name, v.isRequired ? "server.json required" : "server.json optional", ref(file, idx + 1 || 1, "server.json", lines[idx] ?? `"name": "${v.name}"`, mode), {
+      ...(v.description ? { description: v.description.slice(0, 200) } : {}),
+      ...(v.default !== undefined ? { default: v.default } : {}),
+    });
+  }
 }

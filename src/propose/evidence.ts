@@ -47,6 +47,7 @@ export type EvidenceKind =
   | "readme"
   | "smithery"
   | "env-example"
+  | "cargo.toml"
   | "source";
 
 export interface EvidenceFile {
@@ -75,13 +76,17 @@ export interface EvidenceLimits {
   sourceFilesScanned: number;
   /** Most source files kept. */
   sourceFilesKept: number;
+  /** Most bytes read from server.json: it is structured and must parse whole (large ones declare many variables). */
+  serverJson?: number;
+  /** Most bytes read from the README (long READMEs keep their configuration sections near the end). */
+  readme?: number;
 }
 
-export const DEFAULT_LIMITS: EvidenceLimits = { perFile: 48_000, total: 240_000, sourceFilesScanned: 10, sourceFilesKept: 4 };
+export const DEFAULT_LIMITS: EvidenceLimits = { perFile: 48_000, total: 400_000, sourceFilesScanned: 30, sourceFilesKept: 8, serverJson: 512_000, readme: 96_000 };
 
-const SKIP_DIR = /(^|\/)(node_modules|dist|build|\.git|\.venv|venv|__pycache__|vendor|coverage|tests?|__tests__|spec|examples?|docs?|fixtures?)\//;
+const SKIP_DIR = /(^|\/)(node_modules|dist|build|\.git|\.venv|venv|__pycache__|vendor|coverage|tests?|__tests__|spec|examples?|docs?|fixtures?|e2e|evals?|scripts|samples?|benchmarks?|website|\.github)\//;
 const SOURCE_EXT = /\.(ts|mts|js|mjs|cjs|py|go|rs|java|kt|cs|rb)$/;
-const ENV_READ = /process\.env\b|os\.environ|os\.getenv|getenv\(|env::var|System\.getenv|Environment\.GetEnvironmentVariable|ENV\[/;
+const ENV_READ = /process\.env\b|os\.environ|os\.getenv|getenv\(|os\.Getenv|os\.LookupEnv|env::var|\benv\s*=\s*"[A-Z]|System\.getenv|Environment\.GetEnvironmentVariable|ENV\[|validation_alias/;
 
 /** Gathers the evidence under `subfolder` (README/manifests there, root README as a fallback). */
 export async function gatherEvidence(reader: RepoReader, subfolder = "", limits: EvidenceLimits = DEFAULT_LIMITS): Promise<Evidence> {
@@ -94,9 +99,9 @@ export async function gatherEvidence(reader: RepoReader, subfolder = "", limits:
 
   const files: EvidenceFile[] = [];
   let budget = limits.total;
-  const take = async (kind: EvidenceKind, entry: TreeEntry | undefined): Promise<EvidenceFile | undefined> => {
+  const take = async (kind: EvidenceKind, entry: TreeEntry | undefined, perFile = limits.perFile): Promise<EvidenceFile | undefined> => {
     if (!entry || budget <= 0 || files.some((f) => f.path === entry.path)) return undefined;
-    const max = Math.min(limits.perFile, budget);
+    const max = Math.min(perFile, budget);
     const text = await reader.read(entry.path, max);
     if (text === undefined) return undefined;
     const file: EvidenceFile = { kind, path: entry.path, url: reader.link(entry.path), text: text.slice(0, max), truncated: entry.size > max || text.length > max };
@@ -112,19 +117,20 @@ export async function gatherEvidence(reader: RepoReader, subfolder = "", limits:
     return undefined;
   };
 
-  await take("server.json", first("server.json", ".mcp/server.json"));
+  await take("server.json", first("server.json", ".mcp/server.json"), limits.serverJson ?? limits.perFile);
   await take("package.json", first("package.json"));
   await take("pyproject.toml", first("pyproject.toml"));
   await take("dockerfile", first("Dockerfile", "docker/Dockerfile"));
+  await take("cargo.toml", first("Cargo.toml"), 8_000);
   await take("smithery", first("smithery.yaml", "smithery.yml"));
-  await take("env-example", first(".env.example", ".env.sample", ".env.template", "env.example"));
+  await take("env-example", first(".env.example", ".env.sample", ".env.template", "env.example", ".env.dist"));
   const readme = first("README.md", "readme.md", "README.rst", "README", "README.txt");
-  if (readme) await take("readme", readme);
+  if (readme) await take("readme", readme, limits.readme ?? limits.perFile);
   else if (sub) await take("readme", tree.find((e) => /^readme(\.md|\.rst|\.txt)?$/i.test(e.path)));
 
   // Source files that read the environment: rank likely candidates, scan a few, keep those that read env.
   const sources = tree
-    .filter((e) => within(e.path) && SOURCE_EXT.test(e.path) && !SKIP_DIR.test(`${rel(e.path)}`) && !/\.(test|spec|d)\.[a-z]+$/.test(e.path) && e.size < limits.perFile * 4)
+    .filter((e) => within(e.path) && SOURCE_EXT.test(e.path) && !SKIP_DIR.test(`${rel(e.path)}`) && !/\.(test|spec|d)\.[a-z]+$|_test\.go$|(^|\/)test[-_]|(^|\/)(setup|uninstall|track|publish)[-_]/.test(e.path) && e.size < limits.perFile * 4)
     .map((e) => ({ e, score: sourceScore(rel(e.path)) }))
     .sort((a, b) => b.score - a.score || a.e.path.localeCompare(b.e.path))
     .slice(0, limits.sourceFilesScanned);

@@ -1,16 +1,23 @@
 /**
  * Deterministic analysis of the evidence: candidates for how to run the server (each with the
- * evidence it came from), environment variables, and the best registry entry. No network.
- * An existing server.json is authoritative.
+ * evidence it came from), a weighted model of its environment variables, and the best registry
+ * entry. No network. A repository's own server.json is normalised into the current schema and
+ * MERGED with the other evidence (manifests, README, source) rather than trusted whole; where they
+ * disagree, the reviewer is told. Whatever stays unknown offline becomes an explicit reviewer TODO
+ * in a file that still validates.
  */
-import { fromServerJson, suggestPrefix } from "../registry/server-json.js";
+import { suggestPrefix } from "../registry/server-json.js";
 import type { Package, RegistryFile, Remote } from "../registry/types.js";
-import { EnvCollector, envFromEnvExample, envFromReadme, envFromSmithery, envFromSource, type EnvFinding, type EvidenceRef } from "./env-findings.js";
+import { EnvCollector, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
+import { normalizeServerJson, shorten } from "./normalize-server-json.js";
 import { findRunCommands, type Runtime } from "./run-commands.js";
 import { stripSecrets } from "./strip-secrets.js";
 
 export type { Runtime } from "./run-commands.js";
+
+/** The version written when none could be found offline: valid, and impossible to miss in review. */
+export const UNRESOLVED_VERSION = "0.0.0-unresolved";
 
 export interface Candidate {
   runtime: Runtime;
@@ -21,20 +28,30 @@ export interface Candidate {
   env: string[];
   score: number;
   evidence: EvidenceRef[];
+  /** Package arguments declared by server.json for this candidate. */
+  declaredArgs?: Package["packageArguments"];
+  fromServerJson?: boolean;
 }
 
 export interface Analysis {
-  /** True when the entry comes from the repository's own server.json. */
+  /** True when the chosen entry comes from the repository's own server.json. */
   authoritative: boolean;
   candidates: Candidate[];
   best?: Candidate;
+  /** Every variable the evidence names, with its verdict, mode and evidence (also those not proposed). */
   env: EnvFinding[];
   name: string;
   prefix: string;
   /** The best registry entry the heuristics can build (validate it before use). */
   entry: RegistryFile;
-  /** Things a reviewer should know: guesses, missing facts. */
+  /** Things a reviewer should know: guesses, missing facts, disagreements. */
   notes: string[];
+  /** Facts the reviewer must fill in or confirm (e.g. an unresolved version); the entry still validates. */
+  todos: string[];
+  /** Where evidence disagreed (server.json vs manifest vs README). */
+  disagreements: string[];
+  /** What normalising the repository's server.json changed. */
+  serverJsonChanges: string[];
 }
 
 interface Manifest {
@@ -49,19 +66,13 @@ interface Manifest {
 
 export function analyze(evidence: Evidence): Analysis {
   const notes: string[] = [];
-  const env = new EnvCollector();
-  const serverJson = evidenceOf(evidence, "server.json");
-  if (serverJson) {
-    const fromFile = fromExistingServerJson(evidence, serverJson, notes);
-    if (fromFile) return fromFile;
-  }
-
+  const todos: string[] = [];
+  const disagreements: string[] = [];
   const manifests = [npmManifest(evidenceOf(evidence, "package.json")), pypiManifest(evidenceOf(evidence, "pyproject.toml"))].filter((m): m is Manifest => !!m);
   const readme = evidenceOf(evidence, "readme");
-  const commands = readme ? findRunCommands(readme.text) : [];
   const candidates: Candidate[] = [];
   const addCandidate = (c: Candidate) => {
-    const same = candidates.find((x) => x.runtime === c.runtime && x.identifier === c.identifier);
+    const same = candidates.find((x) => x.runtime === c.runtime && sameId(x.runtime, x.identifier, c.identifier));
     if (!same) {
       candidates.push(c);
       return;
@@ -69,10 +80,42 @@ export function analyze(evidence: Evidence): Analysis {
     same.score += Math.min(c.score, 3);
     same.version ??= c.version;
     if (!same.args.length && c.args.length) same.args = c.args;
+    same.declaredArgs ??= c.declaredArgs;
+    same.fromServerJson ||= !!c.fromServerJson;
     same.env = [...new Set([...same.env, ...c.env])];
     same.evidence.push(...c.evidence);
   };
 
+  // 1. The repository's own server.json, normalised.
+  const sjFile = evidenceOf(evidence, "server.json");
+  const sj = sjFile ? readServerJson(sjFile, manifests, notes) : undefined;
+  const serverJsonChanges = sj?.changes ?? [];
+  const sjPackages = (sj?.doc.packages ?? []) as Package[];
+  const sjRemotes = (sj?.doc.remotes ?? []) as Remote[];
+  sjPackages.forEach((p, i) => {
+    const runtime: Runtime = p.registryType === "pypi" ? "uvx" : p.registryType === "oci" ? "docker" : p.registryType === "npm" ? "npx" : "npx";
+    if (!["npm", "pypi", "oci"].includes(p.registryType)) return;
+    const identifier = p.registryType === "oci" ? p.identifier.replace(/(@sha256:[a-f0-9]+|:[^/:]+)$/, "") : p.identifier;
+    const tag = p.registryType === "oci" ? /:([^/:]+)$/.exec(p.identifier)?.[1] : p.version;
+    addCandidate({
+      runtime,
+      identifier,
+      ...(tag ? { version: tag } : {}),
+      transport: p.transport.type,
+      args: [],
+      env: (p.environmentVariables ?? []).map((v) => v.name),
+      score: 7 - Math.min(i, 3),
+      evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "the repository's own server.json" }],
+      ...(p.packageArguments?.length ? { declaredArgs: p.packageArguments } : {}),
+      fromServerJson: true,
+    });
+  });
+  sjRemotes.forEach((r, i) => {
+    addCandidate({ runtime: "remote", identifier: r.url, transport: r.type, args: [], env: [], score: (sjPackages.length ? 2 : 7) - Math.min(i, 3), evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "server.json remote" }], fromServerJson: true });
+  });
+
+  // 2. Manifests and README commands.
+  const commands = readme ? findRunCommands(readme.text) : [];
   for (const m of manifests) {
     const realPackage = m.bins.length > 0 || m.mcpDependency;
     addCandidate({
@@ -89,7 +132,6 @@ export function analyze(evidence: Evidence): Analysis {
   for (const c of commands) {
     let identifier = c.identifier;
     let runtime = c.runtime;
-    // A README that runs the bin name of our own manifest runs our package.
     const viaBin = manifests.find((m) => m.bins.includes(identifier));
     if (viaBin) {
       identifier = viaBin.name;
@@ -105,68 +147,106 @@ export function analyze(evidence: Evidence): Analysis {
       args: c.args.filter((a) => !/^-y$|^--yes$/.test(a)),
       env: c.env,
       score: base + (matchesManifest ? 3 : 0) + (c.runtime === "docker" && evidenceOf(evidence, "dockerfile") ? 1 : 0),
-      evidence: [{ path: readme!.path, url: lineUrl(readme!, c.line), line: c.line, note: c.via === "mcpServers" ? "README mcpServers config" : "README command" }],
+      evidence: [{ path: readme!.path, url: lineUrl(readme!, c.line), line: c.line, note: c.via === "mcpServers" ? "README mcpServers config" : "README command", quote: readme!.text.split("\n")[c.line - 1]?.trim().slice(0, 160) ?? "" }],
     });
   }
   const dockerfile = evidenceOf(evidence, "dockerfile");
-  if (dockerfile && !candidates.some((c) => c.runtime === "docker")) {
+  if (dockerfile && !candidates.some((c) => c.runtime === "docker") && !candidates.length) {
     addCandidate({
       runtime: "docker",
       identifier: `ghcr.io/${evidence.meta.owner}/${evidence.meta.repo}`.toLowerCase(),
       transport: "stdio",
       args: [],
       env: [],
-      score: manifests.length ? 0 : 1,
+      score: 1,
       evidence: [{ path: dockerfile.path, url: dockerfile.url, note: "Dockerfile (image name guessed)" }],
     });
   }
   candidates.sort((a, b) => b.score - a.score || order(a.runtime) - order(b.runtime));
   const best = candidates[0];
 
-  // Environment: config of the chosen candidate first, then the other sources.
-  if (best && readme) {
-    for (const name of best.env) env.add(name, "required", { path: readme.path, url: readme.url, note: "env of the README config" });
+  // Disagreements between server.json and the rest.
+  if (sj) {
+    const sjBest = candidates.find((c) => c.fromServerJson);
+    if (best && sjBest && best !== sjBest && best.runtime === sjBest.runtime) {
+      disagreements.push(`server.json names ${sjBest.runtime} \`${sjBest.identifier}\`, but the README/manifest run \`${best.identifier}\`; the latter is proposed.`);
+    }
+    for (const p of sjPackages) {
+      const m = manifests.find((x) => (x.runtime === "npx" ? "npm" : "pypi") === p.registryType);
+      if (m && m.name.toLowerCase() !== p.identifier.toLowerCase()) disagreements.push(`server.json's ${p.registryType} package is \`${p.identifier}\` but ${m.file.path} names \`${m.name}\`.`);
+      if (m && p.version && m.version && p.version !== m.version && m.name.toLowerCase() === p.identifier.toLowerCase()) disagreements.push(`server.json says version ${p.version} but ${m.file.path} says ${m.version}; ${m.version} is proposed.`);
+    }
+  }
+
+  // 3. The environment model: every source, weighted, with modes.
+  const env = new EnvCollector();
+  if (sj && sjFile) {
+    const chosen = best?.fromServerJson ? sjPackages.find((p) => sameId(best.runtime, p.registryType === "oci" ? p.identifier.replace(/:[^/:]+$/, "") : p.identifier, best.identifier)) : undefined;
+    const declared = (chosen ?? sjPackages[0])?.environmentVariables ?? [];
+    envFromServerJson(sjFile, declared as { name: string; isRequired?: boolean; description?: string; default?: string }[], env);
+    if (!declared.length && sjPackages.length) notes.push(`${sjFile.path} declares no environment variables; README and source were read for them.`);
   }
   for (const f of evidence.files) {
     if (f.kind === "env-example") envFromEnvExample(f, env);
     if (f.kind === "source") envFromSource(f, env);
     if (f.kind === "smithery") envFromSmithery(f, env);
+    if (f.kind === "readme") envFromReadme(f, env);
   }
-  if (readme) envFromReadme(readme, env);
+  if (best?.runtime === "docker" && dockerfile) envFromDockerfile(dockerfile, env);
   const envFindings = env.findings().sort((a, b) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name));
+  if (env.refused.size) notes.push(`Not proposed, as the daemon's own or CI's secret names: ${[...env.refused].map((n) => `\`${n}\``).join(", ")}.`);
 
   const manifest = best ? manifests.find((m) => m.runtime === best.runtime && m.name.toLowerCase() === best.identifier.toLowerCase()) : undefined;
-  const name = serverName(evidence, best);
+  const name = typeof sj?.doc.name === "string" && /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/.test(sj.doc.name) && best?.fromServerJson ? sj.doc.name : serverName(evidence, best);
   const prefix = suggestPrefix(name);
-  const description = clip(manifest?.description ?? evidence.meta.description ?? firstSentence(readme?.text) ?? `MCP server ${evidence.meta.repo}`, 100);
-  const version = resolveVersion(best, manifests, evidence, notes);
+  const sjDescription = typeof sj?.doc.description === "string" ? sj.doc.description : undefined;
+  const description = shorten(sjDescription ?? manifest?.description ?? evidence.meta.description ?? firstSentence(readme?.text) ?? `MCP server ${evidence.meta.repo}`, 100) || `MCP server ${evidence.meta.repo}`;
+  const resolved = resolveVersion(best, manifests, evidence, notes);
+  const version = resolved ?? (best ? UNRESOLVED_VERSION : "1.0.0");
+  if (best && resolved === undefined) {
+    todos.push(`Version of \`${best.identifier}\` not found offline (no manifest version, tag or release): \`${UNRESOLVED_VERSION}\` is a placeholder; set the published version before merging.`);
+  }
   const entry: RegistryFile = {
     name,
     description,
-    version: version ?? "",
+    version,
     ...(evidence.meta.htmlUrl.startsWith("https://") ? { repository: repositoryOf(evidence) } : {}),
   };
+  const proposed = envFindings.filter((e) => e.mode === "default" && e.score.presence >= PRESENCE_THRESHOLD);
+  const byMode = (mode: string) => envFindings.filter((e) => e.mode === mode).map((e) => `\`${e.name}\``);
+  for (const [mode, label] of [["http", "HTTP/SSE or hosted mode only"], ["hosted", "hosted deployment only"], ["dev", "development/tests only"]] as const) {
+    const names = byMode(mode);
+    if (names.length) notes.push(`Left out as ${label}: ${names.join(", ")}.`);
+  }
+  const weak = envFindings.filter((e) => e.mode === "default" && e.score.presence < PRESENCE_THRESHOLD).map((e) => `\`${e.name}\``);
+  if (weak.length) notes.push(`Read in source or listed once but not documented, so not proposed: ${weak.join(", ")}.`);
+  const oneOf = [...new Set(proposed.map((e) => e.oneOf).filter((x): x is string => !!x))];
+  for (const o of oneOf) notes.push(`Alternatives: ${o}; each is optional in the file, but the server needs one of them.`);
+
   if (!best) notes.push("No way to run the server was found (no package manifest, README command or config snippet).");
   else if (best.runtime === "remote") {
     const remote: Remote = { type: best.transport === "sse" ? "sse" : "streamable-http", url: best.identifier };
-    const headers = envFindings.filter((e) => e.secret && best.env.includes(e.name));
-    if (headers.length) remote.headers = headers.map((h) => ({ name: h.name, isRequired: h.required, isSecret: true }));
+    const sjRemote = sjRemotes.find((r) => r.url === best.identifier);
+    if (sjRemote?.headers?.length) remote.headers = sjRemote.headers;
+    else {
+      const headers = proposed.filter((e) => e.secret && best.env.includes(e.name));
+      if (headers.length) remote.headers = headers.map((h) => ({ name: h.name, isRequired: h.required, isSecret: true }));
+    }
     entry.remotes = [remote];
   } else {
     const pkg: Package = {
       registryType: best.runtime === "npx" ? "npm" : best.runtime === "uvx" ? "pypi" : "oci",
-      identifier: best.runtime === "docker" && version ? `${best.identifier}:${version}` : best.identifier,
-      ...(best.runtime !== "docker" && version ? { version } : {}),
+      identifier: best.runtime === "docker" ? `${best.identifier}:${resolved ?? UNRESOLVED_VERSION}` : best.identifier,
+      ...(best.runtime !== "docker" ? { version } : {}),
       runtimeHint: best.runtime,
       transport: { type: "stdio" },
     };
-    const args = packageArguments(best.args, notes);
+    const args = best.args.length ? packageArguments(best.args, notes) : (best.declaredArgs ?? []);
     if (args.length) pkg.packageArguments = args;
-    const vars = envFindings.filter((e) => e.required || best.env.includes(e.name) || e.evidence.some((r) => r.note !== "README"));
-    if (vars.length) {
-      pkg.environmentVariables = vars.map((e) => ({
+    if (proposed.length) {
+      pkg.environmentVariables = proposed.map((e) => ({
         name: e.name,
-        ...(e.description ? { description: e.description } : {}),
+        ...(e.description || e.oneOf ? { description: shorten([e.description, e.oneOf ? `(${e.oneOf.replace(/ \([^)]*\)$/, "")})` : ""].filter(Boolean).join(" "), 200) } : {}),
         isRequired: e.required,
         ...(e.secret ? { isSecret: true } : {}),
         ...(e.default !== undefined && !e.secret ? { default: e.default } : {}),
@@ -174,50 +254,44 @@ export function analyze(evidence: Evidence): Analysis {
     }
     entry.packages = [pkg];
   }
-  if (best && version === undefined && best.runtime !== "remote") {
-    notes.push(`No exact version of ${best.identifier} was found; fill in \`version\` before merging.`);
-  }
-  if (best?.evidence.some((e) => /guessed/.test(e.note))) notes.push(`The image name ${best.identifier} is a guess from the Dockerfile; check where the image is published.`);
-  entry.router = { prefix, ...networkOf(best, envFindings, evidence) };
-  return { authoritative: false, candidates, ...(best ? { best } : {}), env: envFindings, name, prefix, entry: stripSecrets(entry).entry, notes };
+  if (best?.evidence.some((e) => /guessed/.test(e.note))) todos.push(`The image name ${best.identifier} is a guess from the Dockerfile; check where the image is published.`);
+  entry.router = { prefix, ...networkOf(best, envFindings, evidence, notes) };
+  for (const c of serverJsonChanges) notes.push(`server.json: ${c}`);
+  return {
+    authoritative: !!best?.fromServerJson,
+    candidates,
+    ...(best ? { best } : {}),
+    env: envFindings,
+    name,
+    prefix,
+    entry: stripSecrets(entry).entry,
+    notes,
+    todos,
+    disagreements,
+    serverJsonChanges,
+  };
 }
 
-function fromExistingServerJson(evidence: Evidence, file: EvidenceFile, notes: string[]): Analysis | undefined {
+function readServerJson(file: EvidenceFile, manifests: Manifest[], notes: string[]): ReturnType<typeof normalizeServerJson> | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(file.text);
   } catch {
-    notes.push(`${file.path} is not valid JSON; ignored.`);
+    notes.push(`${file.path} is not valid JSON${file.truncated ? " (it was truncated)" : ""}; it was ignored.`);
     return undefined;
   }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc) || typeof (doc as { name?: unknown }).name !== "string") return undefined;
-  const { $schema: _s, ...rest } = doc as Record<string, unknown>;
-  const name = String(rest.name);
-  const prefix = suggestPrefix(name);
-  const entry = stripSecrets(fromServerJson(rest, prefix)).entry;
-  const pkg = entry.packages?.[0];
-  const remote = entry.remotes?.[0];
-  const best: Candidate | undefined = pkg
-    ? {
-        runtime: pkg.runtimeHint === "uvx" || pkg.registryType === "pypi" ? "uvx" : pkg.registryType === "oci" ? "docker" : "npx",
-        identifier: pkg.registryType === "oci" ? pkg.identifier.replace(/[:@][^/]*$/, "") : pkg.identifier,
-        ...(pkg.version ? { version: pkg.version } : {}),
-        transport: pkg.transport.type,
-        args: [],
-        env: (pkg.environmentVariables ?? []).map((v) => v.name),
-        score: 100,
-        evidence: [{ path: file.path, url: file.url, note: "the repository's own server.json" }],
-      }
-    : remote
-      ? { runtime: "remote", identifier: remote.url, transport: remote.type, args: [], env: [], score: 100, evidence: [{ path: file.path, url: file.url, note: "the repository's own server.json" }] }
-      : undefined;
-  const env: EnvFinding[] = (pkg?.environmentVariables ?? []).map((v) => ({
-    name: v.name,
-    required: !!v.isRequired,
-    secret: !!v.isSecret,
-    evidence: [{ path: file.path, url: file.url, note: "server.json" }],
-  }));
-  return { authoritative: true, candidates: best ? [best] : [], ...(best ? { best } : {}), env, name, prefix, entry, notes: [...notes, `Taken from the repository's own ${file.path}.`] };
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) return undefined;
+  const manifestVersion = manifests.find((m) => m.version)?.version;
+  return normalizeServerJson(doc, manifestVersion ? { manifestVersion } : {});
+}
+
+function sameId(runtime: Runtime, a: string, b: string): boolean {
+  if (runtime === "docker") {
+    const n = (s: string) => s.toLowerCase().replace(/^docker\.io\//, "").replace(/^library\//, "").replace(/(@sha256:[a-f0-9]+|:[^/:]+)$/, "");
+    return n(a) === n(b);
+  }
+  if (runtime === "remote") return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 function npmManifest(file: EvidenceFile | undefined): Manifest | undefined {
@@ -287,18 +361,33 @@ function resolveVersion(best: Candidate | undefined, manifests: Manifest[], evid
     notes.push("A remote server has no package version; 1.0.0 was used for the entry's `version`.");
     return "1.0.0";
   }
-  const exact = (v: string | undefined) => (v && !/^latest$/i.test(v) && !/^[~^<>=*]/.test(v) ? v.replace(/^v(?=\d)/, "") : undefined);
-  const fromCmd = exact(best.version);
-  if (fromCmd) return fromCmd;
-  const manifest = manifests.find((m) => m.name.toLowerCase() === best.identifier.toLowerCase()) ?? (best.runtime === "docker" ? manifests[0] : undefined);
+  const exact = (v: string | undefined) => (v && !/^latest$/i.test(v) && !/^[~^<>=*]/.test(v) && /^v?\d+(\.\d+)*([-+][\w.]+)?$/.test(v) && !/^0\.0\.0$/.test(v) ? v.replace(/^v(?=\d)/, "") : undefined);
+  const manifest = manifests.find((m) => m.name.toLowerCase() === best.identifier.toLowerCase());
   const fromManifest = exact(manifest?.version);
+  const fromCmd = exact(best.version);
+  // A manifest of the same package is the source of truth for its version; server.json and README pins may lag.
   if (fromManifest) return fromManifest;
+  if (fromCmd) return fromCmd;
+  if (best.runtime === "docker") {
+    const other = exact(manifests[0]?.version) ?? exact(cargoVersion(evidence));
+    if (other) {
+      notes.push(`Image tag ${other} is the version of the repository's package manifest; check the image is published with that tag.`);
+      return other;
+    }
+  }
   const release = exact(evidence.meta.latestRelease);
   if (release) {
     notes.push(`Version ${release} is the repository's latest release tag; check it matches the published package.`);
     return release;
   }
   return undefined;
+}
+
+function cargoVersion(evidence: Evidence): string | undefined {
+  const cargo = evidence.files.find((f) => f.kind === "cargo.toml");
+  if (!cargo) return undefined;
+  const pkg = /\[package\][^[]*?\bversion\s*=\s*"([^"]+)"/.exec(cargo.text);
+  return pkg?.[1];
 }
 
 function serverName(evidence: Evidence, best: Candidate | undefined): string {
@@ -321,7 +410,8 @@ function repositoryOf(evidence: Evidence): NonNullable<RegistryFile["repository"
   };
 }
 
-function networkOf(best: Candidate | undefined, env: EnvFinding[], evidence: Evidence): Pick<NonNullable<RegistryFile["router"]>, "network"> {
+/** An allowlist of the API hosts the source calls; never `bridge` (a reviewer adds egress deliberately). */
+function networkOf(best: Candidate | undefined, env: EnvFinding[], evidence: Evidence, notes: string[]): Pick<NonNullable<RegistryFile["router"]>, "network"> {
   if (!best || best.runtime === "remote") return {};
   const hosts = new Set<string>();
   for (const f of evidence.files.filter((x) => x.kind === "source")) {
@@ -332,7 +422,7 @@ function networkOf(best: Candidate | undefined, env: EnvFinding[], evidence: Evi
   }
   const [first, ...others] = [...hosts].sort();
   if (first !== undefined && hosts.size <= 6) return { network: { allow: [first, ...others] } };
-  if (env.some((e) => e.secret) || hosts.size > 6) return { network: "bridge" };
+  if (env.some((e) => e.secret) || hosts.size > 6) notes.push("The server likely needs network egress, but its hosts were not found; no network was proposed: add an allowlist in review.");
   return {};
 }
 
@@ -342,11 +432,6 @@ function lineUrl(file: EvidenceFile, line: number): string {
 
 function order(r: Runtime): number {
   return ["npx", "uvx", "docker", "remote"].indexOf(r);
-}
-
-function clip(text: string, max: number): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length <= max ? t : `${t.slice(0, max - 1).replace(/\s+\S*$/, "")}…`.slice(0, max);
 }
 
 function firstSentence(markdown: string | undefined): string | undefined {

@@ -57,6 +57,16 @@ export function prBody(proposal: Proposal, options: { issueNumber?: number; exis
   for (const n of analysis.notes) lines.push(`- ${n}`);
   if (proposal.removedSecrets.length) lines.push(`- Secret values were removed from: ${proposal.removedSecrets.map((p) => `\`${p}\``).join(", ")}.`);
 
+  if (analysis.todos.length) {
+    lines.push("", "### Reviewer TODO");
+    for (const todo of analysis.todos) lines.push(`- [ ] ${todo}`);
+  }
+  if (analysis.disagreements.length) {
+    lines.push("", "### Evidence that disagrees");
+    for (const d of analysis.disagreements) lines.push(`- ${d}`);
+  }
+  lines.push(...variableTable(proposal));
+
   lines.push("", "### Validation");
   lines.push(validation.ok ? "✅ Valid against `schemas/server.schema.json` and the registry's file rules." : "❌ Not valid:");
   if (!validation.ok) lines.push("```", ...validation.messages, "```");
@@ -79,4 +89,34 @@ export function prBody(proposal: Proposal, options: { issueNumber?: number; exis
   }
   lines.push("", "_Opened by `mcp-router propose`. Text from the repository was treated as data, not instructions._");
   return lines.join("\n") + "\n";
+}
+
+/** Every proposed variable and argument with the evidence it rests on (file:line and the line quoted) and the mode it belongs to. */
+function variableTable(proposal: Proposal): string[] {
+  const { entry, analysis } = proposal;
+  const pkg = entry.packages?.[entry.router?.package ?? 0];
+  const vars = pkg?.environmentVariables ?? entry.remotes?.[0]?.headers ?? [];
+  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/`/g, "'");
+  const out: string[] = [];
+  if (vars.length) {
+    out.push("", "### Variables and their evidence", "", "| Variable | Verdict | Mode | Evidence |", "| --- | --- | --- | --- |");
+    for (const v of vars) {
+      const f = analysis.env.find((e) => e.name === v.name);
+      const verdict = `${v.isRequired ? "required" : "optional"}${v.isSecret ? ", secret" : ""}${f?.oneOf ? ` (${f.oneOf})` : ""}`;
+      const refs = (f?.evidence ?? []).slice(0, 3).map((e) => `${e.line ? `[${e.path}:${e.line}](${e.url})` : e.path} ${e.note}${e.quote ? `: \`${cell(e.quote).slice(0, 90)}\`` : ""}`);
+      out.push(`| \`${v.name}\` | ${verdict} | ${f?.mode === "default" || !f ? "default (stdio)" : f.mode} | ${refs.join("<br>") || "declared by the proposal only"} |`);
+    }
+  }
+  const args = pkg?.packageArguments ?? [];
+  if (args.length) {
+    const from = analysis.best?.evidence.find((e) => e.line !== undefined) ?? analysis.best?.evidence[0];
+    out.push("", "### Arguments", "");
+    for (const a of args) {
+      const text = a.type === "named" ? `${a.name}${a.value !== undefined ? ` ${a.value}` : ""}` : (a.value ?? `<${a.valueHint ?? "value"}>`);
+      out.push(`- \`${cell(text)}\` (${a.type}) from ${from ? `${from.line ? `${from.path}:${from.line}` : from.path} (${from.note})${from.quote ? `: \`${cell(from.quote).slice(0, 90)}\`` : ""}` : "the proposal"}`);
+    }
+  }
+  const left = analysis.env.filter((e) => e.mode !== "default");
+  if (left.length) out.push("", `Not proposed (other modes): ${left.map((e) => `\`${e.name}\` (${e.mode})`).join(", ")}.`);
+  return out;
 }

@@ -5,7 +5,8 @@
 import type { RegistryFile } from "../registry/types.js";
 import { ClaudeProposer, type ClaudeProposerOptions } from "./claude-proposer.js";
 import { gatherEvidence, type Evidence, type EvidenceLimits, type RepoReader } from "./evidence.js";
-import { analyze, type Analysis } from "./heuristics.js";
+import { analyze, UNRESOLVED_VERSION, type Analysis } from "./heuristics.js";
+import { resolveWithRegistry, type RegistryLookupOptions } from "./registry-lookup.js";
 import { validateProposal, type ProposalValidation } from "./validate-proposal.js";
 import { toToolInfos, type VerifyFn } from "./verify.js";
 
@@ -17,6 +18,8 @@ export interface ProposeDeps {
   noLlmReason?: string;
   verify?: VerifyFn;
   log?: (message: string) => void;
+  /** Package registries (npm, PyPI, OCI) to resolve versions and check packages exist; absent means offline. */
+  registries?: RegistryLookupOptions;
 }
 
 export interface ProposeOptions {
@@ -47,6 +50,14 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
   log(`heuristics: ${analysis.best ? `${analysis.best.runtime} ${analysis.best.identifier}` : "no candidate"}${analysis.authoritative ? " (server.json)" : ""}`);
 
   let entry = analysis.entry;
+  if (deps.registries) {
+    const checked = await resolveWithRegistry(entry, UNRESOLVED_VERSION, deps.registries);
+    entry = checked.entry;
+    analysis.notes.push(...checked.notes);
+    if (checked.resolved) analysis.todos.splice(0, analysis.todos.length, ...analysis.todos.filter((t) => !t.includes(UNRESOLVED_VERSION)));
+    analysis.todos.push(...checked.todos);
+    analysis.entry = entry;
+  }
   let validation = validateProposal(entry, prefix);
   const removedSecrets: string[] = [];
   const llm: Proposal["llm"] = { used: false, rounds: 0, ...(deps.noLlmReason ? { reason: deps.noLlmReason } : {}) };
@@ -60,6 +71,7 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
     const answer = await claude.propose(evidence, analysis);
     llm.rounds += answer.rounds;
     removedSecrets.push(...answer.removedSecrets);
+    if (answer.droppedVariables.length) analysis.notes.push(`Dropped from Claude's answer for lack of evidence in the repository: ${answer.droppedVariables.map((d) => `\`${d}\``).join(", ")}.`);
     if (answer.entry && answer.validation?.ok) {
       entry = answer.entry;
       validation = answer.validation;

@@ -11,31 +11,36 @@ import { validateProposal } from "../../src/propose/validate-proposal.js";
 import type { RegistryFile } from "../../src/registry/types.js";
 import { FIXTURES, loadDevSet, runDevSet } from "./dev-set.js";
 
-/** Floors below the measured rates (see bench/propose.ts): a regression fails the suite. */
-const RUNTIME_IDENTIFIER_FLOOR = 0.85;
-const ENV_FLOOR = 0.8;
+/** Floors below the rates measured on the tune part (see bench/propose.ts): a regression fails the suite. */
+const RUNTIME_IDENTIFIER_FLOOR = 0.95;
+const ENV_FLOOR = 0.7;
+const ALL_ENV_FLOOR = 0.6;
 
 describe("heuristics on the dev set", () => {
-  it("covers at least 15 repos and every required case", () => {
+  it("covers at least 60 repos in a tune and a holdout part, and every required case", () => {
     const set = loadDevSet();
-    assert.ok(set.length >= 15);
+    assert.ok(set.length >= 60);
+    assert.ok(set.filter((c) => c.part === "holdout").length >= 20);
+    assert.ok(set.every((c) => c.part === "tune" || c.part === "holdout"));
     const cases = set.map((c) => c.case).join(" ");
     for (const needed of ["npm", "PyPI", "Docker-first", "subfolder", "positional", "remote-only", "thin README"]) assert.match(cases, new RegExp(needed));
   });
 
-  it("keeps exact-match accuracy above the floor", async () => {
-    const { results, runtimeIdentifierRate, envRate } = await runDevSet();
+  it("keeps exact-match accuracy on the tune part above the floor", async () => {
+    const { results, tune } = await runDevSet("tune");
     const misses = results.filter((r) => !r.runtimeIdentifierOk || !r.envOk).map((r) => `${r.case.fixture}: ${JSON.stringify(r.got)}`);
-    assert.ok(runtimeIdentifierRate >= RUNTIME_IDENTIFIER_FLOOR, `runtime+identifier ${runtimeIdentifierRate}; misses: ${misses.join("; ")}`);
-    assert.ok(envRate >= ENV_FLOOR, `required env ${envRate}; misses: ${misses.join("; ")}`);
+    assert.ok(tune.runtimeIdentifierRate >= RUNTIME_IDENTIFIER_FLOOR, `runtime+identifier ${tune.runtimeIdentifierRate}; misses: ${misses.join("; ")}`);
+    assert.ok(tune.envRate >= ENV_FLOOR, `required env ${tune.envRate}; misses: ${misses.join("; ")}`);
+    assert.ok(tune.allEnvRate >= ALL_ENV_FLOOR, `all env ${tune.allEnvRate}`);
   });
 
   it("builds valid entries whenever a version is known, with secrets declared but never valued", async () => {
     const { results } = await runDevSet();
     for (const r of results) {
+      assert.doesNotMatch(JSON.stringify(r.analysis.entry), /MCP_ROUTER_|ANTHROPIC_API_KEY|"bridge"/, r.case.fixture);
       const v = validateProposal(r.analysis.entry, r.analysis.prefix);
       const pkg = r.analysis.entry.packages?.[0];
-      if (r.case.expected.runtime !== "docker") assert.ok(v.ok, `${r.case.fixture}: ${v.messages.join("\n")}`);
+      assert.ok(v.ok, `${r.case.fixture}: ${v.messages.join("\n")}`);
       for (const e of pkg?.environmentVariables ?? []) {
         if (e.isSecret) assert.equal(e.value ?? e.default, undefined, `${r.case.fixture} ${e.name}`);
       }
