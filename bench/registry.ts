@@ -60,8 +60,10 @@ export async function benchRegistry(): Promise<BenchRow[]> {
         unit: "files/s",
         baseline: { name: "read+yaml.parse only", value: floorRate },
         ratio: rate / floorRate,
-        target: ">= 2000 files/s",
-        ok: rate >= 2000,
+        // One parser (yaml, positions and bounded aliases on every path) since the js-yaml fast path
+        // went: validation can no longer beat a bare parse; schema + rules must cost at most as much again.
+        target: ">= 0.5x read+yaml.parse",
+        ok: rate / floorRate >= 0.5,
       },
     ];
   } finally {

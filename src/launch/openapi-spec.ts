@@ -6,7 +6,7 @@
  */
 import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
-import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import type { Dispatcher } from "undici";
 import { request } from "undici";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
@@ -52,7 +52,7 @@ export function parseOpenApiText(text: string, source: string, url?: URL): OpenA
   let parsed: unknown;
   const trimmed = text.trimStart();
   try {
-    parsed = trimmed.startsWith("{") ? JSON.parse(trimmed) : loadYaml(text, { schema: CORE_SCHEMA, json: true, filename: source });
+    parsed = trimmed.startsWith("{") ? JSON.parse(trimmed) : parseYaml(text, { schema: "core", maxAliasCount: 100, prettyErrors: true });
   } catch (error) {
     const detail = syntaxDetail(text, error);
     throw specError(`${source}${detail.at}`, `is neither valid JSON nor valid YAML: ${detail.message}`, "Fix the syntax (a YAML or JSON linter shows the spot), or point router.openapi.spec at the right document.");
@@ -164,8 +164,9 @@ export function describeNetworkError(error: unknown): string {
 }
 
 function syntaxDetail(text: string, error: unknown): { at: string; message: string } {
-  const e = error as { mark?: { line: number; column: number }; message?: string; reason?: string };
-  if (e.mark) return { at: `:${e.mark.line + 1}:${e.mark.column + 1}`, message: e.reason ?? "syntax error" };
+  const e = error as { linePos?: [{ line: number; col: number }, ...unknown[]]; message?: string };
+  // yaml's errors carry their position; the message's first line says what is wrong.
+  if (e.linePos) return { at: `:${e.linePos[0].line}:${e.linePos[0].col}`, message: (e.message ?? "syntax error").split(" at line ")[0] ?? "syntax error" };
   const position = /position (\d+)/.exec(e.message ?? "");
   if (position) {
     const offset = text.length - text.trimStart().length + Number(position[1]);

@@ -2,8 +2,7 @@
  * Parses one registry file's text: YAML with positions kept, then the JSON Schema, then the
  * per-file rules the schema cannot say. Never throws: every problem becomes a located Diagnostic.
  */
-import { CORE_SCHEMA, load as fastLoad } from "js-yaml";
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { fileRules } from "./file-rules.js";
 import { formatPath, type Diagnostic, type DiagnosticInput } from "./diagnostic.js";
 import { validateAgainstSchema } from "./schema-validator.js";
@@ -21,38 +20,12 @@ export interface ParsedFile {
 const MAX_ALIAS_COUNT = 50;
 const MAX_SYNTAX_ERRORS = 5;
 
-export interface ParseOptions {
-  /** Skip the fast path: always parse with positions (tests compare the two paths). */
-  precise?: boolean;
-}
-
 /**
- * Most files are valid, and a valid file needs no positions. So a file is first read with the
- * fast js-yaml parser and validated; only a file with a problem (or with YAML features the
- * fast path leaves to the careful one: aliases, several documents) is parsed again with
- * positions to locate its errors. Both paths use the YAML 1.2 core schema.
+ * One parser (`yaml`) on every path: positions are kept so every problem is located, aliases are
+ * bounded (MAX_ALIAS_COUNT) before anything is expanded, and the YAML 1.2 core schema applies.
  */
-export function parseRegistryFile(file: string, text: string, relPath = file, options: ParseOptions = {}): ParsedFile {
-  if (!options.precise && !MAYBE_ALIAS.test(text)) {
-    const fast = tryFastPath(text, relPath);
-    if (fast) return { entry: fast, diagnostics: [], locate: (segments) => parsePrecisely(file, text, relPath).locate(segments) };
-  }
+export function parseRegistryFile(file: string, text: string, relPath = file): ParsedFile {
   return parsePrecisely(file, text, relPath);
-}
-
-/** An alias (`*name`) where a node starts; the fast parser does not bound alias expansion. */
-const MAYBE_ALIAS = /(^|[\s[{,])\*[^\s.,\]}]/m;
-
-function tryFastPath(text: string, relPath: string): RegistryFile | undefined {
-  let data: unknown;
-  try {
-    data = fastLoad(text, { schema: CORE_SCHEMA });
-  } catch {
-    return undefined;
-  }
-  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
-  if (validateAgainstSchema(data).length || fileRules(data as RegistryFile, relPath).length) return undefined;
-  return data as RegistryFile;
 }
 
 function parsePrecisely(file: string, text: string, relPath: string): ParsedFile {
@@ -68,25 +41,23 @@ function parsePrecisely(file: string, text: string, relPath: string): ParsedFile
     return fail({ path: "", rule: "file.empty", message: "file is empty", hint: "A registry file needs at least `name`, `description` and `version`." });
   }
 
-  let docs: Document.Parsed[];
+  let doc: Document.Parsed;
   try {
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true }) as Document.Parsed[];
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   } catch (err) {
     return fail({ path: "", rule: "yaml.syntax", message: `cannot parse YAML: ${(err as Error).message}` });
   }
-  if (!Array.isArray(docs)) docs = [docs];
-  if (docs.length !== 1) {
-    const second = docs[1];
-    const pos = second?.range ? at(second.range[0]) : { line: 1, column: 1 };
+  const multiple = doc.errors.find((e) => e.code === "MULTIPLE_DOCS");
+  if (multiple) {
+    const count = text.split(/^---\s*$/m).filter((part) => part.trim() && !/^(\s*#.*\n?)*\s*$/.test(part)).length;
     return fail({
-      ...pos,
+      ...at(multiple.pos[0]),
       path: "",
       rule: "yaml.multi-document",
-      message: `file holds ${docs.length} YAML documents; a registry file holds exactly one server`,
+      message: `file holds ${Math.max(count, 2)} YAML documents; a registry file holds exactly one server`,
       hint: "Split it into one file per server, or remove the `---` separator.",
     });
   }
-  const doc = docs[0] as Document.Parsed;
   if (doc.errors.some((e) => /call stack/i.test(e.message))) {
     return fail({ path: "", rule: "yaml.too-deep", message: "nests too deeply to be a registry file", hint: "A registry file nests a few levels deep; check for runaway brackets." });
   }

@@ -96,9 +96,6 @@ test(`fuzz: ${MUTATIONS} mutations of valid files never crash and always locate 
     } catch (err) {
       assert.fail(`mutation ${i} of ${f} threw: ${(err as Error).stack}\n--- input (first 500 chars) ---\n${mutated.slice(0, 500)}`);
     }
-    // The fast path (js-yaml) and the precise path (yaml, with positions) must agree.
-    const precise = parseRegistryFile(`registry/servers/${f}`, mutated, `servers/${f}`, { precise: true });
-    assert.deepEqual(result.entry, precise.entry, `mutation ${i}: the fast and precise parsers disagree`);
     if (result.entry) {
       assert.deepEqual(result.diagnostics, []);
       continue;
