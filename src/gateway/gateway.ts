@@ -25,17 +25,17 @@ import {
   SetLevelRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import { isLaunchError } from "../launch/errors.js";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
-import type { AuditLog, AuditRecord } from "../observe/audit-log.js";
+import type { AuditLog } from "../observe/audit-log.js";
+import { CallObserver, clientError } from "./call-observer.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
-import type { CallMethod, CallOutcome, GatewayMetrics } from "../observe/metrics.js";
+import type { GatewayMetrics } from "../observe/metrics.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
 import { namespacedUri, splitUri } from "./routing-table.js";
 import type { TableHolder } from "./table-holder.js";
 import type { Scrub } from "../secrets/secret-scrubber.js";
-import type { CallerContext, CallTrace, HandlerExtra } from "./upstream-call.js";
+import type { HandlerExtra } from "./upstream-call.js";
 import { upstreamCall } from "./upstream-call.js";
 import { IMPLEMENTATION } from "../version.js";
 
@@ -84,29 +84,6 @@ interface ScopeView {
   prompts(): readonly Prompt[];
   signature(): string;
 }
-
-/** Message stem of a call's log lines, by method. */
-const CALL_LOG: Record<CallMethod, string> = {
-  "tools/call": "tool call",
-  "resources/read": "resource read",
-  "prompts/get": "prompt get",
-  "completion/complete": "completion",
-};
-
-function outcomeOf(error: unknown, signal: AbortSignal): CallOutcome {
-  if (signal.aborted || isLaunchError(error, "ABORTED")) return "cancelled";
-  if (isLaunchError(error, "TIMEOUT") || (error instanceof McpError && error.code === ErrorCode.RequestTimeout)) return "timeout";
-  return "error";
-}
-
-/** An error for the audit line: our own (launch) errors with their message; an upstream message may echo arguments, so only its code. */
-function auditError(error: unknown): NonNullable<AuditRecord["error"]> {
-  if (isLaunchError(error)) return { code: error.reason, message: error.message };
-  if (error instanceof McpError) return { code: String(error.code) };
-  return { code: error instanceof Error ? error.name : "Error" };
-}
-
-const tenths = (ms: number): number => Math.round(ms * 10) / 10;
 
 const listResults = new WeakMap<readonly Tool[], ListToolsResult>();
 
@@ -162,38 +139,6 @@ export class Gateway {
     return this.options.revisionOf?.(server) ?? `sha256:${server.hash.slice(0, 12)}`;
   }
 
-  /** Scrubs secret values from an error's message (and data) in place, so the client never sees them. */
-  /**
-   * An error as the client gets it: secret values scrubbed, and an McpError's message without the
-   * SDK's `MCP error <code>: ` prefix, which the client's SDK adds again (else it reads twice).
-   */
-  private scrubError(error: unknown): unknown {
-    if (!(error instanceof Error)) return error;
-    const scrub = this.options.scrub ?? ((text: string) => text);
-    const bare = error instanceof McpError ? error.message.replace(/^MCP error -?\d+: /, "") : error.message;
-    const message = scrub(bare);
-    if (message !== error.message) error.message = message;
-    if (!this.options.scrub) return error;
-    const data = (error as { data?: unknown }).data;
-    if (data !== undefined) {
-      const json = JSON.stringify(data);
-      const scrubbed = scrub(json);
-      if (scrubbed !== json) Object.defineProperty(error, "data", { value: JSON.parse(scrubbed) as unknown, configurable: true, enumerable: true });
-    }
-    return error;
-  }
-
-  /** Scrubs secret values from the text of a tool's error result. */
-  private scrubResult<T>(result: T): T {
-    const scrub = this.options.scrub;
-    const content = (result as { content?: unknown }).content;
-    if (!scrub || !Array.isArray(content)) return result;
-    for (const item of content as Array<{ type?: unknown; text?: unknown }>) {
-      if (item.type === "text" && typeof item.text === "string") item.text = scrub(item.text);
-    }
-    return result;
-  }
-
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -220,90 +165,21 @@ export class Gateway {
             : "mcp-router gateway: tools are named <server>__<tool>; resource URIs are prefixed with <server>+.",
     });
     let logLevel: LoggingLevel | undefined;
-    let callSeq = 0;
-    const callPrefix = id.slice(0, 8);
     const keyId = opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none");
-    const { metrics, audit } = this.options;
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
-    const clientCapabilities = () => server.getClientCapabilities();
-    const currentLogLevel = () => logLevel;
 
-    /**
-     * Runs one upstream request with its call id, child logger (revision, server, tool, call),
-     * one log line at the end with its timings, its metrics and its audit line.
-     */
-    const observed = async <T>(method: CallMethod, routes: ServerRoutes, name: string, extra: HandlerExtra, fields: Record<string, unknown>, run: (ctx: CallerContext) => Promise<T>): Promise<T> => {
-      const target = routes.server;
-      const revision = this.revisionOf(target);
-      const call = `${callPrefix}.${++callSeq}`;
-      const trace: CallTrace = { lease: undefined, leasedAt: 0 };
-      const ctx: CallerContext = {
-        extra,
-        sessionId: id,
-        clientCapabilities,
-        logLevel: currentLogLevel,
-        logger: log.child({ call, revision, server: target.prefix, ...fields }),
-        trace,
-      };
-      const t0 = performance.now();
-      let outcome: CallOutcome = "ok";
-      let failure: unknown;
-      try {
-        const result = await run(ctx);
-        if ((result as { isError?: unknown }).isError === true) {
-          outcome = "tool_error";
-          this.scrubResult(result);
-        }
-        return result;
-      } catch (error) {
-        outcome = outcomeOf(error, extra.signal);
-        failure = this.scrubError(error);
-        throw failure;
-      } finally {
-        const end = performance.now();
-        const lease = trace.lease;
-        const queueMs = lease?.timings.queueMs;
-        const startMs = lease?.timings.startMs;
-        const callMs = lease ? end - trace.leasedAt : undefined;
-        const container = lease?.containerId?.slice(0, 12);
-        metrics?.observeCall(target.prefix, method, name, outcome, { queueMs, startMs, callMs });
-        const failed = outcome === "error" || outcome === "timeout";
-        const level = failed ? "warn" : method === "completion/complete" ? "debug" : "info";
-        const ms = tenths(end - t0);
-        const q = queueMs === undefined ? undefined : tenths(queueMs);
-        const st = startMs ? tenths(startMs) : undefined;
-        if (ctx.logger.isLevelEnabled(level)) {
-          const line = {
-            outcome,
-            ms,
-            ...(q !== undefined ? { queueMs: q } : {}),
-            ...(st !== undefined ? { startMs: st } : {}),
-            ...(callMs !== undefined ? { callMs: tenths(callMs) } : {}),
-            ...(container ? { container } : {}),
-            ...(failed ? { err: (failure as Error | undefined)?.message } : {}),
-          };
-          ctx.logger[level](line, `${CALL_LOG[method]} ${failed ? "failed" : outcome === "cancelled" ? "cancelled" : "done"}`);
-        }
-        if (audit && method !== "completion/complete") {
-          audit.record({
-            time: new Date().toISOString(),
-            key: keyId,
-            session: id,
-            call,
-            method,
-            server: target.prefix,
-            ...(method === "resources/read" ? {} : { tool: name }),
-            revision,
-            ...(container ? { container } : {}),
-            durationMs: ms,
-            ...(q !== undefined ? { queueMs: q } : {}),
-            ...(st !== undefined ? { startMs: st } : {}),
-            outcome,
-            ...(failure !== undefined ? { error: auditError(failure) } : {}),
-          });
-        }
-      }
-    };
+    const observer = new CallObserver({
+      sessionId: id,
+      keyId,
+      logger: log,
+      revisionOf: (server) => this.revisionOf(server),
+      clientCapabilities: () => server.getClientCapabilities(),
+      logLevel: () => logLevel,
+      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+      ...(this.options.audit ? { audit: this.options.audit } : {}),
+      ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
+    });
+    const observed = observer.observe.bind(observer);
     const scopedRoutes = (table: RoutingTable, prefix?: string): ServerRoutes => {
       if (scope.kind === "server") {
         const routes = table.servers.get(scope.prefix);
@@ -347,7 +223,7 @@ export class Gateway {
     };
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
       handleCallTool(request.params, extra).catch((error: unknown) => {
-        throw this.scrubError(error);
+        throw clientError(error, this.options.scrub);
       }),
     );
 

@@ -1,0 +1,171 @@
+/**
+ * What wraps every upstream request of a session, whatever its method: a call id, a child logger
+ * (revision, server, tool, call), one log line at the end with its timings, its metrics, its audit
+ * line, and secret values scrubbed from what goes back to the client. The request handlers in
+ * gateway.ts only route; this file observes.
+ */
+import type { ClientCapabilities, LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "pino";
+import { isLaunchError } from "../launch/errors.js";
+import type { AuditLog, AuditRecord } from "../observe/audit-log.js";
+import type { CallMethod, CallOutcome, GatewayMetrics } from "../observe/metrics.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { Scrub } from "../secrets/secret-scrubber.js";
+import type { ServerRoutes } from "./routing-table.js";
+import type { CallerContext, CallTrace, HandlerExtra } from "./upstream-call.js";
+
+export interface CallObserverOptions {
+  sessionId: string;
+  /** Who calls: the bearer key's id, `stdio`, or `none`. */
+  keyId: string;
+  /** The session's logger. */
+  logger: Logger;
+  revisionOf(server: RegistryServer): string;
+  clientCapabilities(): ClientCapabilities | undefined;
+  logLevel(): LoggingLevel | undefined;
+  metrics?: GatewayMetrics;
+  audit?: AuditLog;
+  scrub?: Scrub;
+}
+
+/** Message stem of a call's log lines, by method. */
+const CALL_LOG: Record<CallMethod, string> = {
+  "tools/call": "tool call",
+  "resources/read": "resource read",
+  "prompts/get": "prompt get",
+  "completion/complete": "completion",
+};
+
+export class CallObserver {
+  #seq = 0;
+  readonly #prefix: string;
+
+  constructor(private readonly options: CallObserverOptions) {
+    this.#prefix = options.sessionId.slice(0, 8);
+  }
+
+  /** Runs one upstream request under observation; its error reaches the caller scrubbed. */
+  async observe<T>(method: CallMethod, routes: ServerRoutes, name: string, extra: HandlerExtra, fields: Record<string, unknown>, run: (ctx: CallerContext) => Promise<T>): Promise<T> {
+    const { options } = this;
+    const target = routes.server;
+    const revision = options.revisionOf(target);
+    const call = `${this.#prefix}.${++this.#seq}`;
+    const trace: CallTrace = { lease: undefined, leasedAt: 0 };
+    const ctx: CallerContext = {
+      extra,
+      sessionId: options.sessionId,
+      clientCapabilities: options.clientCapabilities,
+      logLevel: options.logLevel,
+      logger: options.logger.child({ call, revision, server: target.prefix, ...fields }),
+      trace,
+    };
+    const t0 = performance.now();
+    let outcome: CallOutcome = "ok";
+    let failure: unknown;
+    try {
+      const result = await run(ctx);
+      if ((result as { isError?: unknown }).isError === true) {
+        outcome = "tool_error";
+        scrubToolError(result, options.scrub);
+      }
+      return result;
+    } catch (error) {
+      outcome = outcomeOf(error, extra.signal);
+      failure = clientError(error, options.scrub);
+      throw failure;
+    } finally {
+      this.#record({ method, name, target: target.prefix, revision, call, ctx, trace, outcome, failure, ms: performance.now() - t0 });
+    }
+  }
+
+  #record(c: { method: CallMethod; name: string; target: string; revision: string; call: string; ctx: CallerContext; trace: CallTrace; outcome: CallOutcome; failure: unknown; ms: number }): void {
+    const { metrics, audit } = this.options;
+    const lease = c.trace.lease;
+    const queueMs = lease?.timings.queueMs;
+    const startMs = lease?.timings.startMs;
+    const callMs = lease ? performance.now() - c.trace.leasedAt : undefined;
+    const container = lease?.containerId?.slice(0, 12);
+    metrics?.observeCall(c.target, c.method, c.name, c.outcome, { queueMs, startMs, callMs });
+    const failed = c.outcome === "error" || c.outcome === "timeout";
+    const level = failed ? "warn" : c.method === "completion/complete" ? "debug" : "info";
+    const ms = tenths(c.ms);
+    const q = queueMs === undefined ? undefined : tenths(queueMs);
+    const st = startMs ? tenths(startMs) : undefined;
+    if (c.ctx.logger.isLevelEnabled(level)) {
+      const line = {
+        outcome: c.outcome,
+        ms,
+        ...(q !== undefined ? { queueMs: q } : {}),
+        ...(st !== undefined ? { startMs: st } : {}),
+        ...(callMs !== undefined ? { callMs: tenths(callMs) } : {}),
+        ...(container ? { container } : {}),
+        ...(failed ? { err: (c.failure as Error | undefined)?.message } : {}),
+      };
+      c.ctx.logger[level](line, `${CALL_LOG[c.method]} ${failed ? "failed" : c.outcome === "cancelled" ? "cancelled" : "done"}`);
+    }
+    if (audit && c.method !== "completion/complete") {
+      audit.record({
+        time: new Date().toISOString(),
+        key: this.options.keyId,
+        session: this.options.sessionId,
+        call: c.call,
+        method: c.method,
+        server: c.target,
+        ...(c.method === "resources/read" ? {} : { tool: c.name }),
+        revision: c.revision,
+        ...(container ? { container } : {}),
+        durationMs: ms,
+        ...(q !== undefined ? { queueMs: q } : {}),
+        ...(st !== undefined ? { startMs: st } : {}),
+        outcome: c.outcome,
+        ...(c.failure !== undefined ? { error: auditError(c.failure) } : {}),
+      });
+    }
+  }
+}
+
+/**
+ * An error as the client gets it: secret values scrubbed from its message and data, and an
+ * McpError's message without the SDK's `MCP error <code>: ` prefix, which the client's SDK adds
+ * again (else it reads twice). Changes the error in place and returns it.
+ */
+export function clientError(error: unknown, scrub: Scrub | undefined): unknown {
+  if (!(error instanceof Error)) return error;
+  const clean = scrub ?? ((text: string) => text);
+  const bare = error instanceof McpError ? error.message.replace(/^MCP error -?\d+: /, "") : error.message;
+  const message = clean(bare);
+  if (message !== error.message) error.message = message;
+  if (!scrub) return error;
+  const data = (error as { data?: unknown }).data;
+  if (data !== undefined) {
+    const json = JSON.stringify(data);
+    const scrubbed = scrub(json);
+    if (scrubbed !== json) Object.defineProperty(error, "data", { value: JSON.parse(scrubbed) as unknown, configurable: true, enumerable: true });
+  }
+  return error;
+}
+
+/** Scrubs secret values from the text of a tool's error result, in place. */
+function scrubToolError(result: unknown, scrub: Scrub | undefined): void {
+  const content = (result as { content?: unknown }).content;
+  if (!scrub || !Array.isArray(content)) return;
+  for (const item of content as Array<{ type?: unknown; text?: unknown }>) {
+    if (item.type === "text" && typeof item.text === "string") item.text = scrub(item.text);
+  }
+}
+
+function outcomeOf(error: unknown, signal: AbortSignal): CallOutcome {
+  if (signal.aborted || isLaunchError(error, "ABORTED")) return "cancelled";
+  if (isLaunchError(error, "TIMEOUT") || (error instanceof McpError && error.code === ErrorCode.RequestTimeout)) return "timeout";
+  return "error";
+}
+
+/** An error for the audit line: our own (launch) errors with their message; an upstream message may echo arguments, so only its code. */
+function auditError(error: unknown): NonNullable<AuditRecord["error"]> {
+  if (isLaunchError(error)) return { code: error.reason, message: error.message };
+  if (error instanceof McpError) return { code: String(error.code) };
+  return { code: error instanceof Error ? error.name : "Error" };
+}
+
+const tenths = (ms: number): number => Math.round(ms * 10) / 10;
