@@ -12,6 +12,8 @@ export interface LaunchCommandDeps {
   stdout?: { write(text: string): unknown };
   /** Where progress goes (default process.stderr). */
   stderr?: { write(text: string): unknown };
+  /** The command's exit status: 1 when the tool answered with an error result. */
+  setExitCode?(code: number): void;
 }
 
 function badArgs(message: string): Error {
@@ -63,7 +65,7 @@ export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps
       const { callTool } = await import("../launch/call-tool.js");
       const result = await withLauncher(prefix, (launcher, server) => callTool(launcher, server, tool, args));
       out.write(`${JSON.stringify(result, null, 2)}\n`);
-      if (result.isError) process.exitCode = 1;
+      if (result.isError) deps.setExitCode?.(1);
     });
 
   program

@@ -13,7 +13,15 @@ import { CliError, findServer, registerRegistryCommands } from "./registry-comma
 import { registerGatewayCommands } from "./serve-commands.js";
 import { registerSyncCommands } from "./status-command.js";
 
-export function buildProgram(ctx: CliContext): Command {
+/** The exit status a command asked for, if any (read by runCli). */
+export interface ExitStatus {
+  code: number | undefined;
+}
+
+export function buildProgram(ctx: CliContext, exit: ExitStatus = { code: undefined }): Command {
+  const setExitCode = (code: number): void => {
+    exit.code = code;
+  };
   const program = new Command("mcp-router")
     .description("GitOps gateway for MCP servers: a reviewed registry, one endpoint, a fresh container per call.")
     .version(VERSION)
@@ -48,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
       return Buffer.concat(chunks).toString("utf8");
     },
     githubActions: ctx.env.GITHUB_ACTIONS === "true",
+    setExitCode,
   });
 
   registerLaunchCommands(program, {
@@ -58,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
     createLauncher: oneShotLauncher,
     stdout: ctx.stdout,
     stderr: ctx.stderr,
+    setExitCode,
   });
 
   registerGatewayCommands(program, ctx);
@@ -68,12 +78,14 @@ export function buildProgram(ctx: CliContext): Command {
     envApiKeys: splitList(ctx.env.MCP_ROUTER_API_KEYS),
     stdout: (t) => ctx.stdout.write(t),
     fetch,
+    setExitCode,
   });
 
   registerProposeCommands(program, {
     stdout: (t) => ctx.stdout.write(t),
     stderr: (t) => ctx.stderr.write(t),
     env: ctx.env,
+    setExitCode,
     createVerify: async () => {
       const launcher = await oneShotLauncher();
       const { launcherVerify } = await import("../propose/launcher-verify.js");
@@ -86,10 +98,11 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs one command line (`argv` without node and script); resolves with the exit code it asks for, printing errors with their hint. */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number | undefined> {
-  const program = buildProgram(ctx).exitOverride();
+  const exit: ExitStatus = { code: undefined };
+  const program = buildProgram(ctx, exit).exitOverride();
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return undefined;
+    return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CliError) {

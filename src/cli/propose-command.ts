@@ -14,6 +14,8 @@ export interface ProposeCommandDeps {
    * GITHUB_EVENT_NAME, GITHUB_OUTPUT, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL.
    */
   env: Readonly<Record<string, string | undefined>>;
+  /** The command's exit status (src/bin.ts sets the process's). */
+  setExitCode(code: number): void;
   /** Builds the verifier for --verify (from the daemon's Launcher); absent: --verify is refused. */
   createVerify?: () => Promise<{ verify: VerifyFn; close: () => Promise<void> }>;
 }

@@ -18,6 +18,8 @@ export interface RegistryCommandDeps {
   readStdin: () => Promise<string>;
   /** Whether to print GitHub Actions annotations (the composition root reads GITHUB_ACTIONS). */
   githubActions: boolean;
+  /** The command's exit status (src/bin.ts sets the process's). */
+  setExitCode(code: number): void;
 }
 
 export class CliError extends Error {
@@ -43,7 +45,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
       if (opts.format === "json") deps.stdout(JSON.stringify(validationReport(load), null, 2) + "\n");
       else deps.stdout(humanReport(load, await serversDir(load.root)));
       if (deps.githubActions) for (const d of load.diagnostics) deps.stdout(formatGithubAnnotation(d) + "\n");
-      process.exitCode = load.diagnostics.length ? 1 : 0;
+      deps.setExitCode(load.diagnostics.length ? 1 : 0);
     });
 
   program

@@ -76,7 +76,7 @@ export async function runPropose(source: string | undefined, opts: ProposeOpts, 
     if (!writing) {
       if (opts.json) deps.stdout(JSON.stringify(summary(proposal), null, 2) + "\n");
       else deps.stdout(`# ${proposal.validation.file}\n${proposal.validation.yaml}\n# pull request body\n${prBody(proposal, issueNumber !== undefined ? { issueNumber } : {})}`);
-      process.exitCode = proposal.validation.ok ? 0 : 1;
+      deps.setExitCode(proposal.validation.ok ? 0 : 1);
       return;
     }
     const outcome = await openPullRequest(octokit, registryRepo!, proposal, issueNumber !== undefined ? { issueNumber } : {});
@@ -86,7 +86,7 @@ export async function runPropose(source: string | undefined, opts: ProposeOpts, 
     if (env.GITHUB_OUTPUT) {
       await appendFile(env.GITHUB_OUTPUT, `pr-url=${outcome.url ?? ""}\nprefix=${proposal.prefix}\nresult=${outcome.action}\n`);
     }
-    process.exitCode = 0;
+    deps.setExitCode(0);
   } catch (err) {
     // In the Action, tell the requester on their issue what went wrong and how to fix it.
     if (writing && registryRepo && issueNumber !== undefined) {

@@ -14,6 +14,8 @@ export interface SyncCommandDeps {
   envApiKeys: readonly string[];
   stdout: (text: string) => void;
   fetch: typeof fetch;
+  /** The command's exit status (src/bin.ts sets the process's). */
+  setExitCode(code: number): void;
 }
 
 export class StatusError extends Error {
@@ -42,6 +44,6 @@ export function registerSyncCommands(program: Command, deps: SyncCommandDeps): v
       if (!response.ok) throw new StatusError(`${opts.url}/status answered ${response.status}`, "Is this an mcp-router daemon?");
       const status = (await response.json()) as SyncStatus;
       deps.stdout(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-      process.exitCode = status.ready ? 0 : 1;
+      deps.setExitCode(status.ready ? 0 : 1);
     });
 }

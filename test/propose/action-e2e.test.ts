@@ -74,6 +74,7 @@ describe("the Action path: issue event -> propose --from-event --open-pr -> PR",
     registerProposeCommands(program, {
       stdout: (t) => out.push(t),
       stderr: (t) => err.push(t),
+      setExitCode: (code) => void (process.exitCode = code),
       env: {
         GITHUB_TOKEN: "ghs_faketoken",
         GITHUB_API_URL: fake.githubUrl,

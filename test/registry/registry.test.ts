@@ -1,24 +1,21 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { formatDiagnostic, formatGithubAnnotation } from "../../src/registry/diagnostic.js";
 import { invalidHost } from "../../src/registry/file-rules.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import { parseRegistryFile } from "../../src/registry/parse-registry-file.js";
 import { fromServerJson, suggestPrefix, toRegistryYaml, toServerJson } from "../../src/registry/server-json.js";
+import { runCliInProcess } from "../support/cli.js";
 import { generateRegistryTypes, TYPES_FILE } from "../../scripts/registry-types.js";
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BUNDLED = path.join(ROOT, "registry");
 const SERVER_JSON = path.join(ROOT, "test/fixtures/server-json");
-const CLI = ["--import", "tsx", path.join(ROOT, "src/bin.ts")];
 
 const temps: string[] = [];
 after(() => Promise.all(temps.map((t) => rm(t, { recursive: true, force: true }))));
@@ -31,21 +28,9 @@ async function tempRegistry(files: Record<string, string | Buffer> = {}): Promis
   return root;
 }
 
-async function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}) {
-  const child = run(process.execPath, [...CLI, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, GITHUB_ACTIONS: "", ...opts.env },
-  });
-  if (opts.input !== undefined) {
-    child.child.stdin?.end(opts.input);
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** The CLI in-process (the same command tree src/bin.ts runs), with GitHub Actions annotations off unless asked. */
+function cli(args: string[], opts: { env?: Record<string, string>; input?: string } = {}) {
+  return runCliInProcess(args, { env: { GITHUB_ACTIONS: "", ...opts.env }, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 const VALID = `name: io.github.acme/weather

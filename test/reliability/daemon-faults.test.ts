@@ -414,6 +414,7 @@ describe("reliability: daemon faults and security", { timeout: 330_000 }, () => 
         registerProposeCommands(program, {
           stdout: (x) => out.push(x),
           stderr: (x) => out.push(x),
+          setExitCode: () => undefined,
           env: {
             GITHUB_TOKEN: "ghs_relfaketoken",
             GITHUB_API_URL: fake.githubUrl,
