@@ -4,6 +4,7 @@
  */
 import type { RegistryFile } from "../registry/types.js";
 import type { Proposal } from "./propose.js";
+import { redactQuote } from "./strip-secrets.js";
 
 export const BODY_MARKER = "<!-- mcp-router:propose -->";
 
@@ -103,7 +104,7 @@ function variableTable(proposal: Proposal): string[] {
     for (const v of vars) {
       const f = analysis.env.find((e) => e.name === v.name);
       const verdict = `${v.isRequired ? "required" : "optional"}${v.isSecret ? ", secret" : ""}${f?.oneOf ? ` (${f.oneOf})` : ""}`;
-      const refs = (f?.evidence ?? []).slice(0, 3).map((e) => `${e.line ? `[${e.path}:${e.line}](${e.url})` : e.path} ${e.note}${e.quote ? `: \`${cell(e.quote).slice(0, 90)}\`` : ""}`);
+      const refs = (f?.evidence ?? []).slice(0, 3).map((e) => `${e.line ? `[${e.path}:${e.line}](${e.url})` : e.path} ${e.note}${e.quote ? `: \`${cell(redactQuote(e.quote)).slice(0, 90)}\`` : ""}`);
       out.push(`| \`${v.name}\` | ${verdict} | ${f?.mode === "default" || !f ? "default (stdio)" : f.mode} | ${refs.join("<br>") || "declared by the proposal only"} |`);
     }
   }
@@ -113,7 +114,7 @@ function variableTable(proposal: Proposal): string[] {
     out.push("", "### Arguments", "");
     for (const a of args) {
       const text = a.type === "named" ? `${a.name}${a.value !== undefined ? ` ${a.value}` : ""}` : (a.value ?? `<${a.valueHint ?? "value"}>`);
-      out.push(`- \`${cell(text)}\` (${a.type}) from ${from ? `${from.line ? `${from.path}:${from.line}` : from.path} (${from.note})${from.quote ? `: \`${cell(from.quote).slice(0, 90)}\`` : ""}` : "the proposal"}`);
+      out.push(`- \`${cell(text)}\` (${a.type}) from ${from ? `${from.line ? `${from.path}:${from.line}` : from.path} (${from.note})${from.quote ? `: \`${cell(redactQuote(from.quote)).slice(0, 90)}\`` : ""}` : "the proposal"}`);
     }
   }
   const left = analysis.env.filter((e) => e.mode !== "default");

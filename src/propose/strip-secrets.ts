@@ -87,3 +87,15 @@ function redactStrings(node: Record<string, unknown> | unknown[], where: string,
     }
   }
 }
+
+/**
+ * A line quoted from a repository as evidence, safe to show in a PR: the value assigned to a
+ * secret-looking name (`NAME=value`, `NAME: value`, `"NAME": "value"`, `-e NAME=value`) and any
+ * credential-looking word become `<redacted>`. The name stays, since it is the evidence.
+ */
+export function redactQuote(line: string): string {
+  const assigned = line.replace(/\b([A-Za-z_][A-Za-z0-9_]*)(["']?\s*[:=]\s*["']?)([^\s"'`,;}]+)/g, (whole, name: string, sep: string, value: string) =>
+    looksSecret(name) && !/^(<.*>|\$\{?[A-Za-z_]|your|xxx|\*+$|\.\.\.|changeme|placeholder)/i.test(value) ? `${name}${sep}${REDACTED}` : whole,
+  );
+  return assigned.replace(/[^\s"'`(),;<>=:]+/g, (word) => (looksLikeCredential(word) ? REDACTED : word));
+}

@@ -6,6 +6,7 @@ import { TOOL_NAME } from "../../src/propose/claude-proposer.js";
 import { localRepoReader } from "../../src/propose/local-repo-reader.js";
 import { prBody } from "../../src/propose/pr-body.js";
 import { propose } from "../../src/propose/propose.js";
+import { redactQuote } from "../../src/propose/strip-secrets.js";
 import { FakeApis } from "../support/fake-apis.js";
 import { FIXTURES } from "./dev-set.js";
 
@@ -61,5 +62,21 @@ describe("Claude's answer is checked against the evidence (real SDK, fake Messag
     assert.match(body, /### Variables and their evidence/);
     assert.match(body, /\| `CLICKHOUSE_HOST` \| required, secret|\| `CLICKHOUSE_HOST` \| required \| default \(stdio\) \| \[README\.md:\d+\]/);
     assert.match(body, /Not proposed \(other modes\): .*`CLICKHOUSE_MCP_SERVER_TRANSPORT` \(http\)/);
+  });
+});
+
+describe("evidence quotes in the PR body", () => {
+  it("keep the name, lose a secret-looking name's value and any credential-looking word", () => {
+    assert.equal(redactQuote("LEAKY_API_KEY=s3cr3t-planted-value npx -y leaky-mcp@1.0.0"), "LEAKY_API_KEY=<redacted> npx -y leaky-mcp@1.0.0");
+    assert.equal(redactQuote(`"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123"`), `"GITHUB_TOKEN": "<redacted>"`);
+    assert.equal(redactQuote("docker run -e SLACK_BOT_TOKEN=xoxb-1234-abcd mcp/slack"), "docker run -e SLACK_BOT_TOKEN=<redacted> mcp/slack");
+    assert.equal(redactQuote("export OPENAI_KEY: sk-proj-abcdef"), "export OPENAI_KEY: <redacted>");
+    assert.equal(redactQuote("curl -H 'x: AKIAIOSFODNN7EXAMPLE1'"), "curl -H 'x: <redacted>'");
+  });
+
+  it("leave placeholders, non-secret settings and prose alone", () => {
+    for (const line of ["API_KEY=your-api-key-here", "GITHUB_TOKEN=${GITHUB_TOKEN}", "TOKEN=<token>", "LOG_LEVEL=debug", "PORT=8085", "Set `API_KEY` to your key."]) {
+      assert.equal(redactQuote(line), line);
+    }
   });
 });
