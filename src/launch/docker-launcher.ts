@@ -18,11 +18,13 @@ import { ContainerTransport } from "./container-transport.js";
 import { EGRESS_NETWORK, EgressRelay } from "./egress-relay.js";
 import { LaunchError } from "./errors.js";
 import { containerAddress, ensureInternalNetwork, packageEndpoint, waitForPort } from "./http-endpoint.js";
+import { guardedLease } from "./guarded-lease.js";
 import type { Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
 import type { BaseImages } from "./package-preparer.js";
 import { DEFAULT_BASE_IMAGES, PackagePreparer } from "./package-preparer.js";
 import { scrubSecrets } from "./secrets.js";
 import type { SecretSource } from "./secrets.js";
+import { SessionPool } from "./session-pool.js";
 import type { PoolSizing } from "./warm-pool.js";
 import { DEFAULT_POOL_SIZING, DemandTracker } from "./warm-pool.js";
 
@@ -72,10 +74,6 @@ interface Instance {
   readonly secretValues: string[];
   exitCode: number | null | undefined;
   destroyed: boolean;
-  active: number;
-  idleTimer: NodeJS.Timeout | undefined;
-  sessionId: string | undefined;
-  retireWhenIdle: boolean;
 }
 
 interface ServerState {
@@ -88,8 +86,6 @@ interface ServerState {
   /** Temporary lower bound on the pool size (waitWarm). */
   floor: number;
   retired: boolean;
-  /** Per-session (by session id) or shared ("") instances, possibly still starting. */
-  sessions: Map<string, Promise<Instance>>;
 }
 
 /** The Docker implementation of the Launcher: hardened containers over the Engine API. */
@@ -104,6 +100,8 @@ export class DockerLauncher implements Launcher {
   private readonly states = new Map<string, ServerState>();
   private readonly removals = new Set<Promise<void>>();
   private readonly instances = new Set<Instance>();
+  /** Per-session and shared containers. */
+  private readonly kept: SessionPool<Instance>;
   private readonly shrinkTimer: NodeJS.Timeout;
   private closed = false;
   private internalNetwork: Promise<void> | undefined;
@@ -129,6 +127,15 @@ export class DockerLauncher implements Launcher {
     this.egress = new EgressRelay({ docker: options.docker, logger: options.logger, owner: this.owner, image: options.baseImages?.node ?? DEFAULT_BASE_IMAGES.node });
     this.slots = new ContainerSlots(options.maxContainers ?? 16, options.maxQueue ?? 64);
     this.sizing = options.pool === false ? false : { ...DEFAULT_POOL_SIZING, ...options.pool };
+    this.kept = new SessionPool<Instance>({
+      open: async (server, _key, signal) => {
+        const release = await this.slots.acquire(server.hash, this.limit(server), server.prefix, signal);
+        return this.start(this.state(server), release, signal);
+      },
+      alive: (instance) => instance.exitCode === undefined && !instance.destroyed,
+      close: (instance, why) => this.destroy(instance, why),
+      idleMs: options.sessionIdleMs ?? 600_000,
+    });
     this.shrinkTimer = setInterval(() => this.rebalanceAll(), 2_000);
     this.shrinkTimer.unref();
   }
@@ -170,37 +177,20 @@ export class DockerLauncher implements Launcher {
     state.retired = false;
     const lifecycle = lifecycleOf(server);
     if (lifecycle === "per-call") return this.acquirePerCall(state, opts.signal);
-    const sessionKey = lifecycle === "shared" ? "" : opts.sessionId;
-    return this.acquireKept(state, sessionKey, opts.signal);
+    return this.acquireKept(server, opts.sessionId, opts.signal);
   }
 
   async endSession(sessionId: string): Promise<void> {
-    const ends: Array<Promise<void>> = [];
-    for (const state of this.states.values()) {
-      if (lifecycleOf(state.server) !== "per-session") continue;
-      const pending = state.sessions.get(sessionId);
-      if (!pending) continue;
-      state.sessions.delete(sessionId);
-      ends.push(pending.then((instance) => this.destroy(instance, "session ended"), () => undefined));
-    }
-    await Promise.all(ends);
+    await this.kept.endSession(sessionId);
   }
 
   async retire(server: RegistryServer): Promise<void> {
     const state = this.states.get(server.hash);
-    if (!state) return;
-    state.retired = true;
-    for (const instance of state.ready.splice(0)) this.destroy(instance, "retired");
-    for (const [key, pending] of state.sessions) {
-      const instance = await pending.catch(() => undefined);
-      if (!instance) continue;
-      if (instance.active === 0) {
-        state.sessions.delete(key);
-        this.destroy(instance, "retired");
-      } else {
-        instance.retireWhenIdle = true;
-      }
+    if (state) {
+      state.retired = true;
+      for (const instance of state.ready.splice(0)) this.destroy(instance, "retired");
     }
+    await this.kept.retire(server);
   }
 
   stats(): LauncherStats {
@@ -244,13 +234,8 @@ export class DockerLauncher implements Launcher {
     this.closed = true;
     clearInterval(this.shrinkTimer);
     this.slots.close();
-    const pendings: Array<Promise<unknown>> = [];
-    for (const state of this.states.values()) {
-      for (const instance of state.ready.splice(0)) this.destroy(instance, "launcher closed");
-      for (const pending of state.sessions.values()) pendings.push(pending.then((i) => this.destroy(i, "launcher closed"), () => undefined));
-      state.sessions.clear();
-    }
-    await Promise.all(pendings);
+    for (const state of this.states.values()) for (const instance of state.ready.splice(0)) this.destroy(instance, "launcher closed");
+    await this.kept.close();
     for (const instance of this.instances) this.destroy(instance, "launcher closed");
     // Starts still in flight destroy themselves when they see `closed`; wait for every removal.
     while (this.removals.size > 0 || this.slots.inUse > 0) {
@@ -269,7 +254,7 @@ export class DockerLauncher implements Launcher {
     if (instance) {
       this.poolHits += 1;
       this.refill(state);
-      return this.lease(instance, { queueMs: 0, startMs: 0, warm: true }, true);
+      return this.lease(instance, { queueMs: 0, startMs: 0, warm: true });
     }
     this.poolMisses += 1;
     const t0 = performance.now();
@@ -277,87 +262,29 @@ export class DockerLauncher implements Launcher {
     const queueMs = performance.now() - t0;
     this.refill(state);
     const started = await this.start(state, release, signal);
-    return this.lease(started, { queueMs, startMs: started.startMs, warm: false }, true);
+    return this.lease(started, { queueMs, startMs: started.startMs, warm: false });
   }
 
-  private async acquireKept(state: ServerState, key: string, signal?: AbortSignal): Promise<Lease> {
+  private async acquireKept(server: RegistryServer, sessionId: string, signal?: AbortSignal): Promise<Lease> {
     const t0 = performance.now();
-    let pending = state.sessions.get(key);
-    let reused = true;
-    if (pending) {
-      const existing = await pending.catch(() => undefined);
-      if (!existing || existing.exitCode !== undefined || existing.destroyed) {
-        if (state.sessions.get(key) === pending) state.sessions.delete(key);
-        if (existing && !existing.destroyed) this.destroy(existing, "died; restarting");
-        pending = undefined;
-      }
-    }
-    if (!pending) {
-      reused = false;
-      pending = this.slots
-        .acquire(state.server.hash, this.limit(state.server), state.server.prefix, signal)
-        .then((release) => this.start(state, release, signal));
-      state.sessions.set(key, pending);
-      pending.catch(() => {
-        if (state.sessions.get(key) === pending) state.sessions.delete(key);
-      });
-    }
-    const instance = await pending;
-    instance.sessionId = key;
-    if (instance.idleTimer) clearTimeout(instance.idleTimer);
-    instance.idleTimer = undefined;
+    const held = await this.kept.acquire(server, sessionId, signal);
+    const instance = held.instance;
     const total = performance.now() - t0;
-    return this.lease(instance, { queueMs: reused ? 0 : Math.max(0, total - instance.startMs), startMs: reused ? 0 : instance.startMs, warm: reused }, false);
+    const timings = held.reused ? { queueMs: 0, startMs: 0, warm: true } : { queueMs: Math.max(0, total - instance.startMs), startMs: instance.startMs, warm: false };
+    return this.lease(instance, timings, held.release);
   }
 
-  private lease(instance: Instance, timings: LeaseTimings, perCall: boolean): Lease {
-    instance.active += 1;
-    let released = false;
-    let runs = 0;
-    const runOnce = <T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, fn, signal);
-    const onRelease = (): void => this.released(instance, perCall);
-    return {
+  /** A per-call lease (one request; the container is destroyed on release) or a kept one (`release` gives it back). */
+  private lease(instance: Instance, timings: LeaseTimings, release?: () => void): Lease {
+    const perCall = release === undefined;
+    return guardedLease({
       client: instance.client,
       containerId: instance.containerId,
       timings,
-      run<T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-        if (released) return Promise.reject(new LaunchError("ABORTED", "the lease was already released", "Acquire a new lease for each call."));
-        runs += 1;
-        if (perCall && runs > 1) {
-          return Promise.reject(new LaunchError("ABORTED", `a per-call container of ${instance.server.prefix} serves exactly one request`, "Acquire a new lease for each call."));
-        }
-        return runOnce(fn, signal);
-      },
-      release(): void {
-        if (released) return;
-        released = true;
-        instance.active -= 1;
-        onRelease();
-      },
-    };
-  }
-
-  private released(instance: Instance, perCall: boolean): void {
-    if (perCall || instance.destroyed || this.closed) {
-      this.destroy(instance, perCall ? "call done" : "closed");
-      return;
-    }
-    if (instance.active > 0) return;
-    const state = this.states.get(instance.server.hash);
-    if (instance.retireWhenIdle || state?.retired) {
-      if (state && instance.sessionId !== undefined) state.sessions.delete(instance.sessionId);
-      this.destroy(instance, "retired");
-      return;
-    }
-    if (lifecycleOf(instance.server) === "per-session") {
-      const idleMs = this.options.sessionIdleMs ?? 600_000;
-      instance.idleTimer = setTimeout(() => {
-        if (instance.active > 0) return;
-        if (state && instance.sessionId !== undefined && state.sessions.size > 0) state.sessions.delete(instance.sessionId);
-        this.destroy(instance, "session idle");
-      }, idleMs);
-      instance.idleTimer.unref();
-    }
+      run: (fn, signal) => this.run(instance, perCall, fn, signal),
+      release: release ?? (() => this.destroy(instance, "call done")),
+      ...(perCall ? { singleUse: `a per-call container of ${instance.server.prefix} serves exactly one request` } : {}),
+    });
   }
 
   private async run<T>(instance: Instance, perCall: boolean, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -462,7 +389,6 @@ export class DockerLauncher implements Launcher {
         failures: 0,
         floor: 0,
         retired: false,
-        sessions: new Map(),
       };
       this.states.set(server.hash, state);
     }
@@ -572,10 +498,6 @@ export class DockerLauncher implements Launcher {
         secretValues: spec.secretValues,
         exitCode: undefined,
         destroyed: false,
-        active: 0,
-        idleTimer: undefined,
-        sessionId: undefined,
-        retireWhenIdle: false,
       };
       this.instances.add(instance);
       void exited.then((code) => {
@@ -613,7 +535,6 @@ export class DockerLauncher implements Launcher {
   private destroy(instance: Instance, why: string): void {
     if (instance.destroyed) return;
     instance.destroyed = true;
-    if (instance.idleTimer) clearTimeout(instance.idleTimer);
     this.instances.delete(instance);
     const tail = instance.transport.stderrTail();
     if (tail) this.logger.debug({ server: instance.server.prefix, container: instance.containerId.slice(0, 12), stderr: scrubSecrets(tail.slice(-2048), instance.secretValues) }, "container stderr");

@@ -12,15 +12,16 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../registry/types.js";
-import { lifecycleOf } from "../registry/types.js";
 import type { ResourceDefaults } from "./container-spec.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "./container-spec.js";
 import { callLimit } from "./call-limit.js";
 import { LaunchError } from "./errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, LeaseTimings, ServerStats } from "./launcher.js";
+import { guardedLease } from "./guarded-lease.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "./launcher.js";
 import type { RemoteTarget } from "./remote-target.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
 import type { SecretSource } from "./secrets.js";
+import { SessionPool } from "./session-pool.js";
 
 export interface RemoteLauncherOptions {
   logger: Logger;
@@ -52,22 +53,15 @@ interface Connection {
   connecting: Promise<void> | undefined;
   target: RemoteTarget | undefined;
   startMs: number;
-  /** Leases held. */
-  active: number;
   /** Requests in flight. */
   running: number;
-  idleTimer: NodeJS.Timeout | undefined;
   closed: boolean;
-  retireWhenIdle: boolean;
 }
 
 interface ServerState {
   server: RegistryServer;
-  /** By client session id ("" for a `shared` server), possibly still connecting. */
-  connections: Map<string, Promise<Connection>>;
   /** Established, not yet closed. */
   open: Set<Connection>;
-  retired: boolean;
   /** Upstream sessions opened (each initialize) for this version. */
   opened: number;
 }
@@ -82,11 +76,20 @@ export class RemoteLauncher implements Launcher {
   private readonly defaults: ResourceDefaults;
   private readonly states = new Map<string, ServerState>();
   private readonly closing = new Set<Promise<void>>();
+  /** Upstream sessions by (server version, client session); a shared server's idle session expires too. */
+  private readonly sessions: SessionPool<Connection>;
   private closed = false;
 
   constructor(private readonly options: RemoteLauncherOptions) {
     this.logger = options.logger.child({ component: "remote" });
     this.defaults = options.defaults ?? DEFAULT_RESOURCES;
+    this.sessions = new SessionPool<Connection>({
+      open: (server, key, signal) => this.openConnection(server, key, signal),
+      alive: (connection) => !connection.closed,
+      close: (connection, why) => this.closeConnection(connection, why),
+      idleMs: options.sessionIdleMs ?? 600_000,
+      expireShared: true,
+    });
   }
 
   /** Resolves URL and headers (a missing secret fails here, by name) and checks the upstream answers initialize. */
@@ -113,72 +116,34 @@ export class RemoteLauncher implements Launcher {
     if (this.closed) throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
     // Fail fast, before connecting: resolves URL and headers (throws SECRET_MISSING etc.).
     remoteTarget(server, this.options.secrets);
-    const state = this.state(server);
-    state.retired = false;
-    const key = lifecycleOf(server) === "shared" ? "" : opts.sessionId;
     const t0 = performance.now();
-    let pending = state.connections.get(key);
-    let reused = true;
-    if (pending) {
-      const existing = await pending.catch(() => undefined);
-      if (!existing || existing.closed) {
-        if (state.connections.get(key) === pending) state.connections.delete(key);
-        pending = undefined;
-      }
-    }
-    if (!pending) {
-      reused = false;
-      const created = this.openConnection(state, key, opts.signal);
-      pending = created;
-      state.connections.set(key, created);
-      created.catch(() => {
-        if (state.connections.get(key) === created) state.connections.delete(key);
-      });
-    }
-    const connection = await pending;
-    connection.active += 1;
-    if (connection.idleTimer) clearTimeout(connection.idleTimer);
-    connection.idleTimer = undefined;
+    const held = await this.sessions.acquire(server, opts.sessionId, opts.signal);
+    const connection = held.instance;
     try {
       // A session whose transport was dropped reconnects here, so a down upstream fails at acquire.
       await this.ensureConnected(connection, opts.signal);
     } catch (error) {
-      connection.active -= 1;
-      this.released(connection);
+      held.release();
       throw error;
     }
-    return this.lease(connection, { queueMs: reused ? 0 : Math.max(0, performance.now() - t0 - connection.startMs), startMs: reused ? 0 : connection.startMs, warm: reused });
+    const reused = held.reused;
+    return guardedLease({
+      client: connection.client,
+      containerId: undefined,
+      timings: { queueMs: reused ? 0 : Math.max(0, performance.now() - t0 - connection.startMs), startMs: reused ? 0 : connection.startMs, warm: reused },
+      run: (fn, signal) => this.run(connection, fn, signal),
+      release: held.release,
+    });
   }
 
   async endSession(sessionId: string): Promise<void> {
-    if (sessionId === "") return;
-    const ends: Array<Promise<void>> = [];
-    for (const state of this.states.values()) {
-      const pending = state.connections.get(sessionId);
-      if (!pending) continue;
-      state.connections.delete(sessionId);
-      ends.push(pending.then((c) => this.closeConnection(state, c, "session ended"), () => undefined));
-    }
-    await Promise.all(ends);
+    await this.sessions.endSession(sessionId);
   }
 
   async retire(server: RegistryServer): Promise<void> {
+    await this.sessions.retire(server);
     const state = this.states.get(server.hash);
-    if (!state) return;
-    state.retired = true;
-    const ends: Array<Promise<void>> = [];
-    for (const [key, pending] of state.connections) {
-      const connection = await pending.catch(() => undefined);
-      if (!connection) continue;
-      if (connection.active === 0) {
-        state.connections.delete(key);
-        ends.push(this.closeConnection(state, connection, "retired"));
-      } else {
-        connection.retireWhenIdle = true;
-      }
-    }
-    await Promise.all(ends);
-    this.forgetIfEmpty(state);
+    if (state) this.forgetIfEmpty(state);
   }
 
   stats(): LauncherStats {
@@ -196,56 +161,14 @@ export class RemoteLauncher implements Launcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.sessions.close();
     const ends: Array<Promise<void>> = [];
-    for (const state of this.states.values()) {
-      for (const pending of state.connections.values()) ends.push(pending.then((c) => this.closeConnection(state, c, "launcher closed"), () => undefined));
-      state.connections.clear();
-      for (const connection of state.open) ends.push(this.closeConnection(state, connection, "launcher closed"));
-    }
+    for (const state of this.states.values()) for (const connection of state.open) ends.push(this.closeConnection(connection, "launcher closed"));
     await Promise.all(ends);
     while (this.closing.size > 0) await Promise.all([...this.closing]);
   }
 
-  // ---- leases and requests ----------------------------------------------------------------
-
-  private lease(connection: Connection, timings: LeaseTimings): Lease {
-    let released = false;
-    const run = <T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(connection, fn, signal);
-    const onRelease = (): void => this.released(connection);
-    return {
-      client: connection.client,
-      containerId: undefined,
-      timings,
-      run<T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-        if (released) return Promise.reject(new LaunchError("ABORTED", "the lease was already released", "Acquire a new lease for each call."));
-        return run(fn, signal);
-      },
-      release(): void {
-        if (released) return;
-        released = true;
-        connection.active -= 1;
-        onRelease();
-      },
-    };
-  }
-
-  private released(connection: Connection): void {
-    if (connection.active > 0 || connection.closed) return;
-    const state = this.states.get(connection.server.hash);
-    if (!state) return;
-    if (this.closed || connection.retireWhenIdle || state.retired) {
-      state.connections.delete(connection.key);
-      void this.closeConnection(state, connection, "retired");
-      this.forgetIfEmpty(state);
-      return;
-    }
-    connection.idleTimer = setTimeout(() => {
-      if (connection.active > 0 || connection.closed) return;
-      state.connections.delete(connection.key);
-      void this.closeConnection(state, connection, "session idle");
-    }, this.options.sessionIdleMs ?? 600_000);
-    connection.idleTimer.unref();
-  }
+  // ---- requests ---------------------------------------------------------------------------
 
   private async run<T>(connection: Connection, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const prefix = connection.server.prefix;
@@ -277,7 +200,7 @@ export class RemoteLauncher implements Launcher {
           const reason = describeFailure(error, target?.secretValues ?? []);
           if (failure === "http") {
             throw new LaunchError(
-              "CONTAINER_CRASHED",
+              "UPSTREAM_REFUSED",
               `the remote server ${prefix} at ${url} refused the request: ${reason}`,
               "Check the server's header secrets (401/403) or its health (5xx); the request was not retried.",
             );
@@ -285,7 +208,7 @@ export class RemoteLauncher implements Launcher {
           this.invalidate(connection, generation, failure);
           if (failure === "lost") {
             throw new LaunchError(
-              "CONTAINER_CRASHED",
+              "UPSTREAM_GONE",
               `the connection to the remote server ${prefix} at ${url} was lost during the call (${reason}); it was not retried because it may have run`,
               "Retry the call if it is safe to repeat; the next call opens a new session.",
             );
@@ -342,9 +265,9 @@ export class RemoteLauncher implements Launcher {
     }
   }
 
-  private async openConnection(state: ServerState, key: string, signal?: AbortSignal): Promise<Connection> {
+  private async openConnection(server: RegistryServer, key: string, signal?: AbortSignal): Promise<Connection> {
     const connection: Connection = {
-      server: state.server,
+      server,
       key,
       client: this.newClient(),
       transport: undefined,
@@ -354,19 +277,12 @@ export class RemoteLauncher implements Launcher {
       connecting: undefined,
       target: undefined,
       startMs: 0,
-      active: 0,
       running: 0,
-      idleTimer: undefined,
       closed: false,
-      retireWhenIdle: false,
     };
     const t0 = performance.now();
     await this.ensureConnected(connection, signal);
     connection.startMs = performance.now() - t0;
-    if (this.closed) {
-      await this.closeConnection(state, connection, "launcher closed");
-      throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
-    }
     return connection;
   }
 
@@ -463,11 +379,12 @@ export class RemoteLauncher implements Launcher {
     connection.dropping = dropping;
   }
 
-  private closeConnection(state: ServerState, connection: Connection, why: string): Promise<void> {
+  private closeConnection(connection: Connection, why: string): Promise<void> {
     if (connection.closed) return Promise.resolve();
     connection.closed = true;
-    if (connection.idleTimer) clearTimeout(connection.idleTimer);
-    state.open.delete(connection);
+    const state = this.states.get(connection.server.hash);
+    state?.open.delete(connection);
+    if (state) this.forgetIfEmpty(state);
     const transport = connection.transport;
     connection.transport = undefined;
     this.logger.debug({ server: connection.server.prefix, session: connection.key.slice(0, 8), why }, "closing upstream session");
@@ -494,13 +411,14 @@ export class RemoteLauncher implements Launcher {
   private state(server: RegistryServer): ServerState {
     let state = this.states.get(server.hash);
     if (!state) {
-      state = { server, connections: new Map(), open: new Set(), retired: false, opened: 0 };
+      state = { server, open: new Set(), opened: 0 };
       this.states.set(server.hash, state);
     }
     return state;
   }
 
+  /** Forgets a retired version once its last session closed. */
   private forgetIfEmpty(state: ServerState): void {
-    if (state.retired && state.connections.size === 0 && state.open.size === 0) this.states.delete(state.server.hash);
+    if (!this.sessions.tracks(state.server) && state.open.size === 0) this.states.delete(state.server.hash);
   }
 }
