@@ -26,7 +26,7 @@ import { startGatewayRuntime } from "../src/gateway/gateway-runtime.js";
 import { openAuditLog } from "../src/gateway/audit-log.js";
 import { startHttpGateway } from "../src/gateway/http-gateway.js";
 import { GatewayMetrics } from "../src/gateway/metrics.js";
-import { DockerLauncher } from "../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../src/launch/secrets.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, listOurContainers, testDataDir } from "../test/support/docker.js";

@@ -130,8 +130,8 @@ export function buildProgram(): Command {
     const [{ CompositeLauncher }, { DeferredLauncher }, { RemoteLauncher }, { OpenApiLauncher }] = await Promise.all([
       import("./launch/composite-launcher.js"),
       import("./launch/deferred-launcher.js"),
-      import("./launch/remote-launcher.js"),
-      import("./launch/openapi-launcher.js"),
+      import("./launch/remote/remote-launcher.js"),
+      import("./launch/openapi/openapi-launcher.js"),
     ]);
     const secretSource = await secrets();
     const docker = await new DeferredLauncher({
@@ -150,9 +150,9 @@ export function buildProgram(): Command {
   const createDockerLauncher = async (secrets: SecretSource, logger: Logger, dataDir: string, buildArgs: Record<string, string> | undefined): Promise<Launcher> => {
     const [{ default: Docker }, { DockerLauncher }, { resolveNodeBaseImage }, { DEFAULT_BASE_IMAGES }] = await Promise.all([
       import("dockerode"),
-      import("./launch/docker-launcher.js"),
-      import("./launch/base-image.js"),
-      import("./launch/package-preparer.js"),
+      import("./launch/docker/docker-launcher.js"),
+      import("./launch/docker/base-image.js"),
+      import("./launch/docker/package-preparer.js"),
     ]);
     const docker = new Docker();
     await docker.ping().catch((error: Error) => {

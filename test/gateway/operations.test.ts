@@ -23,7 +23,7 @@ import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gate
 import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
 import { GatewayMetrics } from "../../src/gateway/metrics.js";
 import { declaredSecretNames, KnownSecrets, scrubbingDestination, secretScrubber } from "../../src/gateway/secret-scrubber.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";

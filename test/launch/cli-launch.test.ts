@@ -4,7 +4,7 @@ import { Command } from "commander";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { registerLaunchCommands } from "../../src/launch/cli-launch.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";

@@ -12,7 +12,7 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import { startGatewayRuntime, type GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import { startHttpGateway, type HttpGateway } from "../../src/gateway/http-gateway.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { Launcher } from "../../src/launch/launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { startRegistrySync, type RegistrySync } from "../../src/sync/registry-sync.js";

@@ -1,4 +1,4 @@
-import { LaunchError } from "./errors.js";
+import { LaunchError } from "../errors.js";
 
 interface Waiter {
   key: string;

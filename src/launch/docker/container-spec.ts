@@ -1,10 +1,10 @@
 import type { ContainerCreateOptions } from "dockerode";
-import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../registry/types.js";
-import { lifecycleOf } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
-import { missingSecrets, newResolution, resolveInput, substitute } from "./input-values.js";
-import type { Resolution } from "./input-values.js";
-import type { SecretSource } from "./secrets.js";
+import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../../registry/types.js";
+import { lifecycleOf } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
+import { missingSecrets, newResolution, resolveInput, substitute } from "../input-values.js";
+import type { Resolution } from "../input-values.js";
+import type { SecretSource } from "../secrets.js";
 
 /** Labels that mark containers as ours. */
 export const LABELS = {

@@ -11,17 +11,17 @@ import { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/s
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Logger } from "pino";
-import type { RegistryServer } from "../registry/types.js";
-import type { ResourceDefaults } from "./container-spec.js";
-import { DEFAULT_RESOURCES, timeoutMs } from "./container-spec.js";
-import { callLimit } from "./call-limit.js";
-import { LaunchError } from "./errors.js";
-import { guardedLease } from "./guarded-lease.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "./launcher.js";
+import type { RegistryServer } from "../../registry/types.js";
+import type { ResourceDefaults } from "../docker/container-spec.js";
+import { DEFAULT_RESOURCES, timeoutMs } from "../docker/container-spec.js";
+import { callLimit } from "../call-limit.js";
+import { LaunchError } from "../errors.js";
+import { guardedLease } from "../guarded-lease.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../launcher.js";
 import type { RemoteTarget } from "./remote-target.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
-import type { SecretSource } from "./secrets.js";
-import { SessionPool } from "./session-pool.js";
+import type { SecretSource } from "../secrets.js";
+import { SessionPool } from "../session-pool.js";
 
 export interface RemoteLauncherOptions {
   logger: Logger;
