@@ -10,9 +10,10 @@ import type { RegistryServer } from "../registry/types.js";
 import { lifecycleOf } from "../registry/types.js";
 import { LaunchError } from "./errors.js";
 
+/** Opens a new instance of the server version for a client session ("" for a shared server). */
+export type OpenInstance<I> = (sessionKey: string) => Promise<I>;
+
 export interface SessionPoolOptions<I> {
-  /** Opens a new instance of the server version for a client session ("" for a shared server). */
-  open(server: RegistryServer, sessionKey: string, signal?: AbortSignal): Promise<I>;
   /** False once the instance died or was closed elsewhere: the next acquire replaces it. */
   alive(instance: I): boolean;
   /** Ends an instance the pool no longer holds. Called at most once per instance. */
@@ -59,8 +60,8 @@ export class SessionPool<I> {
 
   constructor(private readonly options: SessionPoolOptions<I>) {}
 
-  /** The session's instance of the server version, opened if there is none or it died. */
-  async acquire(server: RegistryServer, sessionId: string, signal?: AbortSignal): Promise<PooledInstance<I>> {
+  /** The session's instance of the server version, opened with `open` if there is none or it died. */
+  async acquire(server: RegistryServer, sessionId: string, open: OpenInstance<I>): Promise<PooledInstance<I>> {
     if (this.closed) throw closedError();
     const group = this.group(server);
     group.retired = false;
@@ -70,7 +71,7 @@ export class SessionPool<I> {
     while (!entry) {
       const existing = group.entries.get(key);
       if (!existing) {
-        entry = this.openEntry(group, key, signal);
+        entry = this.openEntry(group, key, open);
         reused = false;
         break;
       }
@@ -148,8 +149,8 @@ export class SessionPool<I> {
     return group;
   }
 
-  private openEntry(group: Group<I>, key: string, signal?: AbortSignal): Entry<I> {
-    const opened = this.options.open(group.server, key, signal);
+  private openEntry(group: Group<I>, key: string, open: OpenInstance<I>): Entry<I> {
+    const opened = open(key);
     const pending = opened.then((instance) => {
       if (!this.closed) return instance;
       void this.end(entry, "launcher closed");

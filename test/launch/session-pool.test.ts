@@ -26,8 +26,7 @@ function fakePool(extra: Partial<SessionPoolOptions<Fake>> = {}) {
   const waiters: Array<() => void> = [];
   let gate: Promise<void> | undefined;
   let failNext: Error | undefined;
-  const pool = new SessionPool<Fake>({
-    open: async (s, session) => {
+  const open = (s: RegistryServer) => async (session: string): Promise<Fake> => {
       if (gate) await gate;
       if (failNext) {
         const error = failNext;
@@ -37,7 +36,8 @@ function fakePool(extra: Partial<SessionPoolOptions<Fake>> = {}) {
       const fake: Fake = { id: opened.length + 1, server: s.prefix, session, dead: false, closed: undefined };
       opened.push(fake);
       return fake;
-    },
+    };
+  const sessions = new SessionPool<Fake>({
     alive: (fake) => !fake.dead && fake.closed === undefined,
     close: (fake, why) => {
       assert.equal(fake.closed, undefined, `instance ${fake.id} closed twice`);
@@ -48,6 +48,13 @@ function fakePool(extra: Partial<SessionPoolOptions<Fake>> = {}) {
     idleMs: 60_000,
     ...extra,
   });
+  const pool = {
+    acquire: (s: RegistryServer, sessionId: string) => sessions.acquire(s, sessionId, open(s)),
+    endSession: (sessionId: string) => sessions.endSession(sessionId),
+    retire: (s: RegistryServer) => sessions.retire(s),
+    tracks: (s: RegistryServer) => sessions.tracks(s),
+    close: () => sessions.close(),
+  };
   return {
     pool,
     opened,

@@ -1,3 +1,4 @@
+import type { RegistryServer } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
 
 interface Waiter {
@@ -113,6 +114,11 @@ export class ContainerSlots {
       }
     }
   }
+}
+
+/** How many containers of one server version may run at once (`router.limits.concurrency`). */
+export function concurrencyOf(server: RegistryServer): number {
+  return server.entry.router?.limits?.concurrency ?? Number.POSITIVE_INFINITY;
 }
 
 function abortedError(what: string): LaunchError {

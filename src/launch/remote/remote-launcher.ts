@@ -84,7 +84,6 @@ export class RemoteLauncher implements Launcher {
     this.logger = options.logger.child({ component: "remote" });
     this.defaults = options.defaults ?? DEFAULT_RESOURCES;
     this.sessions = new SessionPool<Connection>({
-      open: (server, key, signal) => this.openConnection(server, key, signal),
       alive: (connection) => !connection.closed,
       close: (connection, why) => this.closeConnection(connection, why),
       idleMs: options.sessionIdleMs ?? 600_000,
@@ -117,7 +116,7 @@ export class RemoteLauncher implements Launcher {
     // Fail fast, before connecting: resolves URL and headers (throws SECRET_MISSING etc.).
     remoteTarget(server, this.options.secrets);
     const t0 = performance.now();
-    const held = await this.sessions.acquire(server, opts.sessionId, opts.signal);
+    const held = await this.sessions.acquire(server, opts.sessionId, (key) => this.openConnection(server, key, opts.signal));
     const connection = held.instance;
     try {
       // A session whose transport was dropped reconnects here, so a down upstream fails at acquire.
