@@ -26,7 +26,10 @@ function fakePool(extra: Partial<SessionPoolOptions<Fake>> = {}) {
   const waiters: Array<() => void> = [];
   let gate: Promise<void> | undefined;
   let failNext: Error | undefined;
-  const open = (s: RegistryServer) => async (session: string): Promise<Fake> => {
+  /** Opens fakes of `s`, waiting at the gate if one is set. */
+  const open =
+    (s: RegistryServer) =>
+    async (session: string): Promise<Fake> => {
       if (gate) await gate;
       if (failNext) {
         const error = failNext;
@@ -143,8 +146,7 @@ describe("SessionPool", () => {
     assert.notEqual(second.instance, first.instance);
     assert.equal(second.reused, false);
     assert.deepEqual(closes, [{ id: 1, why: "died; restarting" }]);
-    first.release();
-    second.release();
+    for (const held of [first, second]) held.release();
     await pool.close();
   });
 
