@@ -24,7 +24,7 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import type { Daemon } from "../src/daemon/start-daemon.js";
 import { startDaemon } from "../src/daemon/start-daemon.js";
-import { DockerLauncher } from "../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../src/launch/secrets.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, listOurContainers, testDataDir } from "../test/support/docker.js";

@@ -15,7 +15,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { DockerLauncher } from "../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../src/launch/secrets.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, testDataDir } from "../test/support/docker.js";

@@ -33,8 +33,8 @@ export async function createLauncher(options: CreateLauncherOptions): Promise<La
   const [{ CompositeLauncher }, { DeferredLauncher }, { RemoteLauncher }, { OpenApiLauncher }] = await Promise.all([
     import("../launch/composite-launcher.js"),
     import("../launch/deferred-launcher.js"),
-    import("../launch/remote-launcher.js"),
-    import("../launch/openapi-launcher.js"),
+    import("../launch/remote/remote-launcher.js"),
+    import("../launch/openapi/openapi-launcher.js"),
   ]);
   const docker = await new DeferredLauncher({
     create: () => createDockerLauncher(options),
@@ -52,9 +52,9 @@ export async function createLauncher(options: CreateLauncherOptions): Promise<La
 async function createDockerLauncher({ logger, secrets, dataDir, docker: settings = {} }: CreateLauncherOptions): Promise<Launcher> {
   const [{ default: Docker }, { DockerLauncher }, { resolveNodeBaseImage }, { DEFAULT_BASE_IMAGES }] = await Promise.all([
     import("dockerode"),
-    import("../launch/docker-launcher.js"),
-    import("../launch/base-image.js"),
-    import("../launch/package-preparer.js"),
+    import("../launch/docker/docker-launcher.js"),
+    import("../launch/docker/base-image.js"),
+    import("../launch/docker/package-preparer.js"),
   ]);
   const docker = new Docker();
   await docker.ping().catch((error: Error) => {

@@ -14,7 +14,9 @@ export type LaunchErrorCode =
   | "CONTAINER_START_FAILED"
   | "LAUNCHER_CLOSED"
   | "EGRESS_UNAVAILABLE"
-  | "ENGINE_UNAVAILABLE";
+  | "ENGINE_UNAVAILABLE"
+  | "UPSTREAM_GONE"
+  | "UPSTREAM_REFUSED";
 
 /** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
 export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
@@ -31,6 +33,10 @@ export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
   LAUNCHER_CLOSED: -32024,
   EGRESS_UNAVAILABLE: -32025,
   ENGINE_UNAVAILABLE: -32026,
+  /** A remote (HTTP) upstream's connection was lost during a call; CONTAINER_CRASHED is for containers. */
+  UPSTREAM_GONE: -32027,
+  /** A remote (HTTP) upstream answered a request with an HTTP error (401/403, 5xx). */
+  UPSTREAM_REFUSED: -32028,
 };
 
 /**

@@ -12,19 +12,18 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { callTool, listTools } from "../../src/launch/call-tool.js";
-import { containerSpec } from "../../src/launch/container-spec.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
-import type { DockerLauncherOptions } from "../../src/launch/docker-launcher.js";
+import { containerSpec } from "../../src/launch/docker/container-spec.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
+import type { DockerLauncherOptions } from "../../src/launch/docker/docker-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import type { TestImages } from "../support/docker.js";
-import { containerGone, describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { containerGone, describeWhen, dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { npmPackage, ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-launch";
-const hasDocker = await dockerAvailable();
-if (!hasDocker && process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
+const hasDocker = await dockerUnlessCi();
 
 const docker = new Docker();
 const logger = pino({ level: process.env.LOG_LEVEL ?? "silent" });

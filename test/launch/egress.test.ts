@@ -13,22 +13,21 @@ import { after, before, describe, it } from "node:test";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
+import { bridgeGateway } from "../../src/launch/docker/bridge-gateway.js";
 import { callTool } from "../../src/launch/call-tool.js";
-import { containerSpec } from "../../src/launch/container-spec.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
-import { EgressAllowlist } from "../../src/launch/egress-allowlist.js";
-import { EgressProxy } from "../../src/launch/egress-proxy.js";
+import { containerSpec } from "../../src/launch/docker/container-spec.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
+import { EgressAllowlist } from "../../src/launch/docker/egress-allowlist.js";
+import { EgressProxy } from "../../src/launch/docker/egress-proxy.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { describeWhen, dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { ociPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-egress";
 const logger = pino({ level: process.env.LOG_LEVEL ?? "silent" });
-const hasDocker = await dockerAvailable();
-if (!hasDocker && process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
+const hasDocker = await dockerUnlessCi();
 
 /** An HTTP server answering `name` to every request, on `host` and a free port. */
 async function target(name: string, host: string): Promise<{ server: Server; port: number }> {

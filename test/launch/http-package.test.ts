@@ -7,12 +7,12 @@ import { after, before, describe, it } from "node:test";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { callTool, listTools } from "../../src/launch/call-tool.js";
-import { INTERNAL_NETWORK, containerSpec } from "../../src/launch/container-spec.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
-import { packageEndpoint } from "../../src/launch/http-endpoint.js";
+import { INTERNAL_NETWORK, containerSpec } from "../../src/launch/docker/container-spec.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
+import { packageEndpoint } from "../../src/launch/docker/http-endpoint.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { Package, RegistryServer } from "../../src/registry/types.js";
-import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
+import { dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { npmPackage, testServer } from "../support/servers.js";
 
 const OWNER = "test-http-package";
@@ -51,10 +51,7 @@ describe("HTTP packages in containers", { timeout: 240_000 }, () => {
   let sse: RegistryServer;
 
   before(async () => {
-    if (!(await dockerAvailable())) {
-      if (process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
-      return;
-    }
+    if (!(await dockerUnlessCi())) return;
     const images = await ensureTestImages();
     launcher = await DockerLauncher.create({ docker, logger: pino({ level: "silent" }), secrets: staticSecretSource({}), dataDir: testDataDir(), owner: OWNER, baseImages: { node: images.nodeBase }, pool: false });
     streamable = testServer("everything-http", httpEverything("streamable-http"));

@@ -5,16 +5,16 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
-import { ContainerSlots } from "../../src/launch/container-slots.js";
-import { ContainerTransport } from "../../src/launch/container-transport.js";
+import { bridgeGateway } from "../../src/launch/docker/bridge-gateway.js";
+import { ContainerSlots } from "../../src/launch/docker/container-slots.js";
+import { ContainerTransport } from "../../src/launch/docker/container-transport.js";
 import { DeferredLauncher } from "../../src/launch/deferred-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import type { Launcher } from "../../src/launch/launcher.js";
-import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, pypiInstallArgv } from "../../src/launch/package-preparer.js";
+import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, pypiInstallArgv } from "../../src/launch/docker/package-preparer.js";
 import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile, scrubSecrets } from "../../src/launch/secrets.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/warm-pool.js";
+import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/docker/warm-pool.js";
 
 describe("secrets", () => {
   it("parses KEY=VALUE files and JSON files", () => {

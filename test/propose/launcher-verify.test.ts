@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import { launcherVerify } from "../../src/propose/launcher-verify.js";
 import type { RegistryFile } from "../../src/registry/types.js";

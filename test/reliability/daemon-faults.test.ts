@@ -18,7 +18,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Command } from "commander";
 import Docker from "dockerode";
-import { bridgeGateway } from "../../src/launch/bridge-gateway.js";
+import { bridgeGateway } from "../../src/launch/docker/bridge-gateway.js";
 import { TOOL_NAME } from "../../src/propose/claude-proposer.js";
 import { registerProposeCommands } from "../../src/cli/propose-command.js";
 import { loadRegistry } from "../../src/registry/loader.js";

@@ -13,7 +13,7 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import type { Daemon } from "../../src/daemon/start-daemon.js";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
-import { DockerLauncher } from "../../src/launch/docker-launcher.js";
+import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { Launcher } from "../../src/launch/launcher.js";
 import { staticSecretSource } from "../../src/launch/secrets.js";
 import type { RegistrySync } from "../../src/sync/registry-sync.js";

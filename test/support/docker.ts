@@ -37,12 +37,24 @@ export function dockerAvailable(): Promise<boolean> {
 }
 
 /**
+ * Whether a Docker engine answers, for a suite's `describeWhen`: under CI, where the engine is part
+ * of the job, a missing one is an error instead.
+ */
+export async function dockerUnlessCi(): Promise<boolean> {
+  if (await dockerAvailable()) return true;
+  if (process.env.CI) throw new Error(NO_ENGINE_UNDER_CI);
+  return false;
+}
+
+const NO_ENGINE_UNDER_CI = "Docker engine unavailable under CI: run .ci/docker-up.sh before the tests";
+
+/**
  * Call at the top of a Docker test: returns false (and marks the test skipped) when no engine
  * answers and CI is not set; under CI a missing engine fails the test.
  */
 export async function requireDocker(t: TestContext): Promise<boolean> {
   if (await dockerAvailable()) return true;
-  if (process.env.CI) throw new Error("Docker engine unavailable under CI: run .ci/docker-up.sh before the tests");
+  if (process.env.CI) throw new Error(NO_ENGINE_UNDER_CI);
   t.skip("no Docker engine (run .ci/docker-up.sh); skipped outside CI");
   return false;
 }

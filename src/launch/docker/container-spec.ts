@@ -1,10 +1,10 @@
 import type { ContainerCreateOptions } from "dockerode";
-import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../registry/types.js";
-import { lifecycleOf } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
-import { missingSecrets, newResolution, resolveInput, substitute } from "./input-values.js";
-import type { Resolution } from "./input-values.js";
-import type { SecretSource } from "./secrets.js";
+import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../../registry/types.js";
+import { lifecycleOf } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
+import { missingSecrets, newResolution, resolveInput, substitute } from "../input-values.js";
+import type { Resolution } from "../input-values.js";
+import type { SecretSource } from "../secrets.js";
 
 /** Labels that mark containers as ours. */
 export const LABELS = {
@@ -146,19 +146,48 @@ export function packageArgv(server: RegistryServer, pkg: Package, secrets: Secre
 }
 
 /**
- * The one place that decides how a server's container is created: image, argv, declared env only,
- * and the hardening every container gets. Pure: no I/O, same input, same output.
+ * What the registry file decides about a server's container, secrets resolved: argv, declared env,
+ * limits. Where it runs (image, egress) comes later, from `placeContainer`. Pure.
  */
-export function containerSpec(server: RegistryServer, options: ContainerSpecOptions): ContainerSpec {
-  const pkg = selectedPackage(server);
-  const router = server.entry.router;
-  const limits = { ...(options.defaults ?? DEFAULT_RESOURCES), ...stripUndefined(router?.limits ?? {}) };
-  const warnings: string[] = [];
+export interface ResolvedContainer {
+  readonly server: RegistryServer;
+  readonly pkg: Package;
+  readonly argv: string[];
+  /** `NAME=value` entries of the declared env, secrets included. Never log this. */
+  readonly env: string[];
+  readonly secretNames: string[];
+  readonly secretValues: string[];
+  readonly limits: ResourceDefaults;
+  readonly memoryBytes: number;
+  readonly tmpfsBytes: number;
+}
 
+/** Resolves a server's argv and env; throws SECRET_MISSING (by name) and the like before anything runs. */
+export function resolveContainer(server: RegistryServer, options: Pick<ContainerSpecOptions, "secrets" | "defaults">): ResolvedContainer {
+  const pkg = selectedPackage(server);
+  const limits = { ...(options.defaults ?? DEFAULT_RESOURCES), ...stripUndefined(server.entry.router?.limits ?? {}) };
   const r: EnvResolution = { ...newResolution(), env: [] };
   resolveEnv(pkg.environmentVariables ?? [], options.secrets, r);
   if (r.missing.length > 0) throw missingSecrets(server, r.missing, options.secrets);
   const argv = packageArgv(server, pkg, options.secrets);
+  return { server, pkg, argv, env: r.env, secretNames: r.secretNames, secretValues: r.secretValues, limits, memoryBytes: parseSize(limits.memory), tmpfsBytes: parseSize(limits.tmpfs) };
+}
+
+/**
+ * The one place that decides how a server's container is created: image, argv, declared env only,
+ * and the hardening every container gets. Pure: no I/O, same input, same output.
+ */
+export function containerSpec(server: RegistryServer, options: ContainerSpecOptions): ContainerSpec {
+  return placeContainer(resolveContainer(server, options), options);
+}
+
+/** A resolved container's create options on its image and network (with the egress proxy of an allowlist). Pure. */
+export function placeContainer(resolved: ResolvedContainer, options: Omit<ContainerSpecOptions, "secrets" | "defaults">): ContainerSpec {
+  const { server, pkg, limits } = resolved;
+  const router = server.entry.router;
+  const warnings: string[] = [];
+  const env = [...resolved.env];
+  const secretValues = [...resolved.secretValues];
 
   const network = router?.network ?? "none";
   let networkMode: string;
@@ -182,16 +211,16 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
     networkMode = options.egress.network;
     networkLabel = `allow:${network.allow.join(",")}`;
     const url = options.egress.proxyUrl;
-    r.env.push(`HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `http_proxy=${url}`, `https_proxy=${url}`, "NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1", "NODE_USE_ENV_PROXY=1");
-    r.secretValues.push(url);
+    env.push(`HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `http_proxy=${url}`, `https_proxy=${url}`, "NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1", "NODE_USE_ENV_PROXY=1");
+    secretValues.push(url);
   }
 
-  const memory = parseSize(limits.memory);
+  const memory = resolved.memoryBytes;
   const create: ContainerCreateOptions = {
     Image: options.image,
-    Cmd: argv,
+    Cmd: resolved.argv,
     ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
-    Env: ["HOME=/tmp", ...r.env],
+    Env: ["HOME=/tmp", ...env],
     User: "65534:65534",
     OpenStdin: true,
     StdinOnce: false,
@@ -212,7 +241,7 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
     HostConfig: {
       Init: true,
       ReadonlyRootfs: true,
-      Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${parseSize(limits.tmpfs)}` },
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${resolved.tmpfsBytes}` },
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
       PidsLimit: limits.pids,
@@ -227,7 +256,7 @@ export function containerSpec(server: RegistryServer, options: ContainerSpecOpti
       IpcMode: "private",
     },
   };
-  return { create, secretNames: r.secretNames, secretValues: r.secretValues, warnings };
+  return { create, secretNames: resolved.secretNames, secretValues, warnings };
 }
 
 /** Per-call timeout of a server in milliseconds. */

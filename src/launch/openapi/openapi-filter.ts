@@ -4,7 +4,7 @@
  * listed value matches. An operation is served when it matches `include` (or there is none) and
  * does not match `exclude`.
  */
-import type { OpenApiFilter } from "../registry/types.js";
+import type { OpenApiFilter } from "../../registry/types.js";
 
 export interface OperationFacts {
   method: string;

@@ -5,8 +5,8 @@ import { copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from "n
 import path, { join } from "node:path";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Build, Package, RegistryServer } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
+import type { Build, Package, RegistryServer } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
 import { selectedPackage } from "./container-spec.js";
 
 /** What a call starts from: an image that is already on the engine. */

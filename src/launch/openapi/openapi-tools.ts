@@ -5,7 +5,7 @@
  * bindings that map a call's arguments back onto an HTTP request.
  */
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { OpenApi } from "../registry/types.js";
+import type { OpenApi } from "../../registry/types.js";
 import { operationSelected } from "./openapi-filter.js";
 import type { Pointer } from "./openapi-refs.js";
 import { deref, inlineSchema, isObject, joinText } from "./openapi-refs.js";

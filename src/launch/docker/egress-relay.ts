@@ -9,11 +9,11 @@
  */
 import type Docker from "dockerode";
 import type { Logger } from "pino";
-import type { RegistryServer } from "../registry/types.js";
+import type { RegistryServer } from "../../registry/types.js";
 import { bridgeGateway } from "./bridge-gateway.js";
 import { LABELS } from "./container-spec.js";
 import { EgressProxy } from "./egress-proxy.js";
-import { LaunchError } from "./errors.js";
+import { LaunchError } from "../errors.js";
 import { ensureInternalNetwork } from "./http-endpoint.js";
 
 /** The network allowlisted servers join: internal, and without a host address on its bridge. */

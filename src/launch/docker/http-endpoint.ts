@@ -5,8 +5,8 @@
  */
 import { connect } from "node:net";
 import type Docker from "dockerode";
-import type { Package } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
+import type { Package } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
 
 /**
  * The URL to reach a package's HTTP transport in its container: `{name}` placeholders filled from

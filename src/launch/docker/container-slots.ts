@@ -1,4 +1,5 @@
-import { LaunchError } from "./errors.js";
+import type { RegistryServer } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
 
 interface Waiter {
   key: string;
@@ -113,6 +114,11 @@ export class ContainerSlots {
       }
     }
   }
+}
+
+/** How many containers of one server version may run at once (`router.limits.concurrency`). */
+export function concurrencyOf(server: RegistryServer): number {
+  return server.entry.router?.limits?.concurrency ?? Number.POSITIVE_INFINITY;
 }
 
 function abortedError(what: string): LaunchError {

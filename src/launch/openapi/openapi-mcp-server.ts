@@ -8,13 +8,13 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
-import type { RegistryServer } from "../registry/types.js";
+import type { RegistryServer } from "../../registry/types.js";
 import { resolveAuth } from "./openapi-auth.js";
 import type { HttpLimits } from "./openapi-http.js";
 import { sendRequest, shownUrl } from "./openapi-http.js";
 import { ArgumentError, buildRequest } from "./openapi-request.js";
 import type { CompiledApi } from "./openapi-tools.js";
-import type { SecretSource } from "./secrets.js";
+import type { SecretSource } from "../secrets.js";
 
 export interface OpenApiServerOptions {
   server: RegistryServer;

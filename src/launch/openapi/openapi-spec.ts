@@ -11,8 +11,8 @@ import type { Dispatcher } from "undici";
 import { request } from "undici";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Node } from "yaml";
-import { isUrl } from "../registry/referenced-files.js";
-import type { RegistryServer } from "../registry/types.js";
+import { isUrl } from "../../registry/referenced-files.js";
+import type { RegistryServer } from "../../registry/types.js";
 
 /** Documents larger than this are refused (GitHub's full REST description is about 12 MiB). */
 export const MAX_SPEC_BYTES = 32 * 1024 * 1024;

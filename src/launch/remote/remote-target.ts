@@ -6,11 +6,11 @@
  */
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Input, RegistryServer, Remote } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
-import { missingSecrets, newResolution, resolveHeader, substitute } from "./input-values.js";
-import { scrubSecrets } from "./secrets.js";
-import type { SecretSource } from "./secrets.js";
+import type { Input, RegistryServer, Remote } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
+import { missingSecrets, newResolution, resolveHeader, substitute } from "../input-values.js";
+import { scrubSecrets } from "../secrets.js";
+import type { SecretSource } from "../secrets.js";
 
 export interface RemoteTarget {
   type: Remote["type"];

@@ -4,8 +4,8 @@
  * `name`; basic -> `username` and the secret as password. Only the secret's NAME ever appears in
  * messages; every form of its value is returned for scrubbing.
  */
-import type { OpenApiAuth } from "../registry/types.js";
-import type { SecretSource } from "./secrets.js";
+import type { OpenApiAuth } from "../../registry/types.js";
+import type { SecretSource } from "../secrets.js";
 
 export interface AuthPlacement {
   headers: Record<string, string>;

@@ -1,0 +1,182 @@
+/**
+ * Starts ONE container of a server and hands back an initialized MCP client on it and a promise of
+ * its exit. The container's create options come from the server's resolved spec (built once per
+ * call, by the launcher) placed on its prepared image and network. A failed start removes what it
+ * created and says why, scrubbed of secrets.
+ */
+import { PassThrough } from "node:stream";
+import type { Duplex } from "node:stream";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type Docker from "dockerode";
+import type { Logger } from "pino";
+import type { RegistryServer } from "../../registry/types.js";
+import { LaunchError } from "../errors.js";
+import { scrubSecrets } from "../secrets.js";
+import type { ContainerRemover } from "./container-remover.js";
+import type { ContainerSpec, ResolvedContainer, ResourceDefaults } from "./container-spec.js";
+import { INTERNAL_NETWORK, LABELS, placeContainer, timeoutMs } from "./container-spec.js";
+import { ContainerTransport } from "./container-transport.js";
+import type { EgressRelay } from "./egress-relay.js";
+import { EGRESS_NETWORK } from "./egress-relay.js";
+import { containerAddress, ensureInternalNetwork, packageEndpoint, waitForPort } from "./http-endpoint.js";
+import type { PackagePreparer } from "./package-preparer.js";
+import { IMPLEMENTATION } from "../../version.js";
+
+export interface ContainerRunnerOptions {
+  docker: Docker;
+  logger: Logger;
+  /** Owner label value of every container started. */
+  owner: string;
+  preparer: PackagePreparer;
+  egress: EgressRelay;
+  remover: ContainerRemover;
+  defaults: ResourceDefaults;
+  /** Bound on container start + MCP initialize (default 30 s). */
+  startTimeoutMs?: number;
+  /** Bytes of stderr kept per container (default 16 KiB). */
+  stderrLimit?: number;
+  clientInfo?: { name: string; version: string };
+}
+
+/** A started container with an initialized MCP client. */
+export interface RunningContainer {
+  readonly server: RegistryServer;
+  readonly containerId: string;
+  readonly container: Docker.Container;
+  readonly client: Client;
+  readonly transport: ContainerTransport;
+  /** Resolves with the exit code (null if unknown) when the container stops. */
+  readonly exited: Promise<number | null>;
+  readonly startMs: number;
+  /** Secret values it was given, for scrubbing its output. Never log this. */
+  readonly secretValues: string[];
+}
+
+export class ContainerRunner {
+  private internalNetwork: Promise<void> | undefined;
+
+  constructor(private readonly options: ContainerRunnerOptions) {}
+
+  /**
+   * Starts a container from the resolved spec and initializes MCP on it. If the start fails, the
+   * container is removed and then `release` is called; on success the caller holds `release`.
+   */
+  async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal): Promise<RunningContainer> {
+    const { docker } = this.options;
+    const server = resolved.server;
+    const t0 = performance.now();
+    let container: Docker.Container | undefined;
+    let transport: ContainerTransport | undefined;
+    try {
+      const spec = await this.place(resolved);
+      for (const warning of spec.warnings) this.options.logger.warn({ server: server.prefix }, warning);
+      if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) await this.ensureInternalNetwork();
+      container = await docker.createContainer(spec.create);
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      docker.modem.demuxStream(stream, stdout, stderr);
+      const endBoth = (): void => {
+        stdout.end();
+        stderr.end();
+      };
+      stream.on("end", endBoth);
+      stream.on("close", endBoth);
+      stream.on("error", endBoth);
+      await container.start();
+      const c = container;
+      const exited = c.wait().then(
+        (r: { StatusCode?: number }) => (typeof r?.StatusCode === "number" ? r.StatusCode : null),
+        () => null,
+      );
+      const logs = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 });
+      transport = logs;
+      const client = await this.initialize(resolved, spec, c, logs, exited, signal);
+      return { server, containerId: c.id, container: c, client, transport: logs, exited, startMs: performance.now() - t0, secretValues: spec.secretValues };
+    } catch (error) {
+      if (container) this.options.remover.remove(container, release);
+      else release();
+      if (error instanceof LaunchError) throw error;
+      if (signal?.aborted) throw new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled while its container started`, "Nothing to do: the client cancelled the request.");
+      const detail = transport ? transport.stderrLines(5).join(" | ") : "";
+      throw new LaunchError(
+        "CONTAINER_START_FAILED",
+        `could not start ${server.prefix}: ${(error as Error).message}${detail ? `; stderr: ${detail}` : ""}`,
+        "Check that the Docker engine is running and the server's image is prepared (`mcp-router tools <server>` shows progress).",
+        { cause: error },
+      );
+    }
+  }
+
+  /** The create options: the resolved spec on the prepared image, with an egress route for an allowlist. */
+  private async place(resolved: ResolvedContainer): Promise<ContainerSpec> {
+    const server = resolved.server;
+    const prepared = await this.options.preparer.prepare(server);
+    const network = server.entry.router?.network;
+    const stdio = resolved.pkg.transport.type === "stdio";
+    // The relay of an HTTP-speaking server joins the internal network: it must exist first.
+    if (typeof network === "object" && !stdio) await this.ensureInternalNetwork();
+    const egress = typeof network === "object" ? await this.options.egress.route(server, network.allow, stdio ? EGRESS_NETWORK : INTERNAL_NETWORK) : undefined;
+    return placeContainer(resolved, { image: prepared.image, owner: this.options.owner, ...(prepared.entrypoint ? { entrypoint: prepared.entrypoint } : {}), ...(egress ? { egress } : {}) });
+  }
+
+  /** MCP initialize over stdio, or over HTTP once the server listens; bounded by the start timeout and the server's own. */
+  private async initialize(
+    resolved: ResolvedContainer,
+    spec: ContainerSpec,
+    container: Docker.Container,
+    transport: ContainerTransport,
+    exited: Promise<number | null>,
+    signal?: AbortSignal,
+  ): Promise<Client> {
+    const { server, pkg } = resolved;
+    const client = new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, {
+      capabilities: { sampling: {}, elicitation: {} },
+    });
+    // Starting counts against the server's own time limit too: a server that never answers
+    // initialize fails its call within that limit.
+    const startTimeout = Math.min(this.options.startTimeoutMs ?? 30_000, timeoutMs(server, this.options.defaults));
+    const initCrash = exited.then((code) => {
+      throw new LaunchError(
+        "CONTAINER_START_FAILED",
+        `the container of ${server.prefix} exited with code ${code ?? "unknown"} before MCP initialization finished; last stderr lines:\n${transport
+          .stderrLines(10)
+          .map((l) => scrubSecrets(l, spec.secretValues))
+          .join("\n")}`,
+        "Check the server's package, arguments and env in the registry file; run `mcp-router tools <server>` to see its output.",
+      );
+    });
+    initCrash.catch(() => undefined);
+    let mcpTransport: Transport = transport;
+    if (pkg.transport.type !== "stdio") {
+      // The server speaks HTTP on its own address; the attached streams only carry its logs.
+      await transport.start();
+      const url = packageEndpoint(pkg, spec.create.Env ?? [], await containerAddress(container));
+      const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+      await Promise.race([waitForPort(url.hostname, port, Date.now() + startTimeout, signal), initCrash]);
+      mcpTransport = pkg.transport.type === "sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url);
+    }
+    const initDone = client.connect(mcpTransport, { timeout: startTimeout, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
+      if (!(error instanceof McpError && error.code === ErrorCode.RequestTimeout)) throw error;
+      throw new LaunchError(
+        "TIMEOUT",
+        `${server.prefix} did not answer MCP initialize within ${Math.round(startTimeout / 1000)} s; its container was removed`,
+        "Check that the server speaks MCP on stdio (its command and arguments in the registry file), or raise router.limits.timeoutSeconds if it starts slowly.",
+      );
+    });
+    await Promise.race([initDone, initCrash]);
+    return client;
+  }
+
+  private ensureInternalNetwork(): Promise<void> {
+    this.internalNetwork ??= ensureInternalNetwork(this.options.docker, INTERNAL_NETWORK, { [LABELS.managed]: "true" }).catch((error: unknown) => {
+      this.internalNetwork = undefined;
+      throw error;
+    });
+    return this.internalNetwork;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Remote-only servers (`remotes[]`, no `packages`): proxied over Streamable HTTP or SSE with the
+ * same passthrough as local ones. One upstream MCP session (upstream-session) per (server version,
+ * client session), kept by the session pool: opened on first use and kept for that session's later
+ * calls; closed when the client session ends, when the version is retired, after an idle time, and
+ * on close. If the upstream restarted (connection refused, or its session rejected as unknown), the
+ * session is reopened and the request sent once more, but only when it cannot have run upstream.
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Logger } from "pino";
+import type { RegistryServer } from "../../registry/types.js";
+import { callLimit } from "../call-limit.js";
+import type { ResourceDefaults } from "../docker/container-spec.js";
+import { DEFAULT_RESOURCES, timeoutMs } from "../docker/container-spec.js";
+import { LaunchError } from "../errors.js";
+import { guardedLease } from "../guarded-lease.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../launcher.js";
+import type { SecretSource } from "../secrets.js";
+import { SessionPool } from "../session-pool.js";
+import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
+import type { UpstreamOptions, UpstreamSessionEvents } from "./upstream-session.js";
+import { UpstreamSession } from "./upstream-session.js";
+
+export interface RemoteLauncherOptions {
+  logger: Logger;
+  /** Where header and URL variable values come from. */
+  secrets: SecretSource;
+  /** `timeoutSeconds` applies when `router.limits` has none. */
+  defaults?: ResourceDefaults;
+  /** An upstream session idle this long is closed (default 10 min). */
+  sessionIdleMs?: number;
+  /** Bound on connecting and MCP initialize (default 30 s). */
+  connectTimeoutMs?: number;
+  clientInfo?: { name: string; version: string };
+}
+
+interface ServerState {
+  server: RegistryServer;
+  /** Connected, not yet closed. */
+  open: Set<UpstreamSession>;
+  /** Upstream sessions opened (each initialize) for this version. */
+  opened: number;
+}
+
+/** The Launcher for remote-only servers. Containers: none. */
+export class RemoteLauncher implements Launcher {
+  private readonly logger: Logger;
+  private readonly defaults: ResourceDefaults;
+  private readonly upstream: UpstreamOptions;
+  private readonly events: UpstreamSessionEvents;
+  private readonly states = new Map<string, ServerState>();
+  private readonly closing = new Set<Promise<void>>();
+  /** Upstream sessions by (server version, client session); a shared server's idle session expires too. */
+  private readonly sessions: SessionPool<UpstreamSession>;
+  private closed = false;
+
+  constructor(private readonly options: RemoteLauncherOptions) {
+    this.logger = options.logger.child({ component: "remote" });
+    this.defaults = options.defaults ?? DEFAULT_RESOURCES;
+    this.upstream = {
+      logger: this.logger,
+      secrets: options.secrets,
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.clientInfo ? { clientInfo: options.clientInfo } : {}),
+    };
+    this.events = {
+      onConnected: (session) => {
+        const state = this.state(session.server);
+        state.opened += 1;
+        state.open.add(session);
+      },
+      onDisconnected: (session) => {
+        const state = this.states.get(session.server.hash);
+        state?.open.delete(session);
+        if (state) this.forgetIfEmpty(state);
+      },
+    };
+    this.sessions = new SessionPool<UpstreamSession>({
+      alive: (session) => !session.closed,
+      close: (session, why) => this.closeSession(session, why),
+      idleMs: options.sessionIdleMs ?? 600_000,
+      expireShared: true,
+    });
+  }
+
+  /** Resolves URL and headers (a missing secret fails here, by name) and checks the upstream answers initialize. */
+  async prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
+    const target = remoteTarget(server, this.options.secrets);
+    onProgress?.(`checking that ${target.display} (${target.type}) answers MCP initialize`);
+    try {
+      const upstream = await UpstreamSession.probe(target, this.upstream);
+      this.logger.debug({ server: server.prefix, url: target.display, upstream }, "remote answers");
+    } catch (error) {
+      throw new LaunchError(
+        "PREPARE_FAILED",
+        `remote server ${server.prefix} at ${target.display} (${target.type}) did not answer MCP initialize: ${describeFailure(error, target.secretValues)}`,
+        "Check the url and transport type in the registry file, that the server is up and reachable from the daemon, and that its header secrets are right.",
+      );
+    }
+  }
+
+  async acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease> {
+    if (this.closed) throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
+    // Fail fast, before connecting: resolves URL and headers (throws SECRET_MISSING etc.).
+    remoteTarget(server, this.options.secrets);
+    this.state(server);
+    const t0 = performance.now();
+    const held = await this.sessions.acquire(server, opts.sessionId, (key) => UpstreamSession.open(server, key, this.upstream, this.events, opts.signal));
+    const session = held.instance;
+    try {
+      // A session whose transport was dropped reconnects here, so a down upstream fails at acquire.
+      await session.ensureConnected(opts.signal);
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+    const reused = held.reused;
+    return guardedLease({
+      client: session.client,
+      containerId: undefined,
+      timings: { queueMs: reused ? 0 : Math.max(0, performance.now() - t0 - session.startMs), startMs: reused ? 0 : session.startMs, warm: reused },
+      run: (fn, signal) => this.run(session, fn, signal),
+      release: held.release,
+    });
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.sessions.endSession(sessionId);
+  }
+
+  async retire(server: RegistryServer): Promise<void> {
+    await this.sessions.retire(server);
+    const state = this.states.get(server.hash);
+    if (state) this.forgetIfEmpty(state);
+  }
+
+  stats(): LauncherStats {
+    const servers: ServerStats[] = [...this.states.values()].map((s) => ({
+      prefix: s.server.prefix,
+      revision: s.server.hash,
+      running: s.open.size,
+      warm: 0,
+      warming: 0,
+      poolTarget: 0,
+      started: s.opened,
+    }));
+    return { containers: 0, maxContainers: 0, queued: 0, started: 0, poolHits: 0, poolMisses: 0, servers };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.sessions.close();
+    const ends: Array<Promise<void>> = [];
+    for (const state of this.states.values()) for (const session of state.open) ends.push(this.closeSession(session, "launcher closed"));
+    await Promise.all(ends);
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  /** One request: under the time limit, reconnecting and sending once more only when it cannot have run upstream. */
+  private async run<T>(session: UpstreamSession, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const prefix = session.server.prefix;
+    const limitMs = timeoutMs(session.server, this.defaults);
+    // The SDK sends notifications/cancelled upstream for a request whose signal aborts.
+    const limit = callLimit({
+      limitMs,
+      signal,
+      error: (why) =>
+        why === "timeout"
+          ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s; the remote server was told to cancel it`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
+          : new LaunchError("ABORTED", `the call to ${prefix} was cancelled; the remote server was told to cancel it`, "Nothing to do: the client cancelled the request."),
+    });
+    const stopped = limit.stopped;
+    session.running += 1;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await Promise.race([session.ensureConnected(limit.signal), stopped]);
+        const generation = session.generation;
+        try {
+          return await Promise.race([fn(session.client, limit.signal), stopped]);
+        } catch (error) {
+          if (limit.error) throw limit.error;
+          if (error instanceof LaunchError) throw error;
+          const failure = classifyFailure(error);
+          if (failure === "answer") throw error;
+          const target = session.target;
+          const url = target?.display ?? "its url";
+          const reason = describeFailure(error, target?.secretValues ?? []);
+          if (failure === "http") {
+            throw new LaunchError(
+              "UPSTREAM_REFUSED",
+              `the remote server ${prefix} at ${url} refused the request: ${reason}`,
+              "Check the server's header secrets (401/403) or its health (5xx); the request was not retried.",
+            );
+          }
+          session.invalidate(generation, failure);
+          if (failure === "lost") {
+            throw new LaunchError(
+              "UPSTREAM_GONE",
+              `the connection to the remote server ${prefix} at ${url} was lost during the call (${reason}); it was not retried because it may have run`,
+              "Retry the call if it is safe to repeat; the next call opens a new session.",
+            );
+          }
+          if (attempt >= 2) {
+            throw new LaunchError(
+              "CONTAINER_START_FAILED",
+              `the remote server ${prefix} at ${url} did not take the request after reconnecting: ${reason}`,
+              "Check that the server is up and reachable from the daemon; the next call tries again.",
+            );
+          }
+          this.logger.info({ server: prefix, url, failure }, "upstream restarted or unreachable; reconnecting and sending the request once more");
+        }
+      }
+    } finally {
+      session.running -= 1;
+      limit.dispose();
+    }
+  }
+
+  private closeSession(session: UpstreamSession, why: string): Promise<void> {
+    const done = session.close(why).finally(() => this.closing.delete(done));
+    this.closing.add(done);
+    return done;
+  }
+
+  private state(server: RegistryServer): ServerState {
+    let state = this.states.get(server.hash);
+    if (!state) {
+      state = { server, open: new Set(), opened: 0 };
+      this.states.set(server.hash, state);
+    }
+    return state;
+  }
+
+  /** Forgets a retired version once its last session closed. */
+  private forgetIfEmpty(state: ServerState): void {
+    if (!this.sessions.tracks(state.server) && state.open.size === 0) this.states.delete(state.server.hash);
+  }
+}
