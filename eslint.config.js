@@ -2,6 +2,40 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/**
+ * The rooms of src/ and the rooms each may NOT import (ARCHITECTURE.md): every arrow points down.
+ * A change that needs one of these arrows is in the wrong room.
+ */
+const FORBIDDEN = {
+  registry: ["secrets", "launch", "sync", "observe", "gateway", "transports", "daemon", "cli", "propose"],
+  secrets: ["launch", "sync", "observe", "gateway", "transports", "daemon", "cli", "propose"],
+  launch: ["sync", "observe", "gateway", "transports", "daemon", "cli", "propose"],
+  sync: ["launch", "observe", "gateway", "transports", "daemon", "cli", "propose"],
+  observe: ["sync", "gateway", "transports", "daemon", "cli", "propose"],
+  gateway: ["sync", "transports", "daemon", "cli", "propose"],
+  propose: ["sync", "observe", "gateway", "transports", "daemon", "cli"],
+  transports: ["launch", "sync", "daemon", "cli", "propose"],
+  daemon: ["cli", "propose"],
+  cli: [],
+};
+
+const rooms = Object.entries(FORBIDDEN).map(([room, forbidden]) => ({
+  files: [`src/${room}/**/*.ts`],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          ...(forbidden.length
+            ? [{ regex: `^(\\.\\./)+(${forbidden.join("|")})/`, message: `src/${room}/ may not import ${forbidden.join(", ")} (the rooms in ARCHITECTURE.md: arrows point down).` }]
+            : []),
+          { regex: "^(\\.\\./)+bin\\.js$", message: "Only the entry point is src/bin.ts; nothing imports it." },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "src/registry/types.generated.ts", "test/fixtures/"] },
   js.configs.recommended,
@@ -13,8 +47,24 @@ export default tseslint.config(
       "no-console": ["error", { allow: ["error"] }],
     },
   },
+  ...rooms,
   {
-    files: ["src/bin.ts", "src/**/cli-*.ts", "scripts/**", "bench/**", "test/**"],
-    rules: { "no-console": "off" },
+    // Only the entry point touches the process's environment, arguments, streams and exit status.
+    files: ["src/**/*.ts"],
+    ignores: ["src/bin.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        ...["env", "argv", "exit", "exitCode", "stdin", "stdout", "stderr", "on", "once"].map((property) => ({
+          object: "process",
+          property,
+          message: "Only src/bin.ts touches the process; take what you need as a parameter (CliContext, DaemonConfig).",
+        })),
+      ],
+    },
+  },
+  {
+    files: ["src/bin.ts", "scripts/**", "bench/**", "test/**"],
+    rules: { "no-console": "off", "no-restricted-properties": "off" },
   },
 );

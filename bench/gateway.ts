@@ -25,7 +25,7 @@ import { pino } from "pino";
 import type { Daemon } from "../src/daemon/start-daemon.js";
 import { startDaemon } from "../src/daemon/start-daemon.js";
 import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../src/launch/secrets.js";
+import { staticSecretSource } from "../src/secrets/secret-source.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, listOurContainers, testDataDir } from "../test/support/docker.js";
 import { npmPackage, testServer, writeRegistry } from "../test/support/servers.js";

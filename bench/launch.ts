@@ -16,7 +16,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import Docker from "dockerode";
 import { pino } from "pino";
 import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../src/launch/secrets.js";
+import { staticSecretSource } from "../src/secrets/secret-source.js";
 import type { RegistryServer } from "../src/registry/types.js";
 import { ensureTestImages, testDataDir } from "../test/support/docker.js";
 import { npmPackage, testServer } from "../test/support/servers.js";

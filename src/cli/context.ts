@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { DockerSettings } from "../daemon/create-launcher.js";
-import type { SecretSource } from "../launch/secrets.js";
+import type { SecretSource } from "../secrets/secret-source.js";
 
 export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
@@ -73,7 +73,7 @@ export function dockerSettings(env: CliContext["env"]): DockerSettings {
 
 /** The secrets file (--secrets-file or MCP_ROUTER_SECRETS_FILE), if any, over the environment. */
 export async function secretSource(ctx: CliContext, secretsFile: string | undefined): Promise<SecretSource> {
-  const { chainSecretSources, envSecretSource, fileSecretSource } = await import("../launch/secrets.js");
+  const { chainSecretSources, envSecretSource, fileSecretSource } = await import("../secrets/secret-source.js");
   const file = secretsFile ?? ctx.env.MCP_ROUTER_SECRETS_FILE;
   const env = envSecretSource(ctx.env as Record<string, string | undefined>);
   return file ? chainSecretSources(fileSecretSource(file), env) : env;

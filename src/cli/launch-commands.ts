@@ -8,10 +8,12 @@ export interface LaunchCommandDeps {
   resolveServer(prefix: string): Promise<RegistryServer> | RegistryServer;
   /** Builds the launcher (the composition root owns Docker, secrets, logger). Closed after each command. */
   createLauncher(): Promise<Launcher> | Launcher;
-  /** Where the JSON result goes (default process.stdout). */
-  stdout?: { write(text: string): unknown };
-  /** Where progress goes (default process.stderr). */
-  stderr?: { write(text: string): unknown };
+  /** Where the JSON result goes. */
+  stdout: { write(text: string): unknown };
+  /** Where progress goes. */
+  stderr: { write(text: string): unknown };
+  /** Runs a handler on SIGINT/SIGTERM before the process exits. */
+  onShutdown?(handler: () => Promise<void>): void;
   /** The command's exit status: 1 when the tool answered with an error result. */
   setExitCode?(code: number): void;
 }
@@ -36,20 +38,17 @@ function parseArgs(text: string | undefined): Record<string, unknown> {
 
 /** `mcp-router call <server> <tool> [--args JSON]` and `mcp-router tools <server>`: one request through the launcher. */
 export function registerLaunchCommands(program: Command, deps: LaunchCommandDeps): void {
-  const out = deps.stdout ?? process.stdout;
-  const err = deps.stderr ?? process.stderr;
+  const { stdout: out, stderr: err } = deps;
 
   async function withLauncher<T>(prefix: string, fn: (launcher: Launcher, server: RegistryServer) => Promise<T>): Promise<T> {
     const server = await deps.resolveServer(prefix);
     const launcher = await deps.createLauncher();
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once("SIGINT", onSignal);
+    // Ctrl-C while a container runs: close the launcher (its containers go) before exiting.
+    deps.onShutdown?.(() => launcher.close());
     try {
       await launcher.prepare(server, (message) => err.write(`${message}\n`));
       return await fn(launcher, server);
     } finally {
-      process.off("SIGINT", onSignal);
       await launcher.close();
     }
   }

@@ -68,6 +68,7 @@ export function buildProgram(ctx: CliContext, exit: ExitStatus = { code: undefin
     stdout: ctx.stdout,
     stderr: ctx.stderr,
     setExitCode,
+    onShutdown: (handler) => ctx.onShutdown(handler),
   });
 
   registerGatewayCommands(program, ctx);

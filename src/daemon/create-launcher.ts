@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
-import type { SecretSource } from "../launch/secrets.js";
+import type { SecretSource } from "../secrets/secret-source.js";
 
 export interface DockerSettings {
   /** Owner label of our containers; reaping touches only the same owner (default `default`). */

@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { GatewayRuntime } from "../gateway/gateway-runtime.js";
 import { startGatewayRuntime } from "../gateway/gateway-runtime.js";
 import type { Launcher } from "../launch/launcher.js";
-import type { SecretSource } from "../launch/secrets.js";
+import type { SecretSource } from "../secrets/secret-source.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
 import { GatewayMetrics } from "../observe/metrics.js";

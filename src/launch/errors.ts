@@ -1,9 +1,10 @@
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { RegistryServer } from "../registry/types.js";
+import type { SecretSource } from "../secrets/secret-source.js";
 
 /** Stable reasons a launch can fail with; each error also says what to do. */
 export type LaunchErrorCode =
   | "SECRET_MISSING"
-  | "SECRETS_FILE_INVALID"
   | "PACKAGE_UNSUPPORTED"
   | "PACKAGE_MISSING"
   | "PREPARE_FAILED"
@@ -21,7 +22,6 @@ export type LaunchErrorCode =
 /** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
 export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
   SECRET_MISSING: -32010,
-  SECRETS_FILE_INVALID: -32011,
   PACKAGE_UNSUPPORTED: -32012,
   PACKAGE_MISSING: -32013,
   PREPARE_FAILED: -32014,
@@ -59,4 +59,16 @@ export class LaunchError extends McpError {
 
 export function isLaunchError(error: unknown, reason?: LaunchErrorCode): error is LaunchError {
   return error instanceof LaunchError && (reason === undefined || error.reason === reason);
+}
+
+/** The error for required inputs without a value: names them and says where to set them. */
+export function missingSecrets(server: RegistryServer, names: string[], secrets: SecretSource): LaunchError {
+  const unique = [...new Set(names)];
+  const list = unique.join(", ");
+  return new LaunchError(
+    "SECRET_MISSING",
+    `server ${server.prefix} needs ${unique.length === 1 ? "the variable" : "the variables"} ${list}, which ${unique.length === 1 ? "is" : "are"} not set in ${secrets.description}`,
+    `Set ${list} in the daemon's environment or in its secrets file (--secrets-file, KEY=VALUE lines), then retry.`,
+    { data: { variables: unique } },
+  );
 }

@@ -5,8 +5,8 @@
  * The values come from the composition root (API keys, the webhook secret, the values of the
  * secrets the registry's servers declare).
  */
-import { envStyleName } from "../launch/input-values.js";
-import type { SecretSource } from "../launch/secrets.js";
+import { envStyleName } from "./input-values.js";
+import type { SecretSource } from "./secret-source.js";
 import type { RegistryServer } from "../registry/types.js";
 
 export type Scrub = (text: string) => string;
@@ -46,6 +46,18 @@ export function secretScrubber(values: () => Iterable<string>): Scrub {
     for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join(SCRUBBED);
     return out;
   };
+}
+
+/** Replaces every occurrence of these secret values in one text (errors, stderr lines, URLs shown to people). */
+export function scrubSecrets(text: string, values: Iterable<string>): string {
+  let out = text;
+  for (const needle of needlesOf(values)) if (out.includes(needle)) out = out.split(needle).join(SCRUBBED);
+  return out;
+}
+
+/** The credentials in URLs (`https://user:token@host`) as `***`, for messages naming a URL whose secret is not known by value (a git remote). */
+export function redactUrl(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
 }
 
 /** What pino writes to (a SonicBoom from `pino.destination()`, a stream). */

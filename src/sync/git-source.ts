@@ -8,6 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { simpleGit } from "simple-git";
 import { SyncError, type RegistrySource, type SourceRevision } from "./registry-source.js";
+import { redactUrl } from "../secrets/secret-scrubber.js";
 
 export interface GitSourceOptions {
   url: string;
@@ -65,10 +66,6 @@ export class GitSource implements RegistrySource {
 }
 
 /** `https://user:token@host/x` -> `https://***@host/x`: credentials never reach logs or status. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
-}
-
 function firstLine(text: string): string {
   return text.split("\n").find((l) => l.trim()) ?? text;
 }

@@ -20,7 +20,7 @@ import { startGatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import type { HttpGateway } from "../../src/transports/http-server.js";
 import { startHttpGateway } from "../../src/transports/http-server.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
 import { connectClient, containers, defineCallTests, testServers, text } from "./fixture.js";

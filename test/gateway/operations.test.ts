@@ -25,7 +25,7 @@ import { openAuditLog } from "../../src/observe/audit-log.js";
 import { GatewayMetrics } from "../../src/observe/metrics.js";
 import { declaredSecretNames, KnownSecrets, scrubbingDestination, secretScrubber } from "../../src/secrets/secret-scrubber.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistrySync } from "../../src/sync/registry-sync.js";
 import type { HttpGateway } from "../../src/transports/http-server.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";

@@ -5,7 +5,7 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import { registerLaunchCommands } from "../../src/cli/launch-commands.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { describeWhen, dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { ociPackage, testServer } from "../support/servers.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LABELS, containerSpec, packageArgv, parseSize, timeoutMs } from "../../src/launch/docker/container-spec.js";
 import { isLaunchError } from "../../src/launch/errors.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { npmPackage, testServer } from "../support/servers.js";
 
 const noSecrets = staticSecretSource({}, "the test environment");

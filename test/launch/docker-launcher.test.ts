@@ -16,7 +16,7 @@ import { containerSpec } from "../../src/launch/docker/container-spec.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { DockerLauncherOptions } from "../../src/launch/docker/docker-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import type { TestImages } from "../support/docker.js";
 import { containerGone, describeWhen, dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";

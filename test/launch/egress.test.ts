@@ -20,7 +20,7 @@ import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { EgressAllowlist } from "../../src/launch/docker/egress-allowlist.js";
 import { EgressProxy } from "../../src/launch/docker/egress-proxy.js";
 import { isLaunchError } from "../../src/launch/errors.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { describeWhen, dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { ociPackage, testServer } from "../support/servers.js";

@@ -10,7 +10,7 @@ import { callTool, listTools } from "../../src/launch/call-tool.js";
 import { INTERNAL_NETWORK, containerSpec } from "../../src/launch/docker/container-spec.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { packageEndpoint } from "../../src/launch/docker/http-endpoint.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { Package, RegistryServer } from "../../src/registry/types.js";
 import { dockerUnlessCi, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import { npmPackage, testServer } from "../support/servers.js";

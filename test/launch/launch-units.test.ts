@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { ConfigError } from "../../src/config-error.js";
 import { bridgeGateway } from "../../src/launch/docker/bridge-gateway.js";
 import { ContainerSlots } from "../../src/launch/docker/container-slots.js";
 import { ContainerTransport } from "../../src/launch/docker/container-transport.js";
@@ -12,7 +13,8 @@ import { DeferredLauncher } from "../../src/launch/deferred-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import type { Launcher } from "../../src/launch/launcher.js";
 import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, pypiInstallArgv } from "../../src/launch/docker/package-preparer.js";
-import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile, scrubSecrets } from "../../src/launch/secrets.js";
+import { scrubSecrets } from "../../src/secrets/secret-scrubber.js";
+import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/docker/warm-pool.js";
 
@@ -24,7 +26,7 @@ describe("secrets", () => {
 
   it("reports a bad line by number, never its content", () => {
     assert.throws(() => parseSecretsFile("A=1\nthis is secret-ish\n", "s.env"), (e: unknown) => {
-      assert.ok(isLaunchError(e, "SECRETS_FILE_INVALID"));
+      assert.ok(e instanceof ConfigError && e.code === "SECRETS_FILE_INVALID");
       assert.match(e.message, /line 2/);
       assert.doesNotMatch(e.message, /secret-ish/);
       return true;

@@ -28,7 +28,7 @@ import { OpenApiLauncher } from "../../src/launch/openapi/openapi-launcher.js";
 import { buildRequest } from "../../src/launch/openapi/openapi-request.js";
 import type { OpenApiOperation } from "../../src/launch/openapi/openapi-tools.js";
 import { propertyNames, toolName } from "../../src/launch/openapi/openapi-tools.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import type { OpenApi, RegistryFile, RegistryServer } from "../../src/registry/types.js";
 

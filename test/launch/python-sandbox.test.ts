@@ -19,7 +19,7 @@ import { callTool, listTools } from "../../src/launch/call-tool.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { builtImageTag } from "../../src/launch/docker/package-preparer.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { containerGone, describeWhen, dockerUnlessCi, listOurContainers, testDataDir } from "../support/docker.js";

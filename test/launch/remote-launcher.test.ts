@@ -26,7 +26,7 @@ import { waitForPort } from "../../src/launch/docker/http-endpoint.js";
 import type { Lease } from "../../src/launch/launcher.js";
 import { RemoteLauncher } from "../../src/launch/remote/remote-launcher.js";
 import type { RemoteLauncherOptions } from "../../src/launch/remote/remote-launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistryFile, RegistryServer, Remote, Router } from "../../src/registry/types.js";
 import { requireDocker } from "../support/docker.js";
 import { startTestDaemon } from "../support/daemon.js";

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { launcherVerify } from "../../src/propose/launcher-verify.js";
 import type { RegistryFile } from "../../src/registry/types.js";
 import { dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";

@@ -15,7 +15,7 @@ import type { Daemon } from "../../src/daemon/start-daemon.js";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { Launcher } from "../../src/launch/launcher.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistrySync } from "../../src/sync/registry-sync.js";
 import type { HttpGateway } from "../../src/transports/http-server.js";
 import { ensureTestImages, testDataDir } from "./docker.js";

@@ -16,7 +16,8 @@ import { pino } from "pino";
 import { loadRegistry } from "../../src/registry/loader.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { DirectorySource } from "../../src/sync/directory-source.js";
-import { GitSource, redactUrl } from "../../src/sync/git-source.js";
+import { GitSource } from "../../src/sync/git-source.js";
+import { redactUrl } from "../../src/secrets/secret-scrubber.js";
 import { createGithubWebhookHandler, verifyGithubSignature } from "../../src/transports/github-webhook.js";
 import { Reconciler } from "../../src/sync/reconciler.js";
 

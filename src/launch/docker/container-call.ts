@@ -7,7 +7,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { callLimit } from "../call-limit.js";
 import { LaunchError } from "../errors.js";
-import { scrubSecrets } from "../secrets.js";
+import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { RunningContainer } from "./container-runner.js";
 
 export interface ContainerCallOptions {

@@ -15,7 +15,7 @@ import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
-import { scrubSecrets } from "../secrets.js";
+import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { ContainerRemover } from "./container-remover.js";
 import type { ContainerSpec, ResolvedContainer, ResourceDefaults } from "./container-spec.js";
 import { INTERNAL_NETWORK, LABELS, placeContainer, timeoutMs } from "./container-spec.js";

@@ -1,10 +1,10 @@
 import type { ContainerCreateOptions } from "dockerode";
 import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../../registry/types.js";
 import { lifecycleOf } from "../../registry/types.js";
-import { LaunchError } from "../errors.js";
-import { missingSecrets, newResolution, resolveInput, substitute } from "../input-values.js";
-import type { Resolution } from "../input-values.js";
-import type { SecretSource } from "../secrets.js";
+import { LaunchError, missingSecrets } from "../errors.js";
+import { newResolution, resolveInput, substitute } from "../../secrets/input-values.js";
+import type { Resolution } from "../../secrets/input-values.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 
 /** Labels that mark containers as ours. */
 export const LABELS = {

@@ -5,7 +5,7 @@
  * messages; every form of its value is returned for scrubbing.
  */
 import type { OpenApiAuth } from "../../registry/types.js";
-import type { SecretSource } from "../secrets.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 
 export interface AuthPlacement {
   headers: Record<string, string>;

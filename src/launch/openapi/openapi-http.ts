@@ -11,7 +11,7 @@ import type { Dispatcher } from "undici";
 import { request } from "undici";
 import type { HttpRequestPlan } from "./openapi-request.js";
 import { describeNetworkError } from "./openapi-spec.js";
-import { scrubSecrets } from "../secrets.js";
+import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 
 /** Characters of an error response's body put in the result. */
 export const ERROR_EXCERPT_CHARS = 2048;

@@ -18,7 +18,7 @@ import { createOpenApiMcpServer } from "./openapi-mcp-server.js";
 import { loadOpenApiSpec, OpenApiSpecError } from "./openapi-spec.js";
 import type { CompiledApi } from "./openapi-tools.js";
 import { compileOpenApi } from "./openapi-tools.js";
-import type { SecretSource } from "../secrets.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 import { IMPLEMENTATION } from "../../version.js";
 
 export const DEFAULT_OPENAPI_TIMEOUT_SECONDS = 30;

@@ -14,7 +14,7 @@ import type { HttpLimits } from "./openapi-http.js";
 import { sendRequest, shownUrl } from "./openapi-http.js";
 import { ArgumentError, buildRequest } from "./openapi-request.js";
 import type { CompiledApi } from "./openapi-tools.js";
-import type { SecretSource } from "../secrets.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 
 export interface OpenApiServerOptions {
   server: RegistryServer;

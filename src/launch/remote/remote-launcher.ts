@@ -15,7 +15,7 @@ import { DEFAULT_RESOURCES, timeoutMs } from "../docker/container-spec.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
 import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../launcher.js";
-import type { SecretSource } from "../secrets.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
 import type { UpstreamOptions, UpstreamSessionEvents } from "./upstream-session.js";

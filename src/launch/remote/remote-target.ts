@@ -7,10 +7,10 @@
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Input, RegistryServer, Remote } from "../../registry/types.js";
-import { LaunchError } from "../errors.js";
-import { missingSecrets, newResolution, resolveHeader, substitute } from "../input-values.js";
-import { scrubSecrets } from "../secrets.js";
-import type { SecretSource } from "../secrets.js";
+import { LaunchError, missingSecrets } from "../errors.js";
+import { newResolution, resolveHeader, substitute } from "../../secrets/input-values.js";
+import { scrubSecrets } from "../../secrets/secret-scrubber.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 
 export interface RemoteTarget {
   type: Remote["type"];

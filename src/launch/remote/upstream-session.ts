@@ -11,7 +11,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
-import type { SecretSource } from "../secrets.js";
+import type { SecretSource } from "../../secrets/secret-source.js";
 import type { RemoteTarget } from "./remote-target.js";
 import { describeFailure, remoteTarget } from "./remote-target.js";
 import { IMPLEMENTATION } from "../../version.js";

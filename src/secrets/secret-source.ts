@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { LaunchError } from "./errors.js";
+import { ConfigError } from "../config-error.js";
 
 /** Where the daemon finds secret VALUES by name. Values never come from the registry. */
 export interface SecretSource {
@@ -36,12 +36,12 @@ export function parseSecretsFile(text: string, path: string): Record<string, str
     try {
       parsed = JSON.parse(trimmed);
     } catch {
-      throw new LaunchError("SECRETS_FILE_INVALID", `secrets file ${path} is not valid JSON`, "Write a JSON object of string values, or KEY=VALUE lines.");
+      throw new ConfigError("SECRETS_FILE_INVALID", `secrets file ${path} is not valid JSON`, "Write a JSON object of string values, or KEY=VALUE lines.");
     }
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
       if (typeof value !== "string") {
-        throw new LaunchError("SECRETS_FILE_INVALID", `secrets file ${path}: the value of ${key} is not a string`, "Quote every value as a JSON string.");
+        throw new ConfigError("SECRETS_FILE_INVALID", `secrets file ${path}: the value of ${key} is not a string`, "Quote every value as a JSON string.");
       }
       out[key] = value;
     }
@@ -54,7 +54,7 @@ export function parseSecretsFile(text: string, path: string): Record<string, str
     if (line === "" || line.startsWith("#")) return;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
     if (!match) {
-      throw new LaunchError(
+      throw new ConfigError(
         "SECRETS_FILE_INVALID",
         `secrets file ${path}, line ${index + 1}: expected KEY=VALUE`,
         "Write one KEY=VALUE per line (names: letters, digits, underscores).",
@@ -75,7 +75,7 @@ export function fileSecretSource(path: string): SecretSource {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new LaunchError("SECRETS_FILE_INVALID", `cannot read secrets file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Check the path given with --secrets-file and its permissions.");
+    throw new ConfigError("SECRETS_FILE_INVALID", `cannot read secrets file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Check the path given with --secrets-file and its permissions.");
   }
   return staticSecretSource(parseSecretsFile(text, path), `the secrets file ${path}`);
 }
@@ -92,13 +92,4 @@ export function chainSecretSources(...sources: SecretSource[]): SecretSource {
       return undefined;
     },
   };
-}
-
-/** Replaces every occurrence of the given secret values in a text (for logs and errors). */
-export function scrubSecrets(text: string, values: Iterable<string>): string {
-  let out = text;
-  for (const value of values) {
-    if (value.length >= 4) out = out.split(value).join("***");
-  }
-  return out;
 }

@@ -5,9 +5,8 @@
  * values that came from it are collected so logs and errors can scrub them; a required input
  * without a value is collected by NAME, so the caller can fail before starting anything.
  */
-import type { Input, KeyValueInput, RegistryServer } from "../registry/types.js";
-import { LaunchError } from "./errors.js";
-import type { SecretSource } from "./secrets.js";
+import type { Input, KeyValueInput } from "../registry/types.js";
+import type { SecretSource } from "./secret-source.js";
 
 /** What a resolution found: names only in `secretNames` and `missing`; `secretValues` is never logged. */
 export interface Resolution {
@@ -77,16 +76,4 @@ export function resolveHeader(header: KeyValueInput, secrets: SecretSource, r: R
   const value = resolveInput(header.name, header, lookup, r);
   if (r.missing.length > missing) r.missing.splice(missing, r.missing.length - missing, alias);
   return value;
-}
-
-/** The error for required inputs without a value: names them and says where to set them. */
-export function missingSecrets(server: RegistryServer, names: string[], secrets: SecretSource): LaunchError {
-  const unique = [...new Set(names)];
-  const list = unique.join(", ");
-  return new LaunchError(
-    "SECRET_MISSING",
-    `server ${server.prefix} needs ${unique.length === 1 ? "the variable" : "the variables"} ${list}, which ${unique.length === 1 ? "is" : "are"} not set in ${secrets.description}`,
-    `Set ${list} in the daemon's environment or in its secrets file (--secrets-file, KEY=VALUE lines), then retry.`,
-    { data: { variables: unique } },
-  );
 }
