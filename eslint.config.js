@@ -11,7 +11,7 @@ const FORBIDDEN = {
   secrets: ["launch", "sync", "observe", "gateway", "transports", "daemon", "cli", "propose"],
   launch: ["sync", "observe", "gateway", "transports", "daemon", "cli", "propose"],
   sync: ["launch", "observe", "gateway", "transports", "daemon", "cli", "propose"],
-  observe: ["sync", "gateway", "transports", "daemon", "cli", "propose"],
+  observe: ["gateway", "transports", "daemon", "cli", "propose"],
   gateway: ["sync", "transports", "daemon", "cli", "propose"],
   propose: ["sync", "observe", "gateway", "transports", "daemon", "cli"],
   transports: ["launch", "sync", "daemon", "cli", "propose"],

@@ -9,6 +9,7 @@
 import type { Counter as CounterT, Histogram as HistogramT } from "prom-client";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { LauncherStats } from "../launch/launcher.js";
+import type { ServerCondition, SyncStatus } from "../sync/reconciler.js";
 
 export const METRICS_PREFIX = "mcp_router_";
 
@@ -27,12 +28,8 @@ export type CallMethod = "tools/call" | "resources/read" | "prompts/get" | "comp
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** What `observeReload` needs of sync's status (structurally sync's `SyncStatus`). */
-export interface ReloadStatus {
-  lastAppliedRevision?: string | undefined;
-  lastAppliedAt?: string | undefined;
-  failures: number;
-  servers: readonly { reason: string; stale: boolean }[];
-}
+/** What the reload metrics read of the reconciler's status. */
+export type ReloadStatus = Pick<SyncStatus, "lastAppliedRevision" | "lastAppliedAt" | "failures"> & { servers: readonly Pick<ServerCondition, "reason" | "stale">[] };
 
 export interface GatewayMetricsOptions {
   /** Container and pool figures, read at scrape time. */
