@@ -1,7 +1,8 @@
 /**
  * `mcp-router stdio` as Claude Desktop runs it: the real CLI as a child process, a registry
  * folder with server-everything and server-memory, catalogs discovered in the background at
- * start-up (tools appear with list_changed), calls in real containers.
+ * start-up (tools appear with list_changed), calls in real containers. The protocol behaviour of
+ * calls over stdio is tested in process in gateway-behaviour.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import Docker from "dockerode";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
-import { connectClient, containers, defineCallTests, testServers, text, waitFor } from "./fixture.js";
+import { connectClient, containers, defineContainerCallTests, testServers, text, waitFor } from "./fixture.js";
 
 const OWNER = "test-gateway-stdio";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -81,7 +82,7 @@ describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}
     assert.match(stderr, /"server":"everything"/);
   });
 
-  defineCallTests("stdio", () => c, OWNER);
+  defineContainerCallTests("stdio", () => c, OWNER);
 
   it("stdout carries nothing but protocol (the SDK client would have failed to parse anything else)", async () => {
     const { tools } = await c.client.listTools();
