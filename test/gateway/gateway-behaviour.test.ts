@@ -298,7 +298,7 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
     assert.equal(text(result), "Echo: meta");
   });
 
-  it("a registry change swaps the table: clients get tools/list_changed, new tools route, old versions retire", async () => {
+  it("a registry change swaps the table: clients (HTTP and stdio) get tools/list_changed, new tools route, old versions retire", async () => {
     const c = await connect("streamable-http");
     const changes: number[] = [];
     let onChange: () => void = () => undefined;
@@ -307,6 +307,8 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
       onChange();
     });
     const changed = (): Promise<void> => new Promise((resolve) => (onChange = resolve));
+    // The stdio session of the same daemon hears of it too.
+    const stdioChanged = new Promise<void>((resolve) => stdioClient.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
     // A kept upstream of the version about to change, to see it retire.
     const kept = nextEvent(launcher.events, "started", (e) => e.prefix === "persession");
     await c.client.callTool({ name: "persession__whoami", arguments: {} });
@@ -322,6 +324,8 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
     const names = (await c.client.listTools()).tools.map((t) => t.name);
     assert.ok(!names.includes("persession__remember"), "the changed version's deny list applies");
     assert.match(text(await c.client.callTool({ name: "added__whoami", arguments: {} })), /^instance \d+$/);
+    await stdioChanged;
+    assert.match(text(await stdioClient.client.callTool({ name: "added__whoami", arguments: {} })), /^instance \d+$/);
     assert.equal((await retired).reason, "retired", "the old version's upstream retires");
 
     const removed = changed();
