@@ -38,6 +38,7 @@ function registryServers(): RegistryServer[] {
     testServers().everything,
     testServer("percall", probePackage()),
     testServer("persession", probePackage(), { lifecycle: "per-session" }),
+    testServer("slow", probePackage(), { limits: { timeoutSeconds: 0.2 } }),
     // A reviewed catalog in the registry file: served without discovery.
     testServer("shared", probePackage(), {
       lifecycle: "shared",
@@ -183,7 +184,12 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
 
   it("caches discovered catalogs: tools/list answers without starting an upstream", async () => {
     const c = await connect("streamable-http");
-    assert.ok(launcher.stats().started >= 3, "the catalogs of everything, percall and persession were discovered through the launcher");
+    const discovered = registryServers().filter((s) => !s.entry.router?.tools?.length).map((s) => s.prefix);
+    assert.deepEqual(
+      launcher.stats().servers.filter((s) => s.started > 0).map((s) => s.prefix).sort(),
+      discovered.sort(),
+      "the servers without router.tools were discovered through the launcher, the one with it was not started",
+    );
     const before = launcher.stats().started;
     const { tools } = await c.client.listTools();
     assert.equal(launcher.stats().started, before, "tools/list started no upstream");
@@ -237,7 +243,7 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
     });
   });
 
-  describe("cancellation", () => {
+  describe("cancellation, time limits, crashes", () => {
     it("a cancelled call is cancelled upstream, and its per-call upstream is stopped", async () => {
       const c = await connect("streamable-http");
       const controller = new AbortController();
@@ -251,6 +257,22 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
       assert.equal(await outcome, "rejected");
       assert.equal((await cancelled).instance, instance);
       assert.equal((await stopped).reason, "call cancelled");
+    });
+
+    it("a call over its server's time limit fails with TIMEOUT, is cancelled upstream, and its upstream is stopped", async () => {
+      const c = await connect("streamable-http");
+      const cancelled = nextEvent(probeEvents, "cancelled");
+      const stopped = nextEvent(launcher.events, "stopped", (e) => e.prefix === "slow");
+      await assert.rejects(c.client.callTool({ name: "slow__wait-for-cancel", arguments: {} }), /timed out after 0\.2 s.*TIMEOUT/);
+      await cancelled;
+      assert.equal((await stopped).reason, "call timed out");
+    });
+
+    it("an upstream that goes away during a call fails the call with CONTAINER_CRASHED, not a hang", async () => {
+      const c = await connect("streamable-http");
+      const stopped = nextEvent(launcher.events, "stopped", (e) => e.prefix === "percall");
+      await assert.rejects(c.client.callTool({ name: "percall__crash", arguments: {} }), /closed during the call.*CONTAINER_CRASHED/);
+      assert.equal((await stopped).reason, "closed by the upstream");
     });
 
     it("cancellation reaches a kept upstream as notifications/cancelled, and the upstream lives on", async () => {
@@ -289,7 +311,7 @@ describe("gateway behaviour (in-process upstreams, no Docker)", () => {
     const { tools } = await c.client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), ["call_tool", "list_servers", "list_tools", "search_tools"]);
     const servers = JSON.parse(text(await c.client.callTool({ name: "list_servers", arguments: {} }))) as Array<{ server: string }>;
-    assert.deepEqual(servers.map((s) => s.server).sort(), ["everything", "percall", "persession", "shared"]);
+    assert.deepEqual(servers.map((s) => s.server).sort(), ["everything", "percall", "persession", "shared", "slow"]);
     const found = JSON.parse(text(await c.client.callTool({ name: "search_tools", arguments: { query: "echo" } }))) as Array<{ server: string; tool: string }>;
     assert.deepEqual(found[0], { ...found[0], server: "everything", tool: "echo" });
     const listed = JSON.parse(text(await c.client.callTool({ name: "list_tools", arguments: { server: "percall" } }))) as Array<{ name: string }>;

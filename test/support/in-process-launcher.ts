@@ -161,7 +161,7 @@ export class InProcessLauncher implements Launcher {
     const servers: ServerStats[] = [...this.states.values()].map((s) => ({
       prefix: s.server.prefix,
       revision: s.server.hash,
-      running: this.running(s.server.hash),
+      running: [...this.instances].filter((i) => i.server.hash === s.server.hash).length,
       warm: 0,
       warming: 0,
       poolTarget: 0,
@@ -178,9 +178,9 @@ export class InProcessLauncher implements Launcher {
     };
   }
 
-  /** Instances running now, of one server (by prefix) or of all. */
-  running(hashOrPrefix?: string): number {
-    return [...this.instances].filter((i) => hashOrPrefix === undefined || i.server.hash === hashOrPrefix || i.prefix === hashOrPrefix).length;
+  /** Instances running now, of one server (by prefix, every version) or of all. */
+  running(prefix?: string): number {
+    return [...this.instances].filter((i) => prefix === undefined || i.prefix === prefix).length;
   }
 
   async close(): Promise<void> {

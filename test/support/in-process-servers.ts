@@ -1,7 +1,8 @@
 /**
  * Upstreams for the InProcessLauncher: server-everything's real server (the same code its npm
  * package runs, linked against this repo's SDK copy), and `probe`, a small SDK server of ours for
- * what server-everything cannot show (state kept per instance, a call that waits for its cancellation).
+ * what server-everything cannot show (state kept per instance, a call that waits for its
+ * cancellation, an upstream that goes away during a call).
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
@@ -51,6 +52,7 @@ const PROBE_TOOLS = [
   },
   { name: "whoami", description: "The serial number of the upstream instance that answers", inputSchema: { type: "object" as const } },
   { name: "wait-for-cancel", description: "Waits until the call is cancelled", inputSchema: { type: "object" as const } },
+  { name: "crash", description: "Closes the server's transport in the middle of the call", inputSchema: { type: "object" as const } },
 ];
 
 /** `probe`: a fresh Server per instance, numbered from 1; `events` tells what its calls saw. */
@@ -79,6 +81,9 @@ export function probeUpstream(events: EventEmitter<ProbeEvents> = new EventEmitt
             else extra.signal.addEventListener("abort", onAbort, { once: true });
             events.emit("waiting", { instance });
           });
+        case "crash":
+          await server.close();
+          return new Promise<never>(() => undefined);
         default:
           throw new McpError(ErrorCode.InvalidParams, `unknown tool ${request.params.name}`);
       }
