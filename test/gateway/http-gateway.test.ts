@@ -1,6 +1,8 @@
 /**
  * The gateway over Streamable HTTP and legacy SSE, with server-everything and server-memory in
- * real containers behind it, driven by the SDK's real client (and the MCP Inspector CLI).
+ * real containers behind it, driven by the SDK's real client (and the MCP Inspector CLI): what
+ * needs a container per call, and the HTTP endpoint's guards. The protocol behaviour (passthrough,
+ * resources, prompts, the per-server endpoint, hierarchical mode) is in gateway-behaviour.test.ts.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -14,7 +16,6 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { Gateway } from "../../src/gateway/gateway.js";
 import type { GatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import { startGatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import type { HttpGateway } from "../../src/transports/http-server.js";
@@ -23,7 +24,7 @@ import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
-import { connectClient, containers, defineCallTests, testServers, text } from "./fixture.js";
+import { connectClient, containers, defineContainerCallTests, testServers } from "./fixture.js";
 
 const OWNER = "test-gateway-http";
 const KEY = "test-key-0123456789abcdef";
@@ -36,7 +37,6 @@ describeWhen(hasDocker, "gateway over HTTP (real containers)", {}, () => {
   let launcher: DockerLauncher;
   let runtime: GatewayRuntime;
   let http: HttpGateway;
-  let hierarchicalHttp: HttpGateway;
   let openHttp: HttpGateway;
   let dataDir: string;
   const clients: TestClient[] = [];
@@ -74,28 +74,17 @@ describeWhen(hasDocker, "gateway over HTTP (real containers)", {}, () => {
     await runtime.discovery.done;
     assert.deepEqual(Object.fromEntries(runtime.discovery.failed()), {}, "both catalogs discovered");
     http = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY], readiness: runtime.readiness });
-    const hierarchical = new Gateway({ holder: runtime.holder, launcher, logger, hierarchical: true });
-    hierarchicalHttp = await startHttpGateway({ gateway: hierarchical, logger, host: "127.0.0.1", port: 0, apiKeys: [KEY] });
     openHttp = await startHttpGateway({ gateway: runtime.gateway, logger, host: "127.0.0.1", port: 0, apiKeys: undefined });
   });
 
   after(async () => {
     for (const c of clients) await c.client.close().catch(() => undefined);
     await http?.close();
-    await hierarchicalHttp?.close();
     await openHttp?.close();
     await runtime?.gateway.close();
     await launcher?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
     assert.deepEqual(await containers(OWNER), [], "no container left");
-  });
-
-  it("caches discovered catalogs: tools/list answers without starting a container", async () => {
-    const c = await connect("streamable-http");
-    const before = launcher.stats().started;
-    const { tools } = await c.client.listTools();
-    assert.equal(launcher.stats().started, before, "tools/list started no container");
-    assert.ok(tools.length > 10);
   });
 
   for (const kind of ["streamable-http", "sse"] as const) {
@@ -105,37 +94,9 @@ describeWhen(hasDocker, "gateway over HTTP (real containers)", {}, () => {
         c = await connect(kind);
       });
 
-      defineCallTests(kind, () => c, OWNER);
+      defineContainerCallTests(kind, () => c, OWNER);
     });
   }
-
-  it("the per-server endpoint shows original tool names", async () => {
-    const c = await connect("streamable-http", http.url, "/servers/everything/mcp");
-    const { tools } = await c.client.listTools();
-    assert.ok(tools.some((t) => t.name === "echo"));
-    assert.ok(tools.every((t) => !t.name.includes("__")));
-    assert.equal(text(await c.client.callTool({ name: "echo", arguments: { message: "direct" } })), "Echo: direct");
-    const res = await fetch(new URL("/servers/nope/mcp", http.url), {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }),
-    });
-    assert.equal(res.status, 404);
-  });
-
-  it("hierarchical mode: finds a tool with search_tools and calls it with call_tool", async () => {
-    const c = await connect("streamable-http", hierarchicalHttp.url);
-    const { tools } = await c.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ["call_tool", "list_servers", "list_tools", "search_tools"]);
-    const servers = JSON.parse(text(await c.client.callTool({ name: "list_servers", arguments: {} }))) as Array<{ server: string }>;
-    assert.deepEqual(servers.map((s) => s.server).sort(), ["everything", "memory"]);
-    const found = JSON.parse(text(await c.client.callTool({ name: "search_tools", arguments: { query: "echo" } }))) as Array<{ server: string; tool: string }>;
-    assert.deepEqual(found[0], { ...found[0], server: "everything", tool: "echo" });
-    const listed = JSON.parse(text(await c.client.callTool({ name: "list_tools", arguments: { server: "memory" } }))) as Array<{ name: string }>;
-    assert.ok(listed.some((t) => t.name === "read_graph"));
-    const result = await c.client.callTool({ name: "call_tool", arguments: { server: "everything", tool: "echo", arguments: { message: "meta" } } });
-    assert.equal(text(result), "Echo: meta");
-  });
 
   it("rejects a missing token, a wrong token, a foreign Origin and a foreign Host", async () => {
     const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } });

@@ -1,7 +1,8 @@
 /**
  * `mcp-router stdio` as Claude Desktop runs it: the real CLI as a child process, a registry
- * folder with server-everything and server-memory, catalogs discovered in the background at
- * start-up (tools appear with list_changed), calls in real containers.
+ * folder with server-everything and server-memory, catalogs discovered in containers at start-up,
+ * calls in real containers. The protocol behaviour of
+ * calls over stdio is tested in process in gateway-behaviour.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,11 +11,10 @@ import { dirname, join } from "node:path";
 import { after, before, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { describeWhen, dockerAvailable, ensureTestImages, listOurContainers, testDataDir } from "../support/docker.js";
 import type { TestClient } from "./fixture.js";
-import { connectClient, containers, defineCallTests, testServers, text, waitFor } from "./fixture.js";
+import { connectClient, containers, defineContainerCallTests, testServers, text, waitFor } from "./fixture.js";
 
 const OWNER = "test-gateway-stdio";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -27,7 +27,6 @@ describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}
   let c: TestClient;
   let transport: StdioClientTransport;
   let stderr = "";
-  let listChanged = 0;
 
   before(async () => {
     const images = await ensureTestImages();
@@ -55,11 +54,8 @@ describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}
     });
     await rm(join(shared, "catalogs"), { recursive: true, force: true });
     c = await connectClient(transport);
-    c.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-      listChanged += 1;
-    });
     await waitFor(
-      "both servers' tools after background discovery",
+      "both servers' tools after discovery",
       async () => {
         const { tools } = await c.client.listTools();
         return tools.some((t) => t.name === "everything__echo") && tools.some((t) => t.name === "memory__read_graph") ? true : undefined;
@@ -75,13 +71,15 @@ describeWhen(hasDocker, "gateway over stdio: the real CLI (real containers)", {}
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("discovers catalogs in the background, tells the client with list_changed, logs progress to stderr", () => {
-    assert.ok(listChanged >= 1, "tools/list_changed arrived");
+  it("discovers catalogs at start-up, logs progress to stderr", () => {
+    // The first table waits for the first prepares (bounded by the prepare budget), so whether a
+    // tools/list_changed follows depends on how fast discovery is: not asserted here. list_changed
+    // over stdio after a registry change is tested in process (gateway-behaviour.test.ts).
     assert.match(stderr, /catalog discovered/);
     assert.match(stderr, /"server":"everything"/);
   });
 
-  defineCallTests("stdio", () => c, OWNER);
+  defineContainerCallTests("stdio", () => c, OWNER);
 
   it("stdout carries nothing but protocol (the SDK client would have failed to parse anything else)", async () => {
     const { tools } = await c.client.listTools();
