@@ -18,7 +18,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { CallToolResultSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Daemon } from "../../src/daemon/start-daemon.js";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
-import { staticSecretSource } from "../../src/launch/secrets.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
 import { InProcessLauncher, nextEvent } from "../support/in-process-launcher.js";
 import type { ProbeEvents } from "../support/in-process-servers.js";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LABELS, containerSpec, packageArgv, parseSize, timeoutMs } from "../../src/launch/docker/container-spec.js";
+import { LABELS, containerSpec, packageArgv, parseSize } from "../../src/launch/docker/container-spec.js";
+import { timeoutMs } from "../../src/launch/limits.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { npmPackage, testServer } from "../support/servers.js";

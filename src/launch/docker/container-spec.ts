@@ -4,6 +4,8 @@ import { lifecycleOf } from "../../registry/types.js";
 import { LaunchError, missingSecrets } from "../errors.js";
 import { newResolution, resolveInput, substitute } from "../../secrets/input-values.js";
 import type { Resolution } from "../../secrets/input-values.js";
+import type { ResourceDefaults } from "../limits.js";
+import { DEFAULT_RESOURCES } from "../limits.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 
 /** Labels that mark containers as ours. */
@@ -18,16 +20,6 @@ export const LABELS = {
 } as const;
 
 /** Resource defaults applied when `router.limits` leaves a value out. */
-export interface ResourceDefaults {
-  memory: string;
-  cpus: number;
-  pids: number;
-  tmpfs: string;
-  timeoutSeconds: number;
-}
-
-export const DEFAULT_RESOURCES: ResourceDefaults = { memory: "512m", cpus: 1, pids: 128, tmpfs: "64m", timeoutSeconds: 60 };
-
 export interface ContainerSpecOptions {
   /** The image to run: the prepared, derived image (npm/pypi) or the package's own reference (oci). */
   image: string;
@@ -260,9 +252,6 @@ export function placeContainer(resolved: ResolvedContainer, options: Omit<Contai
 }
 
 /** Per-call timeout of a server in milliseconds. */
-export function timeoutMs(server: RegistryServer, defaults: ResourceDefaults = DEFAULT_RESOURCES): number {
-  return (server.entry.router?.limits?.timeoutSeconds ?? defaults.timeoutSeconds) * 1000;
-}
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
