@@ -35,8 +35,8 @@ const ctx: CliContext = {
         () => process.exit(1),
       );
     };
-    process.once("SIGINT", run);
-    process.once("SIGTERM", run);
+    // SIGHUP too: a closed terminal must not leave containers behind.
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, run);
   },
 };
 

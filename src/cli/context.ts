@@ -21,7 +21,7 @@ export interface CliContext {
   bundledRegistry: string | undefined;
   /** How another program (Claude Desktop) starts this CLI. */
   selfCommand: { command: string; args: string[] };
-  /** Runs `handler` on SIGINT/SIGTERM, then exits. */
+  /** Runs `handler` on SIGINT, SIGTERM or SIGHUP, then exits. */
   onShutdown(handler: () => Promise<void>): void;
 }
 
