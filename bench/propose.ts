@@ -1,22 +1,24 @@
 /**
  * Offline heuristic accuracy of `mcp-router propose` on the dev set (no network, no Claude):
- *   npx tsx bench/propose.ts [--verbose] [--show-holdout]
+ *   npx tsx bench/propose.ts [--verbose] [--show-holdout] [--blind]
  * Prints, per part (tune / holdout), exact-match rates for runtime+identifier, required env names,
  * all env names, the share of valid files (or explicit reviewer TODOs) and the median time per
  * repository. Misses are listed for the tune part only, unless --show-holdout: the holdout part is
- * measured, not tuned on.
+ * measured, not tuned on. The `blind` part is excluded from every run unless --blind is passed (it is
+ * measured once, at the end of a round of changes, and only then are its misses listed).
  */
 import type { BenchRow } from "./bench-row.js";
 import { runDevSet, type DevResult, type PartSummary } from "../test/propose/dev-set.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-export async function benchPropose(options: { print?: boolean; verbose?: boolean; showHoldout?: boolean } = {}): Promise<BenchRow[]> {
-  const { results, tune, holdout } = await runDevSet();
+export async function benchPropose(options: { print?: boolean; verbose?: boolean; showHoldout?: boolean; blind?: boolean } = {}): Promise<BenchRow[]> {
+  const { results, tune, holdout, blind } = await runDevSet(undefined, { includeBlind: options.blind === true });
   if (options.print) printResults(results, options.verbose ?? false, options.showHoldout ?? false);
   const rows: BenchRow[] = [];
-  for (const [part, s] of [["tune", tune], ["holdout", holdout]] as [string, PartSummary][]) {
-    const target = part === "holdout";
+  const parts = [["tune", tune], ["holdout", holdout], ...(options.blind ? [["blind", blind]] : [])] as [string, PartSummary][];
+  for (const [part, s] of parts) {
+    const target = part !== "tune";
     rows.push(
       { name: `propose ${part}: runtime+identifier exact (${s.n} repos)`, value: s.runtimeIdentifierRate * 100, unit: "%", ...(target ? { target: ">= 97 %", ok: s.runtimeIdentifierRate >= 0.97 } : {}) },
       { name: `propose ${part}: required env names exact (${s.n} repos)`, value: s.envRate * 100, unit: "%", ...(target ? { target: ">= 85 %", ok: s.envRate >= 0.85 } : {}) },
@@ -50,7 +52,7 @@ function printResults(results: DevResult[], verbose: boolean, showHoldout: boole
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { formatTable } = await import("./bench-row.js");
-  const rows = await benchPropose({ print: true, verbose: process.argv.includes("--verbose"), showHoldout: process.argv.includes("--show-holdout") });
+  const rows = await benchPropose({ print: true, verbose: process.argv.includes("--verbose"), showHoldout: process.argv.includes("--show-holdout"), blind: process.argv.includes("--blind") });
   console.log(`\n${formatTable(rows)}`);
   void pct;
 }

@@ -3,7 +3,8 @@
  * the proposer reads) with labels written from each repository's own docs: runtime, identifier,
  * required env var names and all env var names of the default (stdio) mode. Each case belongs to
  * the `tune` part (heuristics may be adjusted to it) or the `holdout` part (only measured; the split
- * is sha1(fixture)[0] < 8, fixed before the first run). Shared by the tests and bench/propose.ts.
+ * is sha1(fixture)[0] < 8, fixed before the first run) or the `blind` part (never run unless asked for
+ * explicitly: `runDevSet("blind")` or `{ includeBlind: true }`). Shared by the tests and bench/propose.ts.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -15,7 +16,8 @@ import { validateProposal } from "../../src/propose/validate-proposal.js";
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/propose");
 
-export type DevPart = "tune" | "holdout";
+/** `blind`: added for issue 18 round 2, labelled before any run and measured only with `--blind`, once. */
+export type DevPart = "tune" | "holdout" | "blind";
 
 export interface DevCase {
   fixture: string;
@@ -114,17 +116,22 @@ export function summarize(results: DevResult[]): PartSummary {
   };
 }
 
-export async function runDevSet(part?: DevPart): Promise<{ results: DevResult[]; runtimeIdentifierRate: number; envRate: number; tune: PartSummary; holdout: PartSummary }> {
+export async function runDevSet(
+  part?: DevPart,
+  options: { includeBlind?: boolean } = {},
+): Promise<{ results: DevResult[]; runtimeIdentifierRate: number; envRate: number; tune: PartSummary; holdout: PartSummary; blind: PartSummary }> {
   const results: DevResult[] = [];
-  for (const c of loadDevSet()) if (!part || c.part === part) results.push(await runDevCase(c));
+  const wanted = (c: DevCase) => (part ? c.part === part : c.part !== "blind" || options.includeBlind === true);
+  for (const c of loadDevSet()) if (wanted(c)) results.push(await runDevCase(c));
   // Once more, timed after warm-up (module load, regex compilation): the in-process figure.
   for (const r of results) r.ms = (await runDevCase(r.case)).ms;
-  const all = summarize(results);
+  const all = summarize(results.filter((r) => r.case.part !== "blind"));
   return {
     results,
     runtimeIdentifierRate: all.runtimeIdentifierRate,
     envRate: all.envRate,
     tune: summarize(results.filter((r) => r.case.part === "tune")),
     holdout: summarize(results.filter((r) => r.case.part === "holdout")),
+    blind: summarize(results.filter((r) => r.case.part === "blind")),
   };
 }

@@ -17,11 +17,12 @@ const ENV_FLOOR = 0.7;
 const ALL_ENV_FLOOR = 0.6;
 
 describe("heuristics on the dev set", () => {
-  it("covers at least 60 repos in a tune and a holdout part, and every required case", () => {
+  it("covers at least 60 repos in a tune and a holdout part, 25 more in a blind part, and every required case", () => {
     const set = loadDevSet();
     assert.ok(set.length >= 60);
     assert.ok(set.filter((c) => c.part === "holdout").length >= 20);
-    assert.ok(set.every((c) => c.part === "tune" || c.part === "holdout"));
+    assert.ok(set.filter((c) => c.part === "blind").length >= 25);
+    assert.ok(set.every((c) => c.part === "tune" || c.part === "holdout" || c.part === "blind"));
     const cases = set.map((c) => c.case).join(" ");
     for (const needed of ["npm", "PyPI", "Docker-first", "subfolder", "positional", "remote-only", "thin README"]) assert.match(cases, new RegExp(needed));
   });
