@@ -80,6 +80,9 @@ export const WEIGHTS: Record<SignalKind, [number, number, number]> = {
   "chosen config": [1, 0, 1],
 };
 
+/** Extra required weight for a secret-looking name shown in a config snippet and not documented in a list or table. */
+export const SNIPPET_SECRET_BONUS = 1;
+
 /** Least presence for a variable to be proposed at all. */
 export const PRESENCE_THRESHOLD = 3;
 
@@ -142,8 +145,7 @@ export class EnvCollector {
     const mode: EnvMode = HTTP_NAME.test(name) || httpListener ? "http" : (extra.mode ?? ref.mode ?? "default");
     const first = !s.kinds.has(`${kind}|${mode}`);
     s.kinds.add(`${kind}|${mode}`);
-    const secretBonus = kind === "readme snippet" && looksSecret(name) ? 1 : 0;
-    const [req, opt, pres] = first ? [WEIGHTS[kind][0] + secretBonus, WEIGHTS[kind][1], WEIGHTS[kind][2]] : [0, 0, 0];
+    const [req, opt, pres] = first ? WEIGHTS[kind] : [0, 0, 0];
     s.modes.set(mode, (s.modes.get(mode) ?? 0) + pres);
     if (mode === "default") {
       s.required += req;
@@ -177,7 +179,11 @@ export class EnvCollector {
       const defaultPresence = s.modes.get("default") ?? 0;
       const mode: EnvMode = defaultPresence > 0 ? "default" : ([...s.modes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "default");
       const oneOf = inGroup.get(name);
-      const required = mode === "default" && !oneOf && s.required >= 2 && s.required > s.optional;
+      // A secret shown in a config snippet is more likely needed than a setting shown there, unless the
+      // README documents it in a list or table without calling it required: then the docs have spoken.
+      const snippetSecret = looksSecret(name) && s.kinds.has("readme snippet|default") && !s.kinds.has("readme listed|default") ? SNIPPET_SECRET_BONUS : 0;
+      const requiredWeight = s.required + snippetSecret;
+      const required = mode === "default" && !oneOf && requiredWeight >= 2 && requiredWeight > s.optional;
       const dflt = !secret && s.default !== undefined && s.default !== "" && !looksLikeCredential(s.default) ? s.default : undefined;
       return {
         name,
@@ -187,7 +193,7 @@ export class EnvCollector {
         ...(s.description ? { description: s.description } : {}),
         mode,
         ...(oneOf ? { oneOf } : {}),
-        score: { required: s.required, optional: s.optional, presence: defaultPresence || s.presence },
+        score: { required: requiredWeight, optional: s.optional, presence: defaultPresence || s.presence },
         evidence: s.evidence,
       };
     });
@@ -273,6 +279,8 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
       for (let m = re.exec(line); m; m = re.exec(line)) {
         const name = m[1] ?? m[2];
         if (!name) continue;
+        // `os.environ["X"] = …` / `process.env.X = …`: the server sets the variable for itself (or a child), it does not read it.
+        if (/^\s*=(?!=)/.test(line.slice(m.index + m[0].length))) continue;
         const v = verdict(m, line);
         const variable = /(?:const|let|var|\b)\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[\w<>| ]+)?\s*:?=\s*[^=]/.exec(line)?.[1];
         if (variable && !/^(const|let|var|if|return)$/.test(variable)) assigned.set(name, variable);
@@ -397,6 +405,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     }
     if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
   });
+  listedAlternatives(file, lines, inBlock, into);
   // Table rows marked `Yes*` (required, with a footnote) stand in for each other.
   const starred = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\s*\|/.test(l) && /\|\s*yes\s*\*\s*\|/i.test(l));
   if (starred.length >= 2) {
@@ -404,6 +413,35 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const [first] = starred;
     if (first) into.alternatives(names, ref(file, first[1] + 1, "README", first[0]));
   }
+}
+
+/** A line that introduces a list of options of which one is enough ("use one of these options:"). */
+const ONE_OF_INTRO = /\b(one of (these|the following)|either of (these|the following)|choose (one|between)|any one of|(the )?following (authentication )?(options|methods|ways))\b[^.]*:\s*$/i;
+
+/**
+ * Alternatives written on separate lines: a line ending in "use one of these options:" followed by
+ * list items (more indented than the line when it is itself a list item), each naming variables,
+ * e.g. "- API key: set `ES_API_KEY`" / "- Basic auth: set `ES_USERNAME` and `ES_PASSWORD`".
+ */
+export function listedAlternatives(file: EvidenceFile, lines: string[], inBlock: Map<number, unknown>, into: EnvCollector): void {
+  const indent = (l: string) => /^\s*/.exec(l)?.[0].length ?? 0;
+  const listItem = /^\s*([-*+]|\d+\.)\s/;
+  lines.forEach((line, i) => {
+    if (inBlock.has(i + 1) || !ONE_OF_INTRO.test(line.replace(/`[^`]*`/g, ""))) return;
+    const base = listItem.test(line) ? indent(line) : -1;
+    const items: string[][] = [];
+    for (let j = i + 1; j < lines.length && j <= i + 12; j++) {
+      const l = lines[j] ?? "";
+      if (!l.trim()) {
+        if (items.length) break;
+        continue;
+      }
+      if (!listItem.test(l) || indent(l) <= base) break;
+      const names = [...l.matchAll(/`([A-Z][A-Z0-9_]{2,})`/g)].map((m) => m[1]!).filter(acceptableName);
+      if (names.length) items.push(names);
+    }
+    if (items.length >= 2) into.alternatives(items.flat(), ref(file, i + 1, "README", line));
+  });
 }
 
 /** smithery.yaml: names set in `commandFunction`'s env; required when their config key is required. */

@@ -103,4 +103,50 @@ describe("env model", () => {
     assert.equal(by.get("SVC_REGION")?.required, false);
     assert.equal(by.get("SVC_URL")?.required, true);
   });
+  it("reads alternatives written on separate list items after \"use one of these options:\"", () => {
+    const readme = [
+      "## Configuration",
+      "- `DB_URL`: the cluster URL",
+      "- For authentication, use one of these options:",
+      "  - API key: set `DB_API_KEY` to your key",
+      "  - Basic auth: set `DB_USERNAME` and `DB_PASSWORD`",
+      "- `DB_TIMEOUT`: seconds",
+      "```json",
+      '{ "env": { "DB_URL": "https://x", "DB_API_KEY": "<key>" } }',
+      "```",
+    ].join("\n");
+    const env = new EnvCollector();
+    envFromReadme(file("readme", "README.md", readme), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    for (const n of ["DB_API_KEY", "DB_USERNAME", "DB_PASSWORD"]) {
+      assert.match(by.get(n)?.oneOf ?? "", /one of/, n);
+      assert.equal(by.get(n)?.required, false, n);
+    }
+    assert.equal(by.get("DB_TIMEOUT")?.oneOf, undefined, "the list of options ends where the outer list resumes");
+  });
+
+  it("does not make a secret required from a config snippet when a list documents it without saying required", () => {
+    const listed = ["## Environment", "- `SVC_API_KEY`: API key for the cloud service", "```json", '{ "env": { "SVC_API_KEY": "<key>" } }', "```"].join("\n");
+    const snippetOnly = ["## Setup", "```json", '{ "env": { "SVC_API_KEY": "<key>", "SVC_REGION": "eu" } }', "```"].join("\n");
+    const a = new EnvCollector();
+    envFromReadme(file("readme", "README.md", listed), a);
+    assert.equal(a.findings().find((f) => f.name === "SVC_API_KEY")?.required, false);
+    const b = new EnvCollector();
+    envFromReadme(file("readme", "README.md", snippetOnly), b);
+    const byB = new Map(b.findings().map((f) => [f.name, f]));
+    assert.equal(byB.get("SVC_API_KEY")?.required, true, "a secret only ever shown in a snippet is still taken as needed");
+    assert.equal(byB.get("SVC_REGION")?.required, false);
+  });
+
+  it("ignores variables the server writes into its own environment", () => {
+    const py = ['import os', 'os.environ["SVC_TRACKING"] = "true"', 'key = os.environ["SVC_KEY"]'].join("\n");
+    const js = ['process.env.SVC_AGENT = "mcp";', 'if (process.env.SVC_AGENT === "x") {}'].join("\n");
+    const env = new EnvCollector();
+    envFromSource(file("source", "server.py", py), env);
+    envFromSource(file("source", "index.ts", js), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(by.has("SVC_TRACKING"), false);
+    assert.equal(by.get("SVC_KEY")?.required, true);
+    assert.equal(by.get("SVC_AGENT")?.required ?? false, false);
+  });
 });
