@@ -4,6 +4,10 @@
  * per-call server starts fresh containers again; nothing leaks. The engine is restarted the way
  * .ci/docker-up.sh starts it (dockerd in the background, waiting for `docker info`).
  *
+ * And a daemon started while no engine runs: its container servers fail to prepare with a clear
+ * reason, the daemon settles and serves the rest, and once the engine comes up its prepare retries
+ * bring them live, no restart needed.
+ *
  * This disturbs every other Docker user of the machine, so on a workstation it runs only when
  * asked (RELIABILITY_DOCKER_RESTART=1); under CI (CI set, the engine is the job's own) it always runs.
  */
@@ -126,6 +130,52 @@ describeWhen(enabled, "reliability: Docker engine restart", { timeout: 240_000, 
       );
       const again = await call("again");
       figures.check("4. engine back", `next call ${again.ok ? `ok in ${again.ms} ms` : again.text}`, "succeeds (fresh container)", again.ok);
+    });
+  });
+
+  it("4b. a daemon started before the engine picks it up when it comes: its servers go live without a restart", async (t) => {
+    if (!(await requireDocker(t)) || !daemon) return;
+    await figures.scenario("4b. engine starts after the daemon", async () => {
+      const image = await ensureReliabilityProbe();
+      await stopEngine();
+      const late = await startCliDaemon({ owner: `${OWNER}-late`, files: { "late.yaml": probeYaml("late", image) } });
+      try {
+        const down = (await late.status()).servers.find((s) => s.prefix === "late");
+        figures.check(
+          "4b. no engine at start",
+          `late: ${down?.reason}: "${(down?.message ?? "").slice(0, 80)}…"`,
+          "PrepareFailed, saying no engine answers",
+          down?.reason === "PrepareFailed" && /ENGINE_UNAVAILABLE|no Docker engine/.test(down.message),
+        );
+        const ready = (await fetch(new URL("readyz", late.url))).status;
+        figures.check("4b. no engine at start", `/readyz ${ready}`, "200 (every first prepare finished, one failed)", ready === 200);
+        const t0 = performance.now();
+        await startEngine();
+        const live = await waitFor(
+          "the late server to go live",
+          async () => ((await late.status()).servers.find((s) => s.prefix === "late")?.reason === "Applied" ? true : undefined),
+          120_000,
+          500,
+        );
+        const liveMs = since(t0);
+        const lateClient = await late.client("late");
+        try {
+          const result = (await lateClient.callTool({ name: "late__echo", arguments: { text: "late" } })) as CallToolResult;
+          const first = result.content[0];
+          figures.check(
+            "4b. engine comes up",
+            `live ${(liveMs / 1000).toFixed(1)} s after the engine started (prepare retries back off 5 s doubling to 60 s); a call ${first?.type === "text" && first.text === "late" ? "succeeds" : "FAILED"}`,
+            "live and callable without a restart",
+            live === true && first?.type === "text" && first.text === "late",
+          );
+        } finally {
+          await lateClient.close();
+        }
+      } finally {
+        await late.stop();
+        if (!(await engineAnswers())) await startEngine();
+        for (const c of await listOurContainers(`${OWNER}-late`)) await run("docker", ["rm", "-f", c.Id]).catch(() => undefined);
+      }
     });
   });
 });
