@@ -16,6 +16,8 @@ export interface ProposeCommandDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** The command's exit status (src/bin.ts sets the process's). */
   setExitCode(code: number): void;
+  /** False only against a local fake of GitHub's API (tests): no write spacing, no rate-limit waits. */
+  githubThrottle?: boolean;
   /** Builds the verifier for --verify (from the daemon's Launcher); absent: --verify is refused. */
   createVerify?: () => Promise<{ verify: VerifyFn; close: () => Promise<void> }>;
 }

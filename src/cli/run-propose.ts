@@ -25,6 +25,7 @@ export async function runPropose(source: string | undefined, opts: ProposeOpts, 
     ...(env.GITHUB_TOKEN ? { token: env.GITHUB_TOKEN } : {}),
     ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
     warn: (m) => deps.stderr(`${m}\n`),
+    ...(deps.githubThrottle === false ? { throttle: false } : {}),
   });
   let request: EventRequest | undefined;
   if (opts.fromEvent) {

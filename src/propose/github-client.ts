@@ -12,6 +12,11 @@ export interface GithubClientOptions {
   warn?: (message: string) => void;
   /** Retries of 5xx/network errors (plugin-retry); default 3. */
   retries?: number;
+  /**
+   * Spacing of write requests and waiting out rate limits (plugin-throttling), as GitHub asks of
+   * API clients; default on. Off only where the API is a local fake that has no limits (tests).
+   */
+  throttle?: boolean;
 }
 
 export function githubClient(options: GithubClientOptions = {}): Octokit {
@@ -25,7 +30,7 @@ export function githubClient(options: GithubClientOptions = {}): Octokit {
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {}),
     userAgent: "mcp-router-propose",
     retry: { retries: options.retries ?? 3 },
-    throttle: { onRateLimit: onLimit("primary"), onSecondaryRateLimit: onLimit("secondary") },
+    throttle: { enabled: options.throttle ?? true, onRateLimit: onLimit("primary"), onSecondaryRateLimit: onLimit("secondary") },
     log: { debug: () => {}, info: () => {}, warn, error: warn },
   });
 }

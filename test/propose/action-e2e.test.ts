@@ -75,6 +75,7 @@ describe("the Action path: issue event -> propose --from-event --open-pr -> PR",
       stdout: (t) => out.push(t),
       stderr: (t) => err.push(t),
       setExitCode: (code) => void (process.exitCode = code),
+      githubThrottle: false, // the local fake has no rate limits to respect
       env: {
         GITHUB_TOKEN: "ghs_faketoken",
         GITHUB_API_URL: fake.githubUrl,

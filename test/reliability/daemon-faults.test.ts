@@ -415,6 +415,7 @@ describe("reliability: daemon faults and security", { timeout: 330_000 }, () => 
           stdout: (x) => out.push(x),
           stderr: (x) => out.push(x),
           setExitCode: () => undefined,
+          githubThrottle: false,
           env: {
             GITHUB_TOKEN: "ghs_relfaketoken",
             GITHUB_API_URL: fake.githubUrl,
