@@ -70,7 +70,7 @@ async function idleRss(servers: RegistryServer[], nodeImage: string): Promise<{ 
   await mkdir(join(dir, "servers"));
   for (const s of servers) await writeFile(join(dir, "servers", `${s.prefix}.yaml`), JSON.stringify(s.entry));
   const compiled = join(root, "dist", "src", "bin.js");
-  const useDist = existsSync(compiled) && existsSync(join(root, "dist", "src", "gateway", "cli-gateway.js"));
+  const useDist = existsSync(compiled) && existsSync(join(root, "dist", "src", "cli", "program.js"));
   const args = useDist ? [compiled] : ["--import", "tsx", join(root, "src", "bin.ts")];
   const child = spawn(process.execPath, [...args, "serve", "--registry", dir, "--port", "0", "--data-dir", join(dir, "data"), "--api-keys-file", join(dir, "keys"), "--log-level", "warn"], {
     cwd: root,

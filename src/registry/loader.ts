@@ -8,6 +8,7 @@ import path from "node:path";
 import { formatPath } from "./diagnostic.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { prefixOf } from "./file-rules.js";
+import type { ParsedFile } from "./parse-registry-file.js";
 import { parseRegistryFile } from "./parse-registry-file.js";
 import { hashReferencedFiles, newEntryHash } from "./referenced-files.js";
 import type { RegistryServer } from "./types.js";
@@ -36,7 +37,16 @@ export interface RegistryLoad {
 export interface LoadOptions {
   /** How diagnostics name files: this prefix joined with the relative path. Default: root relative to cwd. */
   displayRoot?: string;
+  /**
+   * Parse results of earlier loads, by file: a follower of the registry passes the same cache to
+   * every load, so a reload parses only the files whose text changed (parsing allocates a syntax
+   * tree per file; a hundred of them per reload grow a long-running daemon's heap for good).
+   */
+  cache?: ParseCache;
 }
+
+/** Valid files' parse results, by absolute path, with the text they came from. */
+export type ParseCache = Map<string, { text: string; shown: string; parsed: ParsedFile }>;
 
 /** The folder holding server files: `<root>/servers` when it exists, else `root` itself. */
 export async function serversDir(root: string): Promise<string> {
@@ -69,16 +79,20 @@ export async function loadRegistry(root: string, options: LoadOptions = {}): Pro
   const files = await Promise.all(
     names.map((name) => {
       const rel = path.relative(absRoot, path.join(dir, name)).split(path.sep).join("/");
-      return loadFile(path.join(dir, name), rel, display(rel), realRoot);
+      return loadFile(path.join(dir, name), rel, display(rel), realRoot, options.cache);
     }),
   );
+  if (options.cache) {
+    const present = new Set(names.map((name) => path.join(dir, name)));
+    for (const key of options.cache.keys()) if (!present.has(key)) options.cache.delete(key);
+  }
   crossFileRules(files, display);
   const servers = files.flatMap((f) => (f.server ? [f.server] : []));
   return { root: absRoot, files, servers, diagnostics: files.flatMap((f) => f.diagnostics) };
 }
 
 /** Reads and validates one file, refusing what a registry file can never be. */
-export async function loadFile(absPath: string, rel: string, shown: string, realRoot: string): Promise<FileResult> {
+export async function loadFile(absPath: string, rel: string, shown: string, realRoot: string, cache?: ParseCache): Promise<FileResult> {
   const fallbackPrefix = path.posix.basename(rel).replace(/\.ya?ml$/i, "");
   const refuse = (rule: string, message: string, hint: string): FileResult => ({
     file: rel,
@@ -111,9 +125,15 @@ export async function loadFile(absPath: string, rel: string, shown: string, real
   } catch {
     return refuse("file.encoding", "is not valid UTF-8 text", "Save the file as UTF-8.");
   }
-  const parsed = parseRegistryFile(shown, text, rel);
-  if (!parsed.entry) return { file: rel, prefix: fallbackPrefix, diagnostics: parsed.diagnostics };
-  const entry = parsed.entry;
+  const hit = cache?.get(absPath);
+  const parsed = hit && hit.text === text && hit.shown === shown ? hit.parsed : parseRegistryFile(shown, text, rel);
+  if (!parsed.entry) {
+    cache?.delete(absPath);
+    return { file: rel, prefix: fallbackPrefix, diagnostics: parsed.diagnostics };
+  }
+  if (cache && !hit) cache.set(absPath, { text, shown, parsed });
+  // Each load hands out its own copy: nothing a caller does to an entry reaches the cache.
+  const entry = cache ? structuredClone(parsed.entry) : parsed.entry;
   const prefix = prefixOf(entry, rel);
   const hash = newEntryHash(entry);
   const problems = await hashReferencedFiles(entry, realRoot, hash);

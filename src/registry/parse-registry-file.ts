@@ -25,7 +25,11 @@ const MAX_SYNTAX_ERRORS = 5;
  * bounded (MAX_ALIAS_COUNT) before anything is expanded, and the YAML 1.2 core schema applies.
  */
 export function parseRegistryFile(file: string, text: string, relPath = file): ParsedFile {
-  return parsePrecisely(file, text, relPath);
+  const parsed = parsePrecisely(file, text, relPath);
+  if (!parsed.entry) return parsed;
+  // A valid file rarely needs positions again (only a cross-file rule does): parse anew then,
+  // rather than keep every file's syntax tree alive for as long as its server serves.
+  return { entry: parsed.entry, diagnostics: [], locate: (segments) => parsePrecisely(file, text, relPath).locate(segments) };
 }
 
 function parsePrecisely(file: string, text: string, relPath: string): ParsedFile {

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { Logger } from "pino";
+import type { ParseCache } from "../registry/loader.js";
 import { loadRegistry } from "../registry/loader.js";
 import type { RegistryServer } from "../registry/types.js";
 import { DirectorySource } from "./directory-source.js";
@@ -50,9 +51,11 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
         pollIntervalMs: options.pollSeconds * 1000,
       })
     : new DirectorySource({ dir: options.registry });
+  const parseCache: ParseCache = new Map();
   const reconciler = new Reconciler({
     source,
-    load: (dir) => loadRegistry(dir),
+    // One parse cache for the life of the follower: a reload parses only the files that changed.
+    load: (dir) => loadRegistry(dir, { cache: parseCache }),
     prepare: options.prepare,
     apply: (servers, revision) => options.apply(servers, revision),
     retire: options.retire,

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { formatDiagnostic, formatGithubAnnotation } from "../../src/registry/diagnostic.js";
 import { invalidHost } from "../../src/registry/file-rules.js";
+import type { ParseCache } from "../../src/registry/loader.js";
 import { loadRegistry } from "../../src/registry/loader.js";
 import { parseRegistryFile } from "../../src/registry/parse-registry-file.js";
 import { fromServerJson, suggestPrefix, toRegistryYaml, toServerJson } from "../../src/registry/server-json.js";
@@ -301,4 +302,20 @@ test("--help explains each command", async () => {
   const validateHelp = await cli(["validate", "--help"]);
   assert.match(validateHelp.stdout, /--format <format>/);
   assert.match(validateHelp.stdout, /::error annotation/);
+});
+
+test("a parse cache gives the same loads, follows a changed file and forgets a deleted one", async () => {
+  const root = await tempRegistry({ "weather.yaml": VALID, "clock.yaml": VALID.replace("io.github.acme/weather", "io.github.acme/clock") });
+  const cache: ParseCache = new Map();
+  const first = await loadRegistry(root, { cache });
+  assert.deepEqual(first, await loadRegistry(root), "a cached load equals an uncached one");
+  assert.equal(cache.size, 2);
+  const again = await loadRegistry(root, { cache });
+  assert.deepEqual(again.servers, first.servers);
+  assert.notEqual(again.servers[0]?.entry, first.servers[0]?.entry, "each load hands out its own entry objects");
+  await writeFile(path.join(root, "servers", "weather.yaml"), VALID.replace("Weather forecasts", "Weather, changed"));
+  await rm(path.join(root, "servers", "clock.yaml"));
+  const changed = await loadRegistry(root, { cache });
+  assert.deepEqual(changed.servers.map((s) => s.entry.description), ["Weather, changed"]);
+  assert.equal(cache.size, 1, "the deleted file left the cache");
 });
