@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { bearerMatches, isLoopback } from "./api-keys.js";
 import { ConfigError } from "../config-error.js";
 import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.js";
+import { keepStreamAlive } from "./sse-keepalive.js";
 import { StreamableHttpTransport } from "./streamable-http-transport.js";
 
 export interface HttpGatewayOptions {
@@ -31,6 +32,8 @@ export interface HttpGatewayOptions {
   readiness?: () => { ready: boolean; detail?: Record<string, unknown> };
   /** Largest accepted request body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** An idle event stream (SSE, the Streamable HTTP GET stream) gets a comment this often (default 25 s). */
+  sseKeepAliveMs?: number;
   /**
    * More routes, by exact path (e.g. `/status`, `/hooks/github` from sync). `public` routes skip
    * the bearer check and must authenticate requests themselves (a webhook's signature).
@@ -171,7 +174,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     const id = randomUUID();
     const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", keyId: keyIdOf(req) });
-    const transport = new StreamableHttpTransport(id);
+    const transport = new StreamableHttpTransport(id, options.sseKeepAliveMs);
     streamable.set(id, { transport, session, scopeKey });
     transport.onclose = () => {
       streamable.delete(id);
@@ -193,6 +196,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       if (sse.has(transport.sessionId)) void transport.close();
     });
     await session.server.connect(transport);
+    keepStreamAlive(res, options.sseKeepAliveMs);
   }
 
   async function handleMessages(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

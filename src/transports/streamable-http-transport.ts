@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { keepStreamAlive, SSE_KEEPALIVE_MS } from "./sse-keepalive.js";
 
 /** The answer to one POST: which of its requests are still open and how it is being written. */
 interface Exchange {
@@ -39,7 +40,10 @@ export class StreamableHttpTransport implements Transport {
   private initialized = false;
   private closed = false;
 
-  constructor(readonly sessionId: string) {}
+  constructor(
+    readonly sessionId: string,
+    private readonly keepAliveMs: number = SSE_KEEPALIVE_MS,
+  ) {}
 
   async start(): Promise<void> {}
 
@@ -155,6 +159,7 @@ export class StreamableHttpTransport implements Transport {
     this.standalone = res;
     res.writeHead(200, { ...SSE_HEADERS, "mcp-session-id": this.sessionId });
     res.flushHeaders();
+    keepStreamAlive(res, this.keepAliveMs);
     res.once("close", () => {
       if (this.standalone === res) this.standalone = undefined;
     });
