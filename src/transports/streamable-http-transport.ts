@@ -120,7 +120,7 @@ export class StreamableHttpTransport implements Transport {
     }
     const batch = Array.isArray(body);
     const messages = (batch ? body : [body]) as unknown[];
-    if (messages.length === 0 || !messages.every(isMessage)) return jsonError(res, 400, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
+    if (messages.length === 0 || !messages.every(isMessage)) return jsonError(res, 400, -32600, "Invalid Request: not a JSON-RPC 2.0 message MCP accepts (an id is a string or an integer, params an object)");
     const initialize = messages.some((m) => "method" in m && m.method === "initialize");
     if (initialize) {
       if (this.initialized) return jsonError(res, 400, -32600, "Invalid Request: the session is already initialized");
@@ -172,12 +172,17 @@ export class StreamableHttpTransport implements Transport {
   }
 }
 
+/** A JSON-RPC 2.0 message MCP can carry: ids are strings or integers, params an object. */
 function isMessage(value: unknown): value is JSONRPCMessage {
-  if (typeof value !== "object" || value === null) return false;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const m = value as Record<string, unknown>;
   if (m.jsonrpc !== "2.0") return false;
-  if (typeof m.method === "string") return true;
-  return (typeof m.id === "string" || typeof m.id === "number") && ("result" in m || "error" in m);
+  const validId = typeof m.id === "string" || (typeof m.id === "number" && Number.isInteger(m.id));
+  if (typeof m.method === "string") {
+    const validParams = m.params === undefined || (typeof m.params === "object" && m.params !== null && !Array.isArray(m.params));
+    return validParams && (!("id" in m) || validId);
+  }
+  return validId && ("result" in m || "error" in m);
 }
 
 function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
