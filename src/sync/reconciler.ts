@@ -285,8 +285,11 @@ export class Reconciler {
       }
       const old = this.#applied.get(f.prefix);
       if (old && old.server.hash === f.server.hash) next.set(f.prefix, old);
-      else if (this.#backingOff(f.server)) keepOld(f.prefix, f.file, "PrepareFailed", this.#backingOff(f.server)!.message);
-      else toPrepare.push(f.server);
+      else {
+        const backingOff = this.#backingOff(f.server);
+        if (backingOff) keepOld(f.prefix, f.file, "PrepareFailed", backingOff.message);
+        else toPrepare.push(f.server);
+      }
     }
     const budget = this.#deps.prepareBudgetMs ?? 20_000;
     const prepared = await Promise.all(

@@ -4,41 +4,14 @@
  * reliability suite's `serve`).
  */
 import assert from "node:assert/strict";
-import { homedir } from "node:os";
-import path from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { CliContext } from "../../src/cli/context.js";
 import { formatStatus } from "../../src/cli/format-status.js";
 import { runCli } from "../../src/cli/program.js";
 import type { SyncStatus } from "../../src/sync/reconciler.js";
 import { VERSION } from "../../src/version.js";
+import { testCliContext } from "../support/cli.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function context(env: Record<string, string> = {}): CliContext & { out(): string; err(): string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  return {
-    env,
-    cwd: root,
-    homedir: homedir(),
-    platform: "linux",
-    stdin: new PassThrough(),
-    stdout,
-    stderr,
-    bundledRegistry: path.join(root, "registry"),
-    selfCommand: { command: "node", args: ["bin.js"] },
-    onShutdown: () => undefined,
-    out: () => out,
-    err: () => err,
-  };
-}
+const context = (env: Record<string, string> = {}) => testCliContext({ env });
 
 describe("CLI in-process", () => {
   it("--version prints the package version", async () => {
