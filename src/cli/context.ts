@@ -4,10 +4,20 @@
  * streams and call the commands in-process. Plus the settings every command derives from it.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { DockerSettings } from "../daemon/create-launcher.js";
 import type { SecretSource } from "../secrets/secret-source.js";
+import type { OperatorPolicy } from "../registry/policy.js";
+import { ConfigError } from "../config-error.js";
+
+/** The options every command shares (given before the command name). */
+export interface GlobalOptions {
+  secretsFile?: string;
+  secretsDir?: string;
+  policy?: string;
+}
 
 export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
@@ -71,12 +81,34 @@ export function dockerSettings(env: CliContext["env"]): DockerSettings {
   };
 }
 
-/** The secrets file (--secrets-file or MCP_ROUTER_SECRETS_FILE), if any, over the environment. */
-export async function secretSource(ctx: CliContext, secretsFile: string | undefined): Promise<SecretSource> {
-  const { chainSecretSources, envSecretSource, fileSecretSource } = await import("../secrets/secret-source.js");
-  const file = secretsFile ?? ctx.env.MCP_ROUTER_SECRETS_FILE;
-  const env = envSecretSource(ctx.env as Record<string, string | undefined>);
-  return file ? chainSecretSources(fileSecretSource(file), env) : env;
+/**
+ * The daemon's secret store, first source first: the secrets file (--secrets-file or
+ * MCP_ROUTER_SECRETS_FILE), the secrets folder (--secrets-dir or MCP_ROUTER_SECRETS_DIR), then
+ * MCP_ROUTER_SECRET_<NAME> environment variables. Nothing else of the environment is granted.
+ */
+export async function secretSource(ctx: CliContext, options: { secretsFile?: string | undefined; secretsDir?: string | undefined } = {}): Promise<SecretSource> {
+  const { chainSecretSources, dirSecretSource, envSecretSource, fileSecretSource } = await import("../secrets/secret-source.js");
+  const file = options.secretsFile ?? ctx.env.MCP_ROUTER_SECRETS_FILE;
+  const dir = options.secretsDir ?? ctx.env.MCP_ROUTER_SECRETS_DIR;
+  return chainSecretSources(
+    ...(file ? [fileSecretSource(file)] : []),
+    ...(dir ? [dirSecretSource(dir)] : []),
+    envSecretSource(ctx.env as Record<string, string | undefined>),
+  );
+}
+
+/** The operator policy (--policy or MCP_ROUTER_POLICY), else the default (strictest) one. */
+export async function operatorPolicy(ctx: CliContext, file: string | undefined): Promise<OperatorPolicy> {
+  const { DEFAULT_POLICY, parsePolicy } = await import("../registry/policy.js");
+  const chosen = file ?? ctx.env.MCP_ROUTER_POLICY;
+  if (!chosen) return DEFAULT_POLICY;
+  let text: string;
+  try {
+    text = await readFile(chosen, "utf8");
+  } catch (error) {
+    throw new ConfigError("POLICY_INVALID", `cannot read the operator policy ${chosen}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Check the path given with --policy (or MCP_ROUTER_POLICY).");
+  }
+  return parsePolicy(text, chosen);
 }
 
 /** The level for one-shot commands' logs (stderr): LOG_LEVEL, else warn. */

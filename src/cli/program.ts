@@ -6,7 +6,8 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";
-import { commandLogLevel, defaultDataDir, defaultRegistry, dockerSettings, secretSource, splitList } from "./context.js";
+import { commandLogLevel, defaultDataDir, defaultRegistry, dockerSettings, operatorPolicy, secretSource, splitList } from "./context.js";
+import type { GlobalOptions } from "./context.js";
 import { registerLaunchCommands } from "./launch-commands.js";
 import { registerProposeCommands } from "./propose-command.js";
 import { CliError, findServer, registerRegistryCommands } from "./registry-commands.js";
@@ -32,18 +33,24 @@ export function buildProgram(ctx: CliContext, exit: ExitStatus = { code: undefin
       "\nRegistry files live in <registry>/servers/<prefix>.yaml; see the README for the format.\nRun `mcp-router <command> --help` for a command's options.",
     );
   program
-    .option("--secrets-file <file>", "KEY=VALUE lines or a JSON object of secret values for servers (also MCP_ROUTER_SECRETS_FILE); the environment is used too")
+    .option("--secrets-file <file>", "secret values granted to servers: KEY=VALUE lines or a JSON object (also MCP_ROUTER_SECRETS_FILE)")
+    .option("--secrets-dir <dir>", "a folder with one file per granted secret, named after it, e.g. /run/secrets (also MCP_ROUTER_SECRETS_DIR)")
+    .option("--policy <file>", "the operator policy: which mounts, egress, private targets, limits and lifecycles registry files may use (also MCP_ROUTER_POLICY; default: the strictest, see SECURITY.md)")
     .addHelpText(
       "after",
-      "\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status),\nMCP_ROUTER_AUDIT_LOG (file or - for stdout), MCP_ROUTER_BUILD_ARGS (KEY=VALUE,... for router.build images), LOG_LEVEL.",
+      "\nSecrets: servers get only what is granted: --secrets-file, --secrets-dir, or MCP_ROUTER_SECRET_<NAME> environment variables.\nEnvironment: MCP_ROUTER_DATA (data dir), MCP_ROUTER_API_KEYS (bearer keys for serve), MCP_ROUTER_SECRETS_FILE, MCP_ROUTER_SECRETS_DIR, MCP_ROUTER_POLICY,\nMCP_ROUTER_NODE_IMAGE / MCP_ROUTER_PYTHON_IMAGE (base images for npm / PyPI servers), MCP_ROUTER_OWNER (container owner label),\nMCP_ROUTER_WARM_POOL=off (no pre-started containers), MCP_ROUTER_WEBHOOK_SECRET, MCP_ROUTER_URL (for status),\nMCP_ROUTER_AUDIT_LOG (file or - for stdout), MCP_ROUTER_BUILD_ARGS (KEY=VALUE,... for router.build images), LOG_LEVEL.",
     );
+
+  /** The program-wide options (`--secrets-file`, `--secrets-dir`, `--policy`), as given before or after the command. */
+  const globalOptions = () => program.opts() as GlobalOptions;
 
   /** The launcher of one-shot commands (`call`, `tools`, `propose --verify`): the daemon's, logging at LOG_LEVEL. */
   const oneShotLauncher = async () => {
     const [{ createLauncher }, { createLogger }] = await Promise.all([import("../daemon/create-launcher.js"), import("../daemon/create-logger.js")]);
     const logger = createLogger({ level: commandLogLevel(ctx) });
-    const secrets = await secretSource(ctx, (program.opts() as { secretsFile?: string }).secretsFile);
-    return createLauncher({ logger, secrets, dataDir: defaultDataDir(ctx), docker: dockerSettings(ctx.env) });
+    const secrets = await secretSource(ctx, globalOptions());
+    const policy = await operatorPolicy(ctx, globalOptions().policy);
+    return createLauncher({ logger, secrets, dataDir: defaultDataDir(ctx), docker: dockerSettings(ctx.env), privateTargets: policy.network.privateTargets });
   };
 
   registerRegistryCommands(program, {
@@ -57,12 +64,14 @@ export function buildProgram(ctx: CliContext, exit: ExitStatus = { code: undefin
     },
     githubActions: ctx.env.GITHUB_ACTIONS === "true",
     setExitCode,
+    policy: () => operatorPolicy(ctx, globalOptions().policy),
   });
 
   registerLaunchCommands(program, {
     resolveServer: async (prefix) => {
       const { loadRegistry } = await import("../registry/loader.js");
-      return findServer(await loadRegistry(defaultRegistry(ctx)), prefix);
+      const [policy, secrets, { secretGrants }] = await Promise.all([operatorPolicy(ctx, globalOptions().policy), secretSource(ctx, globalOptions()), import("../secrets/secret-source.js")]);
+      return findServer(await loadRegistry(defaultRegistry(ctx), { policy, grants: secretGrants(secrets) }), prefix);
     },
     createLauncher: oneShotLauncher,
     stdout: ctx.stdout,

@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { formatDiagnostic, formatGithubAnnotation } from "../registry/diagnostic.js";
 import type { RegistryLoad } from "../registry/loader.js";
+import type { OperatorPolicy } from "../registry/policy.js";
 import type { RegistryServer } from "../registry/types.js";
 // The loader (yaml, ajv) is imported by the commands that read files, when they run.
 
@@ -20,6 +21,8 @@ export interface RegistryCommandDeps {
   githubActions: boolean;
   /** The command's exit status (src/bin.ts sets the process's). */
   setExitCode(code: number): void;
+  /** The operator policy files are checked against (--policy; the strictest by default). */
+  policy(): Promise<OperatorPolicy>;
 }
 
 export class CliError extends Error {
@@ -36,12 +39,12 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
     .option("--format <format>", "output: human or json", "human")
     .addHelpText(
       "after",
-      "\nExit status is 0 when every file is valid, 1 otherwise. Inside GitHub Actions each error is\nalso printed as an ::error annotation so it shows on the pull request's diff.",
+      "\nExit status is 0 when every file is valid, 1 otherwise. Inside GitHub Actions each error is\nalso printed as an ::error annotation so it shows on the pull request's diff. Privileged settings\n(mounts, bridge egress, private targets, raised limits) are checked against the operator policy:\ngive the daemon's with --policy (before the command), or the strictest default applies.",
     )
     .action(async (dir: string, opts: { format: string }) => {
       if (opts.format !== "human" && opts.format !== "json") throw new CliError(`--format must be human or json, not "${opts.format}"`, 2);
       const { loadRegistry, serversDir } = await import("../registry/loader.js");
-      const load = await loadRegistry(dir);
+      const load = await loadRegistry(dir, { policy: await deps.policy() });
       if (opts.format === "json") deps.stdout(JSON.stringify(validationReport(load), null, 2) + "\n");
       else deps.stdout(humanReport(load, await serversDir(load.root)));
       if (deps.githubActions) for (const d of load.diagnostics) deps.stdout(formatGithubAnnotation(d) + "\n");

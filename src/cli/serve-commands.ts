@@ -11,8 +11,8 @@ import { ConfigError } from "../config-error.js";
 import type { DaemonConfig } from "../daemon/start-daemon.js";
 import { AUDIT_DEFAULT_KEEP, parseByteSize } from "../observe/audit-log.js";
 import { isLoopback, parseKeyFile, resolveApiKeys } from "../transports/api-keys.js";
-import type { CliContext } from "./context.js";
-import { defaultDataDir, defaultRegistry, dockerSettings, secretSource, splitList } from "./context.js";
+import type { CliContext, GlobalOptions } from "./context.js";
+import { defaultDataDir, defaultRegistry, dockerSettings, operatorPolicy, secretSource, splitList } from "./context.js";
 import type { DesktopEntry } from "./desktop-config.js";
 import { desktopConfigPath, installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
 
@@ -116,7 +116,8 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       const daemon = await startDaemon({
         registry: opts.git ? { git: opts.git, branch: opts.branch, ...(opts.gitSubdir ? { subdir: opts.gitSubdir } : {}), pollSeconds } : { dir: opts.registry },
         dataDir: opts.dataDir,
-        secrets: await secretSource(ctx, secretsFileOf(program)),
+        secrets: await secretSource(ctx, globalOptionsOf(program)),
+        policy: await operatorPolicy(ctx, globalOptionsOf(program).policy),
         log: { level: opts.logLevel ?? (text ? "error" : "info"), format: text ? "text" : "json" },
         http: {
           host: opts.host,
@@ -156,7 +157,8 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       const daemon = await startDaemon({
         registry: { dir: opts.registry },
         dataDir: opts.dataDir,
-        secrets: await secretSource(ctx, secretsFileOf(program)),
+        secrets: await secretSource(ctx, globalOptionsOf(program)),
+        policy: await operatorPolicy(ctx, globalOptionsOf(program).policy),
         log: { level: opts.logLevel },
         stdio: { stdin: ctx.stdin, stdout: ctx.stdout },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
@@ -199,7 +201,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     });
 }
 
-/** The program-wide --secrets-file option. */
-function secretsFileOf(program: Command): string | undefined {
-  return (program.opts() as { secretsFile?: string }).secretsFile;
+/** The program-wide options: --secrets-file, --secrets-dir, --policy. */
+function globalOptionsOf(program: Command): GlobalOptions {
+  return program.opts() as GlobalOptions;
 }

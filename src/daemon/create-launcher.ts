@@ -26,16 +26,20 @@ export interface CreateLauncherOptions {
   /** Prepared packages live under it. */
   dataDir: string;
   docker?: DockerSettings;
+  /** Remotes, OpenAPI targets and egress may reach loopback, private and link-local addresses (operator policy `network.privateTargets`; default no). */
+  privateTargets?: boolean;
 }
 
 export async function createLauncher(options: CreateLauncherOptions): Promise<Launcher> {
   const { logger, secrets } = options;
-  const [{ CompositeLauncher }, { DeferredLauncher }, { RemoteLauncher }, { OpenApiLauncher }] = await Promise.all([
+  const [{ CompositeLauncher }, { DeferredLauncher }, { RemoteLauncher }, { OpenApiLauncher }, { publicOnlyDispatcher, publicOnlyFetch }] = await Promise.all([
     import("../launch/composite-launcher.js"),
     import("../launch/deferred-launcher.js"),
     import("../launch/remote/remote-launcher.js"),
     import("../launch/openapi/openapi-launcher.js"),
+    import("../launch/target-guard.js"),
   ]);
+  const guarded = options.privateTargets !== true;
   const docker = await new DeferredLauncher({
     create: () => createDockerLauncher(options),
     onRecovered: () => logger.info("a Docker engine answers now: container servers are being prepared"),
@@ -44,12 +48,12 @@ export async function createLauncher(options: CreateLauncherOptions): Promise<La
   if (reason) logger.warn({ hint: reason.hint }, `${reason.message.split(" (ENGINE_UNAVAILABLE)")[0]}: container servers start once it does`);
   return new CompositeLauncher({
     docker,
-    remote: new RemoteLauncher({ secrets, logger }),
-    openapi: new OpenApiLauncher({ secrets, logger }),
+    remote: new RemoteLauncher({ secrets, logger, ...(guarded ? { fetch: publicOnlyFetch() } : {}) }),
+    openapi: new OpenApiLauncher({ secrets, logger, ...(guarded ? { dispatcher: publicOnlyDispatcher() } : {}) }),
   });
 }
 
-async function createDockerLauncher({ logger, secrets, dataDir, docker: settings = {} }: CreateLauncherOptions): Promise<Launcher> {
+async function createDockerLauncher({ logger, secrets, dataDir, docker: settings = {}, privateTargets }: CreateLauncherOptions): Promise<Launcher> {
   const [{ default: Docker }, { DockerLauncher }, { resolveNodeBaseImage }, { DEFAULT_BASE_IMAGES }] = await Promise.all([
     import("dockerode"),
     import("../launch/docker/docker-launcher.js"),
@@ -73,5 +77,6 @@ async function createDockerLauncher({ logger, secrets, dataDir, docker: settings
     ...(settings.owner ? { owner: settings.owner } : {}),
     ...(settings.pool === false ? { pool: false as const } : {}),
     ...(settings.buildArgs ? { buildArgs: settings.buildArgs } : {}),
+    ...(privateTargets ? { privateTargets: true } : {}),
   });
 }

@@ -14,6 +14,9 @@ import type { GatewayRuntime } from "../gateway/gateway-runtime.js";
 import { startGatewayRuntime } from "../gateway/gateway-runtime.js";
 import type { Launcher } from "../launch/launcher.js";
 import type { SecretSource } from "../secrets/secret-source.js";
+import { secretGrants } from "../secrets/secret-source.js";
+import type { OperatorPolicy } from "../registry/policy.js";
+import { DEFAULT_POLICY } from "../registry/policy.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
 import { GatewayMetrics } from "../observe/metrics.js";
@@ -36,8 +39,10 @@ export interface DaemonConfig {
   registry: { dir: string } | { git: string; branch: string; subdir?: string; pollSeconds: number };
   /** Catalogs, prepared packages, the git clone. */
   dataDir: string;
-  /** The values servers' declared secrets resolve to. */
+  /** The secret store: the values servers' declared inputs resolve to, and so what they are granted. */
   secrets: SecretSource;
+  /** What privileged settings registry files may use (default: DEFAULT_POLICY, the strictest). */
+  policy?: OperatorPolicy;
   log: LogSettings;
   /** Serve over HTTP (Streamable HTTP, SSE, status, metrics, webhook). */
   http?: {
@@ -105,7 +110,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   }
 
   // 4. launcher
-  const launcher = config.launcher ?? (await createLauncher({ logger, secrets: config.secrets, dataDir: config.dataDir, ...(config.docker ? { docker: config.docker } : {}) }));
+  const policy = config.policy ?? DEFAULT_POLICY;
+  const launcher =
+    config.launcher ??
+    (await createLauncher({ logger, secrets: config.secrets, dataDir: config.dataDir, privateTargets: policy.network.privateTargets, ...(config.docker ? { docker: config.docker } : {}) }));
 
   // 5. metrics, 6. gateway runtime (sessions and routing; the table starts empty and is filled by the reconciler)
   let sessions = (): number => 0;
@@ -140,6 +148,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     },
     apply: (servers, revision) => runtime.apply(servers, revision),
     retire: (server) => launcher.retire(server),
+    checks: { policy, grants: secretGrants(config.secrets) },
     ...(config.reconcile ?? {}),
   });
   sync.onStatus((status) => metrics.observeReload(status));

@@ -68,7 +68,7 @@ export function missingSecrets(server: RegistryServer, names: string[], secrets:
   return new LaunchError(
     "SECRET_MISSING",
     `server ${server.prefix} needs ${unique.length === 1 ? "the variable" : "the variables"} ${list}, which ${unique.length === 1 ? "is" : "are"} not set in ${secrets.description}`,
-    `Set ${list} in the daemon's environment or in its secrets file (--secrets-file, KEY=VALUE lines), then retry.`,
+    `Grant ${list} in the daemon's secret store: its secrets file (--secrets-file, KEY=VALUE lines), its secrets folder (--secrets-dir), or ${unique.map((n) => `MCP_ROUTER_SECRET_${n}`).join(", ")} in its environment; then retry.`,
     { data: { variables: unique } },
   );
 }

@@ -4,6 +4,7 @@
  */
 import { isIP } from "node:net";
 import { posix } from "node:path";
+import { refusedSettingRules } from "./refused-settings.js";
 import type { Argument, KeyValueInput, RegistryFile } from "./types.js";
 
 export interface Problem {
@@ -28,6 +29,7 @@ export function fileRules(entry: RegistryFile, relPath: string): Problem[] {
     ...argumentRules(entry),
     ...networkRules(entry),
     ...pathRules(entry),
+    ...refusedSettingRules(entry),
   ];
 }
 
@@ -126,7 +128,7 @@ function secretRules(entry: RegistryFile): Problem[] {
             segments: [...segments, field],
             rule: "secret.literal",
             message: `a secret must not carry a literal \`${field}\``,
-            hint: "Remove the value from the file and give it to the daemon (its environment or secrets file); the file only declares the name.",
+            hint: "Remove the value from the file and give it to the daemon's secret store (its secrets file or folder); the file only declares the name.",
           });
         }
       }

@@ -12,6 +12,10 @@ import type { ParsedFile } from "./parse-registry-file.js";
 import { parseRegistryFile } from "./parse-registry-file.js";
 import { hashReferencedFiles, newEntryHash } from "./referenced-files.js";
 import type { RegistryServer } from "./types.js";
+import type { OperatorPolicy } from "./policy.js";
+import { DEFAULT_POLICY, policyRules } from "./policy.js";
+import type { SecretGrants } from "./store-lookups.js";
+import { grantRules } from "./store-lookups.js";
 
 /** Registry files larger than this are refused unread. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -43,6 +47,10 @@ export interface LoadOptions {
    * tree per file; a hundred of them per reload grow a long-running daemon's heap for good).
    */
   cache?: ParseCache;
+  /** What privileged settings files may use (default: DEFAULT_POLICY, the strictest). */
+  policy?: OperatorPolicy;
+  /** The daemon's secret store: a file whose server needs a name it lacks is refused. Unchecked when absent (`validate`). */
+  grants?: SecretGrants;
 }
 
 /** Valid files' parse results, by absolute path, with the text they came from. */
@@ -79,7 +87,7 @@ export async function loadRegistry(root: string, options: LoadOptions = {}): Pro
   const files = await Promise.all(
     names.map((name) => {
       const rel = path.relative(absRoot, path.join(dir, name)).split(path.sep).join("/");
-      return loadFile(path.join(dir, name), rel, display(rel), realRoot, options.cache);
+      return loadFile(path.join(dir, name), rel, display(rel), realRoot, options);
     }),
   );
   if (options.cache) {
@@ -92,7 +100,8 @@ export async function loadRegistry(root: string, options: LoadOptions = {}): Pro
 }
 
 /** Reads and validates one file, refusing what a registry file can never be. */
-export async function loadFile(absPath: string, rel: string, shown: string, realRoot: string, cache?: ParseCache): Promise<FileResult> {
+export async function loadFile(absPath: string, rel: string, shown: string, realRoot: string, options: Pick<LoadOptions, "cache" | "policy" | "grants"> = {}): Promise<FileResult> {
+  const cache = options.cache;
   const fallbackPrefix = path.posix.basename(rel).replace(/\.ya?ml$/i, "");
   const refuse = (rule: string, message: string, hint: string): FileResult => ({
     file: rel,
@@ -135,6 +144,12 @@ export async function loadFile(absPath: string, rel: string, shown: string, real
   // Each load hands out its own copy: nothing a caller does to an entry reaches the cache.
   const entry = cache ? structuredClone(parsed.entry) : parsed.entry;
   const prefix = prefixOf(entry, rel);
+  // The operator's policy and grants can change without the file changing: checked on every load, never cached.
+  const refused = [...policyRules(entry, options.policy ?? DEFAULT_POLICY), ...(options.grants ? grantRules(entry, options.grants) : [])];
+  if (refused.length) {
+    const diagnostics = refused.map((p) => ({ file: shown, ...parsed.locate(p.segments), path: formatPath(p.segments), rule: p.rule, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
+    return { file: rel, prefix, diagnostics };
+  }
   const hash = newEntryHash(entry);
   const problems = await hashReferencedFiles(entry, realRoot, hash);
   if (problems.length) {

@@ -320,10 +320,10 @@ export interface Router {
     concurrency?: number;
   };
   /**
-   * Egress: `none` (default), `bridge` (unrestricted), or `{allow: [hosts]}`.
+   * Egress: `none` (default); `public` (any public host on ports 80 and 443, through the daemon's egress proxy, never private, loopback or link-local addresses); `{allow: [hosts]}` (only these, through the proxy); `bridge` (unrestricted, only where the operator policy allows it).
    */
   network?:
-    | ("none" | "bridge")
+    | ("none" | "public" | "bridge")
     | {
         /**
          * @minItems 1

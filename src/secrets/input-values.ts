@@ -6,6 +6,7 @@
  * without a value is collected by NAME, so the caller can fail before starting anything.
  */
 import type { Input, KeyValueInput } from "../registry/types.js";
+import { envStyleName } from "../registry/store-lookups.js";
 import type { SecretSource } from "./secret-source.js";
 
 /** What a resolution found: names only in `secretNames` and `missing`; `secretValues` is never logged. */
@@ -54,10 +55,6 @@ export function substitute(template: string, variables: Record<string, Input | u
   return incomplete ? undefined : out;
 }
 
-/** `X-API-Key` -> `X_API_KEY`: the name a header's value is also looked up under (env and KEY=VALUE files cannot hold `-`). */
-export function envStyleName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_]/g, "_").toUpperCase();
-}
 
 /**
  * The value of an HTTP header: its `value` template filled from `variables` (a secret header is

@@ -5,7 +5,7 @@
  * The values come from the composition root (API keys, the webhook secret, the values of the
  * secrets the registry's servers declare).
  */
-import { envStyleName } from "./input-values.js";
+import { envStyleName } from "../registry/store-lookups.js";
 import type { SecretSource } from "./secret-source.js";
 import type { RegistryServer } from "../registry/types.js";
 

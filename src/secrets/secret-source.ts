@@ -1,5 +1,16 @@
-import { readFileSync } from "node:fs";
+/**
+ * The daemon's secret store: where servers' declared inputs find their values, by name. Only what
+ * the operator put there is granted: a secrets file, a folder of files (one per secret, as Docker
+ * and Kubernetes mount them), and environment variables under the explicit prefix
+ * `MCP_ROUTER_SECRET_`. Never the daemon's own configuration or the rest of its environment.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { ConfigError } from "../config-error.js";
+import type { SecretGrants } from "../registry/store-lookups.js";
+
+/** Environment variables under this prefix are secrets: `MCP_ROUTER_SECRET_GITHUB_TOKEN` grants `GITHUB_TOKEN`. */
+export const SECRET_ENV_PREFIX = "MCP_ROUTER_SECRET_";
 
 /** Where the daemon finds secret VALUES by name. Values never come from the registry. */
 export interface SecretSource {
@@ -8,14 +19,46 @@ export interface SecretSource {
   readonly description: string;
 }
 
-/** Secrets from an environment object (the daemon's `process.env`, passed in by the composition root). */
-export function envSecretSource(env: Readonly<Record<string, string | undefined>>): SecretSource {
+/**
+ * Secrets from the environment variables named `<prefix><NAME>` (the daemon's `process.env`, passed
+ * in by the composition root). Nothing else in the environment is reachable through it.
+ */
+export function envSecretSource(env: Readonly<Record<string, string | undefined>>, prefix = SECRET_ENV_PREFIX): SecretSource {
   return {
-    description: "the daemon's environment",
+    description: `the daemon's environment (${prefix}<NAME>)`,
     get: (name) => {
-      const value = env[name];
+      const value = env[`${prefix}${name}`];
       return value === undefined || value === "" ? undefined : value;
     },
+  };
+}
+
+/**
+ * Secrets from a folder with one file per secret, named after it (`/run/secrets/GITHUB_TOKEN`),
+ * read once; one trailing newline is dropped. Files whose names are not variable names are skipped.
+ */
+export function dirSecretSource(dir: string): SecretSource {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new ConfigError("SECRETS_DIR_INVALID", `cannot read the secrets folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, "Check the path given with --secrets-dir and its permissions.");
+  }
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) continue;
+    const file = path.join(dir, name);
+    if (!statSync(file).isFile()) continue;
+    values[name] = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  }
+  return staticSecretSource(values, `the secrets folder ${dir}`);
+}
+
+/** The grants a secret store makes, for the loader's SECRET_NOT_GRANTED check. */
+export function secretGrants(source: SecretSource): SecretGrants {
+  return {
+    has: (name) => source.get(name) !== undefined,
+    howToGrant: (name) => `Grant it in ${source.description}: a line ${name}=... in the secrets file (--secrets-file), a file named ${name} in the secrets folder (--secrets-dir), or ${SECRET_ENV_PREFIX}${name} in the daemon's environment.`,
   };
 }
 

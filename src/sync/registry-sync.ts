@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Logger } from "pino";
-import type { ParseCache } from "../registry/loader.js";
+import type { LoadOptions, ParseCache } from "../registry/loader.js";
 import { loadRegistry } from "../registry/loader.js";
 import type { RegistryServer } from "../registry/types.js";
 import { DirectorySource } from "./directory-source.js";
@@ -28,6 +28,8 @@ export interface RegistrySyncOptions extends Pick<ReconcilerDeps, "prepareBudget
   apply(servers: readonly RegistryServer[], revision: string): Promise<void>;
   /** A replaced or removed version: its containers drain. */
   retire(server: RegistryServer): Promise<void>;
+  /** The operator policy and secret grants every file is checked against (the loader's defaults otherwise). */
+  checks?: Pick<LoadOptions, "policy" | "grants">;
 }
 
 export interface RegistrySync {
@@ -55,7 +57,7 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
   const reconciler = new Reconciler({
     source,
     // One parse cache for the life of the follower: a reload parses only the files that changed.
-    load: (dir) => loadRegistry(dir, { cache: parseCache }),
+    load: (dir) => loadRegistry(dir, { cache: parseCache, ...options.checks }),
     prepare: options.prepare,
     apply: (servers, revision) => options.apply(servers, revision),
     retire: options.retire,

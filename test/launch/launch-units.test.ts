@@ -38,11 +38,15 @@ describe("secrets", () => {
     const dir = await mkdtemp(join(tmpdir(), "secrets-"));
     const file = join(dir, "s.env");
     await writeFile(file, "TOKEN=from-file\nBOTH=file\n");
-    const source = chainSecretSources(envSecretSource({ BOTH: "env", EMPTY: "" }), fileSecretSource(file));
+    const env = { MCP_ROUTER_SECRET_BOTH: "env", MCP_ROUTER_SECRET_EMPTY: "", PATH: "/usr/bin", MCP_ROUTER_API_KEYS: "gateway-key" };
+    const source = chainSecretSources(envSecretSource(env), fileSecretSource(file));
     assert.equal(source.get("TOKEN"), "from-file");
     assert.equal(source.get("BOTH"), "env");
     assert.equal(source.get("EMPTY"), undefined);
-    assert.match(source.description, /environment or the secrets file/);
+    // Only the explicit prefix is granted: the rest of the daemon's environment is not a secret store.
+    assert.equal(source.get("PATH"), undefined);
+    assert.equal(source.get("MCP_ROUTER_API_KEYS"), undefined);
+    assert.match(source.description, /environment \(MCP_ROUTER_SECRET_<NAME>\) or the secrets file/);
     assert.throws(() => fileSecretSource(join(dir, "missing")), /cannot read secrets file/);
   });
 

@@ -18,7 +18,7 @@ import { LaunchError } from "../errors.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { ContainerRemover } from "./container-remover.js";
 import type { ContainerSpec, ResolvedContainer } from "./container-spec.js";
-import { INTERNAL_NETWORK, LABELS, placeContainer } from "./container-spec.js";
+import { INTERNAL_NETWORK, LABELS, placeContainer, proxiedEgress } from "./container-spec.js";
 import type { ResourceDefaults } from "../limits.js";
 import { timeoutMs } from "../limits.js";
 import { ContainerTransport } from "./container-transport.js";
@@ -118,11 +118,11 @@ export class ContainerRunner {
   private async place(resolved: ResolvedContainer): Promise<ContainerSpec> {
     const server = resolved.server;
     const prepared = await this.options.preparer.prepare(server);
-    const network = server.entry.router?.network;
+    const allow = proxiedEgress(server);
     const stdio = resolved.pkg.transport.type === "stdio";
     // The relay of an HTTP-speaking server joins the internal network: it must exist first.
-    if (typeof network === "object" && !stdio) await this.ensureInternalNetwork();
-    const egress = typeof network === "object" ? await this.options.egress.route(server, network.allow, stdio ? EGRESS_NETWORK : INTERNAL_NETWORK) : undefined;
+    if (allow && !stdio) await this.ensureInternalNetwork();
+    const egress = allow ? await this.options.egress.route(server, allow, stdio ? EGRESS_NETWORK : INTERNAL_NETWORK) : undefined;
     return placeContainer(resolved, { image: prepared.image, owner: this.options.owner, ...(prepared.entrypoint ? { entrypoint: prepared.entrypoint } : {}), ...(egress ? { egress } : {}) });
   }
 

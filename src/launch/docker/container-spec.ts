@@ -42,6 +42,12 @@ export interface ContainerSpecOptions {
   egress?: { network: string; proxyUrl: string };
 }
 
+/** What the egress proxy lets a server reach: its allowlist, any public host (`network: public`), or undefined when it is not proxied. */
+export function proxiedEgress(server: RegistryServer): readonly string[] | "public" | undefined {
+  const network = server.entry.router?.network;
+  return network === "public" ? "public" : typeof network === "object" ? network.allow : undefined;
+}
+
 /** The internal (no egress) network HTTP-speaking servers without declared egress join. */
 export const INTERNAL_NETWORK = "mcp-router-internal";
 
@@ -201,7 +207,7 @@ export function placeContainer(resolved: ResolvedContainer, options: Omit<Contai
     }
     // The only way out is the proxy, which allows the listed hosts and nothing else.
     networkMode = options.egress.network;
-    networkLabel = `allow:${network.allow.join(",")}`;
+    networkLabel = network === "public" ? "public" : `allow:${network.allow.join(",")}`;
     const url = options.egress.proxyUrl;
     env.push(`HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `http_proxy=${url}`, `https_proxy=${url}`, "NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1", "NODE_USE_ENV_PROXY=1");
     secretValues.push(url);

@@ -62,6 +62,8 @@ export interface DockerLauncherOptions {
    */
   buildArgs?: Record<string, string>;
   clientInfo?: { name: string; version: string };
+  /** Egress may reach loopback, private and link-local addresses (operator policy `network.privateTargets`; default no). */
+  privateTargets?: boolean;
 }
 
 /** A running container of ours, with its slot. */
@@ -109,7 +111,7 @@ export class DockerLauncher implements Launcher {
       ...(options.npmInstallScripts !== undefined ? { npmInstallScripts: options.npmInstallScripts } : {}),
       ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
     });
-    this.egress = new EgressRelay({ docker: options.docker, logger: options.logger, owner: this.owner, image: options.baseImages?.node ?? DEFAULT_BASE_IMAGES.node });
+    this.egress = new EgressRelay({ docker: options.docker, logger: options.logger, owner: this.owner, image: options.baseImages?.node ?? DEFAULT_BASE_IMAGES.node, ...(options.privateTargets ? { privateTargets: true } : {}) });
     this.slots = new ContainerSlots(options.maxContainers ?? 16, options.maxQueue ?? 64);
     this.remover = new ContainerRemover(options.logger);
     this.reaper = new OrphanReaper(options.docker, this.owner, options.logger);

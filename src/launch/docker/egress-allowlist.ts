@@ -12,13 +12,15 @@ export const DEFAULT_EGRESS_PORTS: readonly number[] = [80, 443];
 type Rule =
   | { kind: "name"; name: string; ports: readonly number[] }
   | { kind: "suffix"; suffix: string; ports: readonly number[] }
-  | { kind: "ip"; list: BlockList; ports: readonly number[] };
+  | { kind: "ip"; list: BlockList; ports: readonly number[] }
+  | { kind: "any"; ports: readonly number[] };
 
 export class EgressAllowlist {
   private readonly rules: Rule[];
 
-  constructor(readonly patterns: readonly string[]) {
-    this.rules = patterns.map(compile);
+  /** `"public"`: any host on the web ports (the proxy still refuses private addresses). */
+  constructor(readonly patterns: readonly string[] | "public") {
+    this.rules = patterns === "public" ? [{ kind: "any", ports: DEFAULT_EGRESS_PORTS }] : patterns.map(compile);
   }
 
   /** Whether a connection to `host:port` is allowed. Host names never match IP rules, and vice versa. */
@@ -28,6 +30,8 @@ export class EgressAllowlist {
     return this.rules.some((rule) => {
       if (!rule.ports.includes(port)) return false;
       switch (rule.kind) {
+        case "any":
+          return true;
         case "name":
           return family === 0 && bare === rule.name;
         case "suffix":

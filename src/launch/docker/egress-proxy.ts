@@ -7,15 +7,18 @@
  *
  * It speaks both proxy forms clients use: `CONNECT host:port` (HTTPS and any TCP) and plain HTTP
  * requests in absolute form (`GET http://host/path`). Denials are 403 with a body that says what
- * to add to the registry file; unknown credentials are 407.
+ * to add to the registry file; unknown credentials are 407. An allowed name is still refused when
+ * it resolves only to loopback, private or link-local addresses, unless the operator policy allows
+ * private targets (`target-guard.ts`).
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { connect } from "node:net";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo, LookupFunction, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { literalRefusal, publicLookup, TARGET_REFUSED } from "../target-guard.js";
 import { EgressAllowlist } from "./egress-allowlist.js";
 
 interface Grant {
@@ -31,6 +34,12 @@ export interface EgressProxyOptions {
   logger: Logger;
   /** Bound on connecting to an allowed target (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Allowed hosts may resolve to loopback, private and link-local addresses (operator policy
+   * `network.privateTargets`). Default no: such a target is refused after resolving, so neither
+   * `localhost:PORT` nor a name pointing at the metadata service reaches the host's network.
+   */
+  privateTargets?: boolean;
 }
 
 export interface EgressCounts {
@@ -76,7 +85,7 @@ export class EgressProxy {
    * Lets containers that present the returned credentials reach the hosts on `allow`.
    * One grant per server version (`key`); granting the same key again returns the same token.
    */
-  grant(key: string, prefix: string, allow: readonly string[]): string {
+  grant(key: string, prefix: string, allow: readonly string[] | "public"): string {
     const existing = this.grants.get(key);
     if (existing) return `${encodeURIComponent(existing.prefix)}:${existing.token.toString("hex")}`;
     const token = randomBytes(24);
@@ -119,14 +128,30 @@ export class EgressProxy {
       this.options.logger.warn({ server: grant.prefix, host, port }, "egress denied: not on the server's network allowlist");
       refuse(
         403,
-        `mcp-router egress: ${host}:${port} is not on the network allowlist of server ${grant.prefix} (${grant.allowlist.patterns.join(", ")}).\n` +
-          `Add it to router.network.allow in the server's registry file (without :port only 80 and 443 are allowed).\n`,
+        grant.allowlist.patterns === "public"
+          ? `mcp-router egress: server ${grant.prefix} has \`network: public\`, which allows only ports 80 and 443; ${host}:${port} is refused.\n`
+          : `mcp-router egress: ${host}:${port} is not on the network allowlist of server ${grant.prefix} (${grant.allowlist.patterns.join(", ")}).\n` +
+            `Add it to router.network.allow in the server's registry file (without :port only 80 and 443 are allowed).\n`,
       );
       return undefined;
     }
     this.counts.allowed += 1;
     this.options.logger.debug({ server: grant.prefix, host, port }, "egress allowed");
     return grant;
+  }
+
+  /** The resolver for connections: public addresses only, unless the policy allows private targets. */
+  private lookup(): { lookup?: LookupFunction } {
+    return this.options.privateTargets ? {} : { lookup: publicLookup };
+  }
+
+  /** A literal private address (no lookup runs for those) is refused here; true when it was. */
+  private refusedTarget(host: string, refuse: (status: number, text: string) => void): boolean {
+    const refusal = this.options.privateTargets ? undefined : literalRefusal(host);
+    if (!refusal) return false;
+    this.counts.denied += 1;
+    refuse(403, `mcp-router egress: ${refusal.message}\n`);
+    return true;
   }
 
   private tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
@@ -137,7 +162,9 @@ export class EgressProxy {
     client.on("error", () => undefined);
     if (!target) return reply(400, "mcp-router egress: CONNECT needs host:port\n");
     if (!this.decide(req, target.host, target.port, reply)) return;
-    const upstream = connect({ host: target.host, port: target.port, timeout: this.options.connectTimeoutMs ?? 10_000 });
+    const refused = this.refusedTarget(target.host, reply);
+    if (refused) return;
+    const upstream = connect({ host: target.host, port: target.port, timeout: this.options.connectTimeoutMs ?? 10_000, ...this.lookup() });
     let connected = false;
     upstream.once("connect", () => {
       connected = true;
@@ -149,7 +176,7 @@ export class EgressProxy {
     });
     upstream.once("timeout", () => upstream.destroy(new Error("connect timeout")));
     upstream.on("error", (error) => {
-      if (!connected) reply(502, `mcp-router egress: cannot connect to ${target.host}:${target.port}: ${error.message}\n`);
+      if (!connected) reply((error as NodeJS.ErrnoException).code === TARGET_REFUSED ? 403 : 502, `mcp-router egress: cannot connect to ${target.host}:${target.port}: ${error.message}\n`);
       else client.destroy();
     });
     client.once("close", () => upstream.destroy());
@@ -170,16 +197,17 @@ export class EgressProxy {
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(url.port || 80);
     if (!this.decide(req, host, port, reply)) return;
+    if (this.refusedTarget(host, reply)) return;
     const headers = { ...req.headers };
     delete headers["proxy-authorization"];
     delete headers["proxy-connection"];
-    const upstream = httpRequest({ host, port, method: req.method, path: `${url.pathname}${url.search}`, headers, timeout: this.options.connectTimeoutMs ?? 10_000 }, (answer) => {
+    const upstream = httpRequest({ host, port, method: req.method, path: `${url.pathname}${url.search}`, headers, timeout: this.options.connectTimeoutMs ?? 10_000, ...this.lookup() }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
     upstream.once("timeout", () => upstream.destroy(new Error("timeout")));
     upstream.on("error", (error) => {
-      if (!res.headersSent) reply(502, `mcp-router egress: cannot reach ${host}:${port}: ${error.message}\n`);
+      if (!res.headersSent) reply((error as NodeJS.ErrnoException).code === TARGET_REFUSED ? 403 : 502, `mcp-router egress: cannot reach ${host}:${port}: ${error.message}\n`);
       else res.destroy();
     });
     req.pipe(upstream);

@@ -45,6 +45,8 @@ export interface EgressRelayOptions {
   owner: string;
   /** An image with `node` (the launcher's node base image). */
   image: string;
+  /** The proxy may connect to loopback, private and link-local addresses (operator policy; default no). */
+  privateTargets?: boolean;
 }
 
 interface Running {
@@ -65,7 +67,7 @@ export class EgressRelay {
    * network it must be on: EGRESS_NETWORK for stdio servers; servers reached over HTTP stay on
    * the internal network the daemon can reach, and the relay joins that one too.
    */
-  async route(server: RegistryServer, allow: readonly string[], network: string = EGRESS_NETWORK): Promise<EgressRoute> {
+  async route(server: RegistryServer, allow: readonly string[] | "public", network: string = EGRESS_NETWORK): Promise<EgressRoute> {
     const running = await this.ensure();
     let address = running.addresses.get(network);
     if (!address) {
@@ -111,7 +113,7 @@ export class EgressRelay {
     if (!gateway) throw unavailable("the engine's default bridge network has no IPv4 address for the host");
     let proxy: EgressProxy;
     try {
-      proxy = await EgressProxy.start({ host: gateway, logger: this.options.logger });
+      proxy = await EgressProxy.start({ host: gateway, logger: this.options.logger, ...(this.options.privateTargets ? { privateTargets: true } : {}) });
     } catch (error) {
       throw unavailable(`the proxy cannot listen on the bridge gateway ${gateway} (${(error as Error).message}); the daemon must run on the Docker host`);
     }

@@ -32,6 +32,8 @@ export interface RemoteLauncherOptions {
   /** Bound on connecting and MCP initialize (default 30 s). */
   connectTimeoutMs?: number;
   clientInfo?: { name: string; version: string };
+  /** The fetch requests to upstreams go through (default: the global one; the daemon passes `publicOnlyFetch()` unless policy allows private targets). */
+  fetch?: typeof fetch;
 }
 
 interface ServerState {
@@ -62,6 +64,7 @@ export class RemoteLauncher implements Launcher {
       secrets: options.secrets,
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       ...(options.clientInfo ? { clientInfo: options.clientInfo } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     };
     this.events = {
       onConnected: (session) => {

@@ -22,6 +22,8 @@ export interface UpstreamOptions {
   /** Bound on connecting and MCP initialize (default 30 s). */
   connectTimeoutMs?: number;
   clientInfo?: { name: string; version: string };
+  /** The fetch every request to the upstream goes through (default: the global one); see `target-guard.ts`. */
+  fetch?: typeof fetch;
 }
 
 export interface UpstreamSessionEvents {
@@ -77,7 +79,7 @@ export class UpstreamSession {
   /** Connects to the target once and closes again: does it answer MCP initialize? Returns the upstream's name. */
   static async probe(target: RemoteTarget, options: UpstreamOptions): Promise<string | undefined> {
     const client = newClient(options);
-    const transport = newTransport(target);
+    const transport = newTransport(target, options.fetch);
     try {
       await connectWithin(client, transport, options.connectTimeoutMs);
       return client.getServerVersion()?.name;
@@ -142,7 +144,7 @@ export class UpstreamSession {
     const target = remoteTarget(server, this.options.secrets);
     if (this.dropping) await this.dropping;
     this.target = target;
-    const transport = newTransport(target);
+    const transport = newTransport(target, this.options.fetch);
     transport.onerror = (error) => this.transportError(transport, error);
     const sends = new Set<Promise<unknown>>();
     this.sends = sends;
@@ -198,13 +200,14 @@ function newClient(options: UpstreamOptions): Client {
   return new Client(options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: { sampling: {}, elicitation: {} } });
 }
 
-function newTransport(target: RemoteTarget): RemoteTransport {
+function newTransport(target: RemoteTarget, fetchFn: typeof fetch = fetch): RemoteTransport {
   const requestInit: RequestInit = { headers: target.headers };
-  if (target.type === "streamable-http") return new StreamableHTTPClientTransport(target.url, { requestInit });
+  if (target.type === "streamable-http") return new StreamableHTTPClientTransport(target.url, { requestInit, fetch: fetchFn });
   // The event stream's GET goes through its own fetch: give it the headers too.
   return new SSEClientTransport(target.url, {
     requestInit,
-    eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...target.headers } }) },
+    fetch: fetchFn,
+    eventSourceInit: { fetch: (url, init) => fetchFn(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...target.headers } }) },
   });
 }
 
