@@ -65,10 +65,9 @@ export class CallObserver {
     let failure: unknown;
     try {
       const result = await run(ctx);
-      if ((result as { isError?: unknown }).isError === true) {
-        outcome = "tool_error";
-        scrubToolError(result, options.scrub);
-      }
+      if ((result as { isError?: unknown }).isError === true) outcome = "tool_error";
+      // An upstream that echoes a secret it was given (its token, a header) must not hand it to the client.
+      if (options.scrub) scrubStrings(result, options.scrub);
       return result;
     } catch (error) {
       outcome = outcomeOf(error, extra.signal);
@@ -146,12 +145,21 @@ export function clientError(error: unknown, scrub: Scrub | undefined): unknown {
   return error;
 }
 
-/** Scrubs secret values from the text of a tool's error result, in place. */
-function scrubToolError(result: unknown, scrub: Scrub | undefined): void {
-  const content = (result as { content?: unknown }).content;
-  if (!scrub || !Array.isArray(content)) return;
-  for (const item of content as Array<{ type?: unknown; text?: unknown }>) {
-    if (item.type === "text" && typeof item.text === "string") item.text = scrub(item.text);
+/**
+ * Scrubs secret values from every string of a result, in place: text content, structured content,
+ * resource text, prompt messages, error text. Base64 payloads (`data`, `blob`) are skipped: a
+ * secret cannot appear in them as it is, and they are the bulk of large results.
+ */
+export function scrubStrings(value: unknown, scrub: Scrub): void {
+  if (value === null || typeof value !== "object") return;
+  const node = value as Record<string, unknown>;
+  for (const key of Object.keys(node)) {
+    const child = node[key];
+    if (typeof child === "string") {
+      if (key === "data" || key === "blob") continue;
+      const clean = scrub(child);
+      if (clean !== child) node[key] = clean;
+    } else if (child !== null && typeof child === "object") scrubStrings(child, scrub);
   }
 }
 
