@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpError, readRequestBody } from "./request-body.js";
 
 export interface GithubWebhookOptions {
   secret: string;
@@ -22,25 +23,28 @@ export function verifyGithubSignature(secret: string, body: Buffer, header: stri
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export function createGithubWebhookHandler(options: GithubWebhookOptions) {
   const maxBody = options.maxBodyBytes ?? 5 * 1024 * 1024;
   return async function githubWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const reply = (status: number, body: Record<string, unknown>) => {
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const reply = (status: number, body: Record<string, unknown>, headers: Readonly<Record<string, string>> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
     };
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBody) return reply(413, { error: "payload too large" });
-      chunks.push(chunk as Buffer);
+    let body: Buffer;
+    try {
+      body = await readRequestBody(req, maxBody);
+    } catch (error) {
+      if (error instanceof HttpError) return reply(error.status, { error: "payload too large", hint: `Webhook bodies above ${maxBody} bytes are refused; subscribe the webhook to push events only.` }, error.headers);
+      throw error;
     }
-    const body = Buffer.concat(chunks);
-    const signature = req.headers["x-hub-signature-256"];
-    if (!verifyGithubSignature(options.secret, body, Array.isArray(signature) ? signature[0] : signature)) {
+    if (!verifyGithubSignature(options.secret, body, header(req, "x-hub-signature-256"))) {
       return reply(401, { error: "missing or invalid X-Hub-Signature-256", hint: "Set the webhook's secret to the daemon's --webhook-secret." });
     }
-    const event = req.headers["x-github-event"];
+    const event = header(req, "x-github-event");
     if (event === "ping") return reply(200, { ok: true, pong: true });
     if (event !== "push") return reply(202, { ok: true, ignored: `event ${String(event)}` });
     let payload: { ref?: string; after?: string };
