@@ -2,6 +2,12 @@
  * `POST /hooks/github`: a push to the tracked branch triggers an immediate fetch. The body is
  * authenticated with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the shared secret),
  * compared in constant time; anything unsigned or mis-signed is refused before it is parsed.
+ *
+ * Replays: the ids (`X-GitHub-Delivery`) of the last `rememberDeliveries` signed deliveries are
+ * kept, and a delivery seen before is answered 200 `{ok: true, duplicate: true}` without another
+ * fetch. A signed body captured on the way can so not be replayed to make the daemon fetch again and
+ * again, and GitHub's "Redeliver" (same id) shows as delivered. A delivery without the header is
+ * still served (GitHub always sends it; a proxy that strips it loses only the replay check).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,7 +20,11 @@ export interface GithubWebhookOptions {
   onPush(revision: string | undefined): void;
   /** Largest body accepted (GitHub caps payloads at 25 MB; pushes are far smaller). */
   maxBodyBytes?: number;
+  /** How many delivery ids are remembered against replays (default 1000; the oldest is forgotten first). */
+  rememberDeliveries?: number;
 }
+
+export const DEFAULT_REMEMBERED_DELIVERIES = 1000;
 
 export function verifyGithubSignature(secret: string, body: Buffer, header: string | undefined): boolean {
   if (!header || !header.startsWith("sha256=")) return false;
@@ -30,6 +40,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 export function createGithubWebhookHandler(options: GithubWebhookOptions) {
   const maxBody = options.maxBodyBytes ?? 5 * 1024 * 1024;
+  const remember = options.rememberDeliveries ?? DEFAULT_REMEMBERED_DELIVERIES;
+  /** Delivery ids in the order they came (a Set iterates in insertion order): the first is the oldest. */
+  const seen = new Set<string>();
   return async function githubWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, body: Record<string, unknown>, headers: Readonly<Record<string, string>> = {}) => {
       res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
@@ -43,6 +56,12 @@ export function createGithubWebhookHandler(options: GithubWebhookOptions) {
     }
     if (!verifyGithubSignature(options.secret, body, header(req, "x-hub-signature-256"))) {
       return reply(401, { error: "missing or invalid X-Hub-Signature-256", hint: "Set the webhook's secret to the daemon's --webhook-secret." });
+    }
+    const delivery = header(req, "x-github-delivery");
+    if (delivery !== undefined) {
+      if (seen.has(delivery)) return reply(200, { ok: true, duplicate: true, delivery });
+      seen.add(delivery);
+      if (seen.size > remember) seen.delete(seen.values().next().value as string);
     }
     const event = header(req, "x-github-event");
     if (event === "ping") return reply(200, { ok: true, pong: true });
