@@ -26,6 +26,8 @@ interface ServeOptions extends AuditFlags {
   apiKeysFile?: string;
   allowOrigin?: string[];
   allowHost?: string[];
+  maxSessions: string;
+  sessionIdleSeconds: string;
   hierarchical?: boolean;
   git?: string;
   branch: string;
@@ -76,6 +78,8 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .option("--no-auth", "accept requests without a bearer key (only on a loopback bind)")
     .option("--allow-origin <origin...>", "extra allowed Origin values (browser clients)")
     .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
+    .option("--max-sessions <n>", "most client sessions held at once (Streamable HTTP and SSE together); one more gets 503 with Retry-After", "1000")
+    .option("--session-idle-seconds <seconds>", "close a Streamable HTTP session after this long without a request or an open stream (0 = never)", "600")
     .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
     .option("--git <url>", "follow a registry in a git remote instead of --registry (cloned into the data dir)")
     .option("--branch <branch>", "branch of --git to follow", "main")
@@ -92,6 +96,10 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .action(async (opts: ServeOptions) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError("BAD_PORT", `--port ${opts.port} is not a port number`, "Pass 0..65535.");
+      const maxSessions = Number(opts.maxSessions);
+      if (!(Number.isInteger(maxSessions) && maxSessions >= 1)) throw new ConfigError("BAD_MAX_SESSIONS", `--max-sessions ${opts.maxSessions} is not a positive whole number`, "Pass e.g. --max-sessions 1000.");
+      const sessionIdleSeconds = Number(opts.sessionIdleSeconds);
+      if (!(sessionIdleSeconds >= 0)) throw new ConfigError("BAD_SESSION_IDLE", `--session-idle-seconds ${opts.sessionIdleSeconds} is not a number of seconds`, "Pass e.g. --session-idle-seconds 600, or 0 to keep idle sessions.");
       const pollSeconds = Number(opts.poll);
       if (!(pollSeconds > 0)) throw new ConfigError("BAD_POLL", `--poll ${opts.poll} is not a positive number of seconds`, "Pass e.g. --poll 30.");
       let apiKeys: string[] | undefined;
@@ -125,6 +133,8 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
           apiKeys,
           ...(opts.allowOrigin ? { allowedOrigins: opts.allowOrigin } : {}),
           ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
+          maxSessions,
+          sessionIdleMs: sessionIdleSeconds * 1000,
         },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),

@@ -52,6 +52,14 @@ export interface DaemonConfig {
     apiKeys: readonly string[] | undefined;
     allowedOrigins?: readonly string[];
     allowedHosts?: readonly string[];
+    /** Most sessions held at once (Streamable HTTP and SSE together; default 1000). */
+    maxSessions?: number;
+    /** An idle Streamable HTTP session is closed after this (default 10 minutes; 0 = never). */
+    sessionIdleMs?: number;
+    /** Request headers must arrive within this (default 15 s). */
+    headersTimeoutMs?: number;
+    /** The whole request, headers and body, must arrive within this (default 30 s). */
+    bodyTimeoutMs?: number;
   };
   /** Serve one client over these streams (Claude Desktop). */
   stdio?: { stdin: Readable; stdout: Writable };
@@ -185,6 +193,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       apiKeys: config.http.apiKeys,
       ...(config.http.allowedOrigins ? { allowedOrigins: config.http.allowedOrigins } : {}),
       ...(config.http.allowedHosts ? { allowedHosts: config.http.allowedHosts } : {}),
+      ...(config.http.maxSessions !== undefined ? { maxSessions: config.http.maxSessions } : {}),
+      ...(config.http.sessionIdleMs !== undefined ? { sessionIdleMs: config.http.sessionIdleMs } : {}),
+      ...(config.http.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.http.headersTimeoutMs } : {}),
+      ...(config.http.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: config.http.bodyTimeoutMs } : {}),
       routes,
       metrics,
       readiness: () => {

@@ -1,8 +1,16 @@
 /**
  * The gateway over HTTP: Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages`, one
  * server under its original names at `/servers/<prefix>/mcp`, `/healthz` / `/readyz`, and the
- * Prometheus metrics at `/metrics`. Every MCP endpoint and `/metrics` require a bearer key (unless
- * auth is off on a loopback bind) and pass Host/Origin checks against DNS rebinding.
+ * Prometheus metrics at `/metrics`. Every route passes the Host/Origin checks against DNS
+ * rebinding; every MCP endpoint and `/metrics` also require a bearer key (unless auth is off on a
+ * loopback bind). An allowed Origin gets CORS headers, and its preflight (`OPTIONS`) a 204.
+ *
+ * Limits: at most `maxSessions` sessions (Streamable HTTP and SSE together; one more gets 503 with
+ * `Retry-After`), a Streamable HTTP session with no request and no open stream for
+ * `sessionIdleMs` is closed by one sweep timer, and a request must arrive (headers, then the whole
+ * body) within `headersTimeoutMs` / `bodyTimeoutMs` (Node answers 408). Answers may take as long
+ * as they take: the timeouts end once the request is received, so event streams and long calls
+ * are not cut.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -14,6 +22,7 @@ import type { Logger } from "pino";
 import { bearerMatches, isLoopback } from "./api-keys.js";
 import { ConfigError } from "../config-error.js";
 import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.js";
+import { HttpError, readJsonBody } from "./request-body.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
 import { StreamableHttpTransport } from "./streamable-http-transport.js";
 
@@ -34,6 +43,17 @@ export interface HttpGatewayOptions {
   maxBodyBytes?: number;
   /** An idle event stream (SSE, the Streamable HTTP GET stream) gets a comment this often (default 25 s). */
   sseKeepAliveMs?: number;
+  /** Most sessions held at once, Streamable HTTP and legacy SSE together (default 1000); one more gets 503. */
+  maxSessions?: number;
+  /**
+   * A Streamable HTTP session without any request and without an open stream or unanswered request
+   * for this long is closed (default 10 minutes; 0 = never). Legacy SSE sessions end with their stream.
+   */
+  sessionIdleMs?: number;
+  /** The request line and headers must arrive within this (default 15 s). */
+  headersTimeoutMs?: number;
+  /** The whole request, headers and body, must arrive within this (default 30 s); answers are not timed. */
+  bodyTimeoutMs?: number;
   /**
    * More routes, by exact path (e.g. `/status`, `/hooks/github` from sync). `public` routes skip
    * the bearer check and must authenticate requests themselves (a webhook's signature).
@@ -54,39 +74,20 @@ interface StreamableEntry {
   transport: StreamableHttpTransport;
   session: GatewaySession;
   scopeKey: string;
+  /** Date.now() of the session's last request (or of the last sweep that saw a stream open). */
+  lastSeen: number;
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
+export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
-function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, "request body is not valid JSON"));
-      }
-    });
-    req.on("error", reject);
-  });
-}
+/** What a browser on an allowed Origin may send and read (the preflight's answer). */
+const CORS_ALLOW_METHODS = "GET, POST, DELETE, OPTIONS";
+const CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name";
+const CORS_EXPOSE_HEADERS = "mcp-session-id, www-authenticate";
+const CORS_MAX_AGE_SECONDS = "600";
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -110,6 +111,15 @@ export function apiKeyId(authorization: string | undefined): string {
   return token ? createHash("sha256").update(token).digest("hex").slice(0, 8) : "none";
 }
 
+/** A per-server path's prefix, decoded; a 400 that says so when its percent-encoding is broken. */
+function decodePrefix(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, `the server prefix "${encoded}" in /servers/<prefix>/mcp is not valid percent-encoding; use the prefix as /status lists it (URL-encoded with encodeURIComponent if needed)`);
+  }
+}
+
 function hostsFor(bindHost: string, port: number, extra: readonly string[]): Set<string> | undefined {
   // A wildcard bind answers under any name: only an explicit list can be checked then.
   const wildcard = bindHost === "0.0.0.0" || bindHost === "::" || bindHost === "";
@@ -120,7 +130,9 @@ function hostsFor(bindHost: string, port: number, extra: readonly string[]): Set
     names.add(`${h.toLowerCase()}:${port}`);
   };
   if (!wildcard) add(bindHost.includes(":") && !bindHost.startsWith("[") ? `[${bindHost}]` : bindHost);
-  if (isLoopback(bindHost)) for (const h of ["localhost", "127.0.0.1", "[::1]"]) add(h);
+  // Loopback names are safe to accept on any bind (a rebinding page cannot make a browser send them),
+  // and a health check inside the container or pod (curl http://127.0.0.1:8808/readyz) uses them.
+  if (wildcard || isLoopback(bindHost)) for (const h of ["localhost", "127.0.0.1", "[::1]"]) add(h);
   for (const h of extra) names.add(h.toLowerCase());
   return names;
 }
@@ -136,6 +148,13 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     );
   }
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, bodyTimeoutMs);
+  if (!(Number.isInteger(maxSessions) && maxSessions >= 1)) {
+    throw new ConfigError("BAD_MAX_SESSIONS", `the session limit ${maxSessions} is not a positive whole number`, "Pass e.g. --max-sessions 1000.");
+  }
   const streamable = new Map<string, StreamableEntry>();
   const sse = new Map<string, { transport: SSEServerTransport; session: GatewaySession }>();
   /** Filled once the port is known. */
@@ -143,26 +162,44 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const log = logger.child({ component: "http" });
   const keyIdOf = (req: IncomingMessage): string => (options.apiKeys === undefined ? "none" : apiKeyId(req.headers.authorization));
 
-  function checkAccess(req: IncomingMessage): void {
+  /** Host and Origin, on every route (DNS rebinding protection); returns the allowed Origin, if any. */
+  function checkHostAndOrigin(req: IncomingMessage): string | undefined {
     const host = (req.headers.host ?? "").toLowerCase();
     if (access.hosts && !access.hosts.has(host)) throw new HttpError(403, `Host "${host}" is not allowed (DNS rebinding protection); add it with --allow-host`);
     const origin = req.headers.origin;
     if (origin !== undefined && !access.origins.has(origin.toLowerCase())) {
       throw new HttpError(403, `Origin "${origin}" is not allowed; add it with --allow-origin`);
     }
+    return origin;
+  }
+
+  /** The bearer key, on every route but health, preflights and `public` ones. */
+  function checkBearer(req: IncomingMessage): void {
     if (options.apiKeys !== undefined && !bearerMatches(req.headers.authorization, options.apiKeys)) {
       throw new HttpError(401, req.headers.authorization ? "invalid API key" : "missing bearer token: send Authorization: Bearer <api key>");
     }
   }
 
+  /** Throws the 503 a new session gets when `maxSessions` are held. */
+  function checkSessionRoom(): void {
+    if (streamable.size + sse.size < maxSessions) return;
+    const retryAfter = String(Math.max(1, Math.min(60, Math.ceil((idleMs || 60_000) / 1000))));
+    throw new HttpError(
+      503,
+      `the gateway holds its limit of ${maxSessions} sessions; retry after ${retryAfter} s, end sessions you no longer use (DELETE with their mcp-session-id), or raise the limit with --max-sessions`,
+      { "retry-after": retryAfter },
+    );
+  }
+
   async function handleStreamable(req: IncomingMessage, res: ServerResponse, scope: SessionScope): Promise<void> {
     const scopeKey = scope.kind === "all" ? "*" : scope.prefix;
-    const body = req.method === "POST" ? await readBody(req, maxBody) : undefined;
+    const body = req.method === "POST" ? await readJsonBody(req, maxBody) : undefined;
     const sid = req.headers["mcp-session-id"];
     const sessionId = Array.isArray(sid) ? sid[0] : sid;
     if (sessionId) {
       const entry = streamable.get(sessionId);
       if (!entry || entry.scopeKey !== scopeKey) return rpcError(res, 404, -32001, "session not found; initialize a new session");
+      entry.lastSeen = Date.now();
       entry.transport.handle(req, res, body);
       return;
     }
@@ -172,10 +209,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (scope.kind === "server" && !gateway.holder.current().servers.has(scope.prefix)) {
       return rpcError(res, 404, -32002, `no server "${scope.prefix}" in the registry`);
     }
+    checkSessionRoom();
     const id = randomUUID();
     const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", keyId: keyIdOf(req) });
     const transport = new StreamableHttpTransport(id, options.sseKeepAliveMs);
-    streamable.set(id, { transport, session, scopeKey });
+    streamable.set(id, { transport, session, scopeKey, lastSeen: Date.now() });
     transport.onclose = () => {
       streamable.delete(id);
       void session.close();
@@ -185,6 +223,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   }
 
   async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkSessionRoom();
     const transport = new SSEServerTransport("/messages", res);
     const session = gateway.createSession({ sessionId: transport.sessionId, transport: "sse", keyId: keyIdOf(req) });
     sse.set(transport.sessionId, { transport, session });
@@ -203,13 +242,40 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     const id = url.searchParams.get("sessionId") ?? "";
     const entry = sse.get(id);
     if (!entry) return rpcError(res, 404, -32001, "unknown SSE session; open /sse first");
-    const body = await readBody(req, maxBody);
+    const body = await readJsonBody(req, maxBody);
     await entry.transport.handlePostMessage(req, res, body);
   }
 
+  /** A browser's preflight from an allowed Origin (checked before): what it may send, no bearer key needed. */
+  function preflight(res: ServerResponse, origin: string | undefined): void {
+    if (origin === undefined) {
+      res.writeHead(204, { allow: CORS_ALLOW_METHODS }).end();
+      return;
+    }
+    res
+      .writeHead(204, {
+        "access-control-allow-methods": CORS_ALLOW_METHODS,
+        "access-control-allow-headers": CORS_ALLOW_HEADERS,
+        "access-control-max-age": CORS_MAX_AGE_SECONDS,
+      })
+      .end();
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://gateway.invalid");
+    } catch {
+      throw new HttpError(400, `the request target ${JSON.stringify(req.url)} is not a valid path; MCP is at /mcp`);
+    }
     const path = url.pathname.replace(/\/+$/, "") || "/";
+    const origin = checkHostAndOrigin(req);
+    if (origin !== undefined) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+      res.setHeader("vary", "origin");
+    }
+    if (req.method === "OPTIONS") return preflight(res, origin);
     if (path === "/healthz" && req.method === "GET") return sendJson(res, 200, { ok: true });
     if (path === "/readyz" && req.method === "GET") {
       const state = options.readiness?.() ?? { ready: true };
@@ -217,10 +283,10 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     const extra = options.routes?.[path];
     if (extra && req.method === extra.method) {
-      if (!extra.public) checkAccess(req);
+      if (!extra.public) checkBearer(req);
       return extra.handle(req, res);
     }
-    checkAccess(req);
+    checkBearer(req);
     if (path === "/metrics" && req.method === "GET" && options.metrics) {
       const text = await options.metrics.render();
       res.writeHead(200, { "content-type": options.metrics.contentType }).end(text);
@@ -228,23 +294,33 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     if (path === "/mcp") return handleStreamable(req, res, { kind: "all" });
     const perServer = /^\/servers\/([^/]+)\/mcp$/.exec(path);
-    if (perServer?.[1]) return handleStreamable(req, res, { kind: "server", prefix: decodeURIComponent(perServer[1]) });
+    if (perServer?.[1]) return handleStreamable(req, res, { kind: "server", prefix: decodePrefix(perServer[1]) });
     if (path === "/sse" && req.method === "GET") return handleSse(req, res);
     if (path === "/messages" && req.method === "POST") return handleMessages(req, res, url);
     return sendJson(res, 404, { error: `no endpoint ${req.method} ${path}; MCP is at /mcp (Streamable HTTP) and /sse (legacy SSE)` });
   }
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        if (error.status >= 400 && error.status !== 404) log.warn({ status: error.status, method: req.method, path: req.url?.split("?")[0] }, error.message);
-        const headers: Record<string, string> = error.status === 401 ? { "www-authenticate": 'Bearer realm="mcp-router"' } : {};
-        return rpcError(res, error.status, -32000, error.message, headers);
-      }
-      log.error({ err: (error as Error).message, path: req.url?.split("?")[0] }, "request failed");
-      rpcError(res, 500, -32603, "internal error");
-    });
-  });
+  // Node answers 408 and closes when the request (not the answer) takes too long to arrive; the
+  // check runs every `connectionsCheckingInterval`, so that is kept well under both timeouts.
+  const server = createServer(
+    { headersTimeout: headersTimeoutMs, requestTimeout: bodyTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))) },
+    (req, res) => {
+      route(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError) {
+          if (error.status >= 400 && error.status !== 404) log.warn({ status: error.status, method: req.method, path: req.url?.split("?")[0] }, error.message);
+          const headers: Record<string, string> = { ...error.headers, ...(error.status === 401 ? { "www-authenticate": 'Bearer realm="mcp-router"' } : {}) };
+          return rpcError(res, error.status, -32000, error.message, headers);
+        }
+        if (req.socket.destroyed) {
+          // The request never finished arriving (the client left, or the request timeout cut it): nobody to answer.
+          log.debug({ err: (error as Error).message, path: req.url?.split("?")[0] }, "request ended before its body did");
+          return;
+        }
+        log.error({ err: (error as Error).message, path: req.url?.split("?")[0] }, "request failed");
+        rpcError(res, 500, -32603, "internal error");
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -262,7 +338,25 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       ...(options.allowedOrigins ?? []),
     ].map((o) => o.toLowerCase()),
   );
-  log.info({ url: url.href, auth: options.apiKeys !== undefined }, "gateway listening");
+  log.info({ url: url.href, auth: options.apiKeys !== undefined, maxSessions, sessionIdleMs: idleMs }, "gateway listening");
+
+  // One sweep for every session: closing a session ends its gateway session and per-session instances.
+  const sweep =
+    idleMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          let expired = 0;
+          for (const entry of streamable.values()) {
+            if (entry.transport.streaming) entry.lastSeen = now;
+            else if (now - entry.lastSeen >= idleMs) {
+              expired++;
+              void entry.transport.close();
+            }
+          }
+          if (expired > 0) log.info({ expired, idleSeconds: idleMs / 1000, sessions: streamable.size + sse.size }, "closed idle sessions");
+        }, Math.max(10, Math.min(30_000, Math.floor(idleMs / 4))))
+      : undefined;
+  sweep?.unref();
 
   return {
     url,
@@ -271,6 +365,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       return streamable.size + sse.size;
     },
     async close() {
+      clearInterval(sweep);
       await Promise.all([...streamable.values()].map((e) => e.transport.close().catch(() => undefined)));
       await Promise.all([...sse.values()].map((e) => e.transport.close().catch(() => undefined)));
       await new Promise<void>((resolve) => {

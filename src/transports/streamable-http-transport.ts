@@ -47,6 +47,11 @@ export class StreamableHttpTransport implements Transport {
 
   async start(): Promise<void> {}
 
+  /** Whether the client holds a stream open: the GET stream, or a POST whose answer is not complete yet. */
+  get streaming(): boolean {
+    return this.standalone !== undefined || this.exchanges.size > 0;
+  }
+
   /** Serves one HTTP request of this session; `body` is the parsed POST body. */
   handle(req: IncomingMessage, res: ServerResponse, body: unknown): void {
     if (this.closed) return jsonError(res, 404, -32001, "session not found; initialize a new session");
