@@ -95,14 +95,23 @@ export function refusedSettingRules(entry: Readonly<RegistryFile>): Problem[] {
       variable(v.name, ["packages", i, "environmentVariables", j, "name"]);
       variables(v.variables, ["packages", i, "environmentVariables", j]);
     });
-    if (pkg.transport.type !== "stdio") (pkg.transport.headers ?? []).forEach((h, j) => header(h.name, ["packages", i, "transport", "headers", j, "name"]));
+    if (pkg.transport.type !== "stdio") {
+      (pkg.transport.headers ?? []).forEach((h, j) => {
+        header(h.name, ["packages", i, "transport", "headers", j, "name"]);
+        variables(h.variables, ["packages", i, "transport", "headers", j]);
+      });
+    }
+    (pkg.packageArguments ?? []).forEach((a, j) => variables(a.variables, ["packages", i, "packageArguments", j]));
     (pkg.runtimeArguments ?? []).forEach((arg, j) => {
       const why = ignoredRuntimeArgument(arg, pkg);
       if (why) push(["packages", i, "runtimeArguments", j], "argument.runtime-ignored", why, "Remove it. mcp-router runs the package itself, with its own hardened settings: environment goes in `environmentVariables`, the server's own arguments in `packageArguments`, mounts and limits in `router:` (as the operator policy allows).");
     });
   });
   (entry.remotes ?? []).forEach((remote, i) => {
-    (remote.headers ?? []).forEach((h, j) => header(h.name, ["remotes", i, "headers", j, "name"]));
+    (remote.headers ?? []).forEach((h, j) => {
+      header(h.name, ["remotes", i, "headers", j, "name"]);
+      variables(h.variables, ["remotes", i, "headers", j]);
+    });
     variables(remote.variables, ["remotes", i]);
   });
   const auth = entry.router?.openapi?.auth;

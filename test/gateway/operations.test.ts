@@ -241,7 +241,10 @@ router:
 `;
 }
 
-/** Needs a secret nobody set: every call fails before a container starts (SECRET_MISSING). */
+/**
+ * Needs a secret that was granted when the file was applied but is gone from the launcher's store
+ * by call time (a rotated secrets file): every call fails before a container starts (SECRET_MISSING).
+ */
 function brokenYaml(): string {
   const version = installedVersion("@modelcontextprotocol/server-everything");
   return `name: io.github.modelcontextprotocol/broken
@@ -308,7 +311,8 @@ describeWhen(hasDocker, "metrics, audit log and logs of a serving gateway (real 
     daemon = await startDaemon({
       registry: { dir: path.join(dir, "registry") },
       dataDir: path.join(dir, "data"),
-      secrets,
+      // The store the files were checked against still grants OPS_MISSING_TOKEN; the launcher's no longer has it.
+      secrets: staticSecretSource({ OPS_TOKEN: SECRET, OPS_MISSING_TOKEN: "granted-at-apply-only" }),
       log: { level: "debug", destination: logs },
       http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
       audit: { target: auditFile },

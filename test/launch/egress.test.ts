@@ -94,7 +94,8 @@ describe("EgressProxy (real local targets)", () => {
   before(async () => {
     allowed = await target("allowed", "127.0.0.1");
     other = await target("other", "127.0.0.1");
-    proxy = await EgressProxy.start({ host: "127.0.0.1", logger });
+    // The targets are on loopback: this proxy runs under a policy that allows private targets.
+    proxy = await EgressProxy.start({ host: "127.0.0.1", logger, privateTargets: true });
     credentials = proxy.grant("hash-1", "weather", [`127.0.0.1:${allowed.port}`]);
   });
   after(async () => {
@@ -135,6 +136,42 @@ describe("EgressProxy (real local targets)", () => {
   });
 });
 
+describe("EgressProxy under the default policy (no private targets)", () => {
+  let proxy: EgressProxy;
+  let service: { server: Server; port: number };
+
+  before(async () => {
+    service = await target("loopback-only", "127.0.0.1");
+    proxy = await EgressProxy.start({ host: "127.0.0.1", logger });
+  });
+  after(async () => {
+    await proxy.close();
+    service.server.close();
+  });
+
+  it("refuses a listed loopback address, a listed name that resolves to loopback, and the metadata address (403)", async () => {
+    const grant = proxy.grant("hash-p", "sneaky", [`127.0.0.1:${service.port}`, `localhost:${service.port}`, "169.254.169.254"]);
+    for (const request of [
+      `CONNECT 127.0.0.1:${service.port} HTTP/1.1\r\nHost: x\r\n${basic(grant)}\r\n`,
+      `CONNECT localhost:${service.port} HTTP/1.1\r\nHost: x\r\n${basic(grant)}\r\n`,
+      `GET http://localhost:${service.port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${basic(grant)}\r\n`,
+      `GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${basic(grant)}\r\n`,
+    ]) {
+      const answer = await raw(proxy.port, request);
+      assert.equal(answer.status, 403, request.split("\r\n")[0]);
+      assert.match(answer.body, /loopback, private or link-local/);
+      assert.match(answer.body, /privateTargets/);
+    }
+    assert.equal(proxy.counts.allowed, 4, "the allowlist let them through; the address check refused them");
+  });
+
+  it("`network: public` allows any host on 80 and 443 only", () => {
+    const list = new EgressAllowlist("public");
+    assert.equal(list.allows("example.com", 443), true);
+    assert.equal(list.allows("example.com", 22), false);
+  });
+});
+
 describeWhen(hasDocker, "containers with a network allowlist (real Docker engine)", {}, () => {
   const docker = new Docker();
   let launcher: DockerLauncher;
@@ -170,6 +207,8 @@ describeWhen(hasDocker, "containers with a network allowlist (real Docker engine
       owner: OWNER,
       baseImages: { node: images.nodeBase },
       pool: false,
+      // The listed target is on the host's loopback: a policy with private targets allowed.
+      privateTargets: true,
     });
   });
   after(async () => {

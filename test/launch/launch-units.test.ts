@@ -247,3 +247,31 @@ describe("deferred launcher (an engine that comes up after the daemon)", () => {
     await deferred.close();
   });
 });
+
+describe("public-only connections (operator policy without private targets)", () => {
+  it("refuses loopback by address and by name, before any byte is sent, and lets a public name resolve", async () => {
+    const { publicOnlyFetch, TARGET_REFUSED } = await import("../../src/launch/target-guard.js");
+    const { createServer } = await import("node:http");
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits += 1;
+      res.end("internal");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const guarded = publicOnlyFetch();
+    try {
+      for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, "http://169.254.169.254/latest/meta-data/", `http://[::ffff:127.0.0.1]:${port}/`]) {
+        await assert.rejects(guarded(url), (e: Error & { cause?: { code?: string; message?: string } }) => {
+          assert.equal(e.cause?.code, TARGET_REFUSED, `${url}: ${e.cause?.message ?? e.message}`);
+          assert.match(e.cause?.message ?? "", /privateTargets/);
+          return true;
+        });
+      }
+      assert.equal(hits, 0, "nothing reached the loopback service");
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "internal", "the service is there for an unguarded client");
+    } finally {
+      server.close();
+    }
+  });
+});

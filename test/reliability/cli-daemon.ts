@@ -51,7 +51,7 @@ export interface ProbeOptions {
   timeoutSeconds?: number;
   network?: "none" | "bridge";
   lifecycle?: "per-call" | "per-session" | "shared";
-  /** Declares PROBE_TOKEN (secrets file) and PROBE_ENV_TOKEN (daemon env) as required secrets. */
+  /** Declares PROBE_TOKEN (secrets file) and PROBE_ENV_TOKEN (daemon env, MCP_ROUTER_SECRET_PROBE_ENV_TOKEN) as required secrets. */
   secrets?: boolean;
   /** The server never answers initialize. */
   hangInit?: boolean;
@@ -127,10 +127,14 @@ export async function startCliDaemon(options: CliDaemonOptions): Promise<CliDaem
   for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(serversDir, name), text);
   const secretsPath = path.join(dir, "secrets.env");
   await writeFile(secretsPath, Object.entries(options.secretsFile ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+  // Row 8 compares a probe without egress to one with `network: bridge`: the operator allows bridge here.
+  const policyPath = path.join(dir, "policy.yaml");
+  await writeFile(policyPath, "network:\n  bridge: true\n");
   const key = `rel-key-${options.owner}-${createHash("sha256").update(dir).digest("hex").slice(0, 16)}`;
   const args = [
     "--import", import.meta.resolve("tsx"), path.join(repoRoot, "src/bin.ts"),
     "--secrets-file", secretsPath,
+    "--policy", policyPath,
     "serve", "--port", "0", "--data-dir", path.join(dir, "data"), "--log-level", "debug",
     ...(options.extraArgs ?? []),
     ...(options.git ? ["--git", options.git.url, "--branch", "main", "--git-subdir", "registry", "--poll", String(options.git.pollSeconds)] : ["--registry", registryDir]),

@@ -151,7 +151,7 @@ describe("reliability: daemon faults and security", { timeout: 330_000 }, () => 
         "open.yaml": probeYaml("open", image, { network: "bridge" }),
       },
       secretsFile: { PROBE_TOKEN: SECRET_FILE },
-      env: { PROBE_ENV_TOKEN: SECRET_ENV, MCP_ROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET },
+      env: { MCP_ROUTER_SECRET_PROBE_ENV_TOKEN: SECRET_ENV, MCP_ROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET },
       ...(auditFile ? { extraArgs: ["--audit-log", auditFile] } : {}),
     });
     client = await daemon.client();

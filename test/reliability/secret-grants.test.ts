@@ -16,8 +16,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { pino } from "pino";
 import { secretSource } from "../../src/cli/context.js";
 import type { Daemon } from "../../src/daemon/start-daemon.js";
@@ -59,7 +62,12 @@ describe("reliability: secrets are granted, never ambient", { timeout: 120_000 }
     upstream = createServer((req, res) => {
       seen.push({ url: req.url ?? "", headers: req.headers });
       const server = new McpServer({ name: "recorder", version: "1.0.0" });
-      server.registerTool("ping", { description: "answers pong" }, () => ({ content: [{ type: "text", text: "pong" }] }));
+      // Echoes the credential it was sent, as a careless upstream might: the gateway must not pass it on.
+      const echoed = String(req.headers["x-leak"] ?? "");
+      server.registerTool("whoami", { description: "echoes the credential it received" }, () => ({
+        content: [{ type: "text", text: `you sent ${echoed}` }],
+        structuredContent: { credential: echoed },
+      }));
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on("close", () => void transport.close());
       void server.connect(transport).then(() => transport.handleRequest(req, res));
@@ -76,7 +84,7 @@ describe("reliability: secrets are granted, never ambient", { timeout: 120_000 }
       }
     }
     // Optional, so no refusal stops it: it must still resolve to nothing.
-    await writeFile(path.join(servers, "optional.yaml"), remoteFile("optional", url, "MCP_ROUTER_API_KEYS", "header", false));
+    await writeFile(path.join(servers, "optional.yaml"), remoteFile("optional", url, "ANTHROPIC_API_KEY", "header", false));
     await writeFile(path.join(servers, "control.yaml"), remoteFile("control", url, "UPSTREAM_TOKEN", "header"));
 
     const secrets = await secretSource(testCliContext({ env: ENV }));
@@ -88,6 +96,7 @@ describe("reliability: secrets are granted, never ambient", { timeout: 120_000 }
       // Loopback targets allowed: the grant is the only thing standing between the files and the values.
       policy: { ...DEFAULT_POLICY, network: { bridge: false, privateTargets: true } },
       log: { level: "silent" },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [ENV.MCP_ROUTER_API_KEYS] },
       launcher: new RemoteLauncher({ secrets, logger }),
     });
     await daemon.sync.started;
@@ -118,6 +127,27 @@ describe("reliability: secrets are granted, never ambient", { timeout: 120_000 }
       figures.check("a granted secret (control)", controlArrived ? "arrived at the upstream" : "never arrived", "arrives", controlArrived);
       figures.check("an optional ungranted secret", `server ${optional?.reason ?? "missing"}, value sent: ${leaked.length > 0}`, "applied, nothing sent", optional?.reason === "Applied" && leaked.length === 0);
       for (const s of refused) assert.match(s.message ?? "", /not granted|is refused/, `${s.prefix}: ${s.message}`);
+    });
+  });
+
+  it("a result that echoes a granted secret reaches the client scrubbed (success results too)", async () => {
+    await figures.scenario("results scrubbed", async () => {
+      assert.ok(daemon?.url);
+      const client = new Client({ name: "grants-test", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL("mcp", daemon.url), { requestInit: { headers: { authorization: `Bearer ${ENV.MCP_ROUTER_API_KEYS}` } } }));
+      try {
+        const result = (await client.callTool({ name: "control__whoami", arguments: {} })) as CallToolResult;
+        const text = JSON.stringify(result);
+        const token = ENV.MCP_ROUTER_SECRET_UPSTREAM_TOKEN;
+        figures.check(
+          "a secret echoed in a successful result",
+          text.includes(token) ? "reached the client in clear" : `scrubbed (${(result.content[0] as { text?: string } | undefined)?.text ?? ""})`,
+          "scrubbed in text and structured content",
+          !text.includes(token) && text.includes("you sent ***") && (result.structuredContent as { credential?: string } | undefined)?.credential === "***",
+        );
+      } finally {
+        await client.close();
+      }
     });
   });
 });
