@@ -24,6 +24,7 @@ import { CompositeLauncher, launcherKind } from "../../src/launch/composite-laun
 import { isLaunchError } from "../../src/launch/errors.js";
 import { waitForPort } from "../../src/launch/docker/http-endpoint.js";
 import type { Lease } from "../../src/launch/launcher.js";
+import { DEFAULT_POLICY } from "../../src/registry/policy.js";
 import { RemoteLauncher } from "../../src/launch/remote/remote-launcher.js";
 import type { RemoteLauncherOptions } from "../../src/launch/remote/remote-launcher.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
@@ -488,7 +489,12 @@ describe("the daemon serves remote servers through the composite launcher", () =
         "remote-http.yaml": file("remote-http", "streamable-http", proxy.url("/mcp"), secretHeader),
         "remote-sse.yaml": file("remote-sse", "sse", sse.url),
       },
-      { wrapLauncher: (docker) => new CompositeLauncher({ docker, remote: new RemoteLauncher({ logger: pino({ level: "silent" }), secrets }) }) },
+      {
+        wrapLauncher: (docker) => new CompositeLauncher({ docker, remote: new RemoteLauncher({ logger: pino({ level: "silent" }), secrets }) }),
+        // The upstreams run on loopback, and UPSTREAM_TOKEN is granted: the operator allows both.
+        secrets,
+        policy: { ...DEFAULT_POLICY, network: { bridge: false, privateTargets: true } },
+      },
     );
     const transport = new SSEClientTransport(new URL("/sse", daemon.http.url), {
       requestInit: { headers: { authorization: `Bearer ${daemon.key}` } },

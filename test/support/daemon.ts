@@ -15,7 +15,9 @@ import type { Daemon } from "../../src/daemon/start-daemon.js";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { Launcher } from "../../src/launch/launcher.js";
+import type { OperatorPolicy } from "../../src/registry/policy.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
+import type { SecretSource } from "../../src/secrets/secret-source.js";
 import type { RegistrySync } from "../../src/sync/registry-sync.js";
 import type { HttpGateway } from "../../src/transports/http-server.js";
 import { ensureTestImages, testDataDir } from "./docker.js";
@@ -64,6 +66,10 @@ router:
 export interface TestDaemonOptions {
   /** The launcher the daemon serves with, built around the Docker one (e.g. a CompositeLauncher); it must close the Docker one. */
   wrapLauncher?: (docker: DockerLauncher) => Launcher;
+  /** The daemon's secret store, which decides what files are granted (default: empty). */
+  secrets?: SecretSource;
+  /** The operator policy (default: the strictest). */
+  policy?: OperatorPolicy;
 }
 
 export async function startTestDaemon(owner: string, files: Record<string, string>, options: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -77,7 +83,8 @@ export async function startTestDaemon(owner: string, files: Record<string, strin
   const daemon = await startDaemon({
     registry: { dir: path.join(dir, "registry") },
     dataDir: path.join(dir, "data"),
-    secrets: staticSecretSource({}),
+    secrets: options.secrets ?? staticSecretSource({}),
+    ...(options.policy ? { policy: options.policy } : {}),
     log: { level: "silent" },
     http: { host: "127.0.0.1", port: 0, apiKeys: [key] },
     launcher: options.wrapLauncher ? options.wrapLauncher(launcher) : launcher,
