@@ -19,7 +19,9 @@ export function splitHint(message: string): { what: string; todo?: string } {
   const text = message.replace(/^MCP error -?\d+: /, "");
   const first = (text.split("\n")[0] ?? "").trim();
   const match = /\(([A-Z][A-Z_]+)\)\. ([^\n]+)$/.exec(text);
-  if (!match) return { what: first };
+  // A located diagnostic (`file:line:col  path: message` + `    hint: ...`): its hint is the todo.
+  const hint = /\n\s+hint: ([^\n]+)/.exec(text)?.[1];
+  if (!match) return hint ? { what: first, todo: hint } : { what: first };
   const what = first.includes(`(${match[1]!})`) ? first.slice(0, first.indexOf(`(${match[1]!})`)).trim() : first;
   return { what: `${what} (${match[1]!})`, todo: match[2]! };
 }

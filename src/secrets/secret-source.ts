@@ -58,7 +58,7 @@ export function dirSecretSource(dir: string): SecretSource {
 export function secretGrants(source: SecretSource): SecretGrants {
   return {
     has: (name) => source.get(name) !== undefined,
-    howToGrant: (name) => `Grant it in ${source.description}: a line ${name}=... in the secrets file (--secrets-file), a file named ${name} in the secrets folder (--secrets-dir), or ${SECRET_ENV_PREFIX}${name} in the daemon's environment.`,
+    howToGrant: (name) => `Grant it to the daemon (it now reads ${source.description}): a line ${name}=... in a secrets file (--secrets-file), a file named ${name} in a secrets folder (--secrets-dir), or ${SECRET_ENV_PREFIX}${name} in its environment.`,
   };
 }
 

@@ -13,6 +13,7 @@ describe("ready report (terminal)", () => {
   it("splits a launch message into what happened and what to do", () => {
     assert.deepEqual(splitHint("no Docker engine answers (ENGINE_UNAVAILABLE). Start Docker."), { what: "no Docker engine answers (ENGINE_UNAVAILABLE)", todo: "Start Docker." });
     assert.deepEqual(splitHint("servers/x.yaml:3:1 bad\nmore"), { what: "servers/x.yaml:3:1 bad" });
+    assert.deepEqual(splitHint("registry/servers/github.yaml:21:9  packages[0]: needs the secret T\n    hint: Grant it in the store."), { what: "registry/servers/github.yaml:21:9  packages[0]: needs the secret T", todo: "Grant it in the store." });
     // The MCP error prefix goes; a hint after the build output that follows the first line is still found.
     assert.deepEqual(splitHint("MCP error -32014: building x failed: no such host\nlast build output:\nStep 1/2 : FROM y (PREPARE_FAILED). Pass BASE_IMAGE."), {
       what: "building x failed: no such host (PREPARE_FAILED)",
