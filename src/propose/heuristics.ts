@@ -273,6 +273,10 @@ export function analyze(evidence: Evidence): Analysis {
   const flagsFrom = best?.evidence.find((e) => e.line !== undefined);
   for (const d of sanitized.dropped) {
     if (flagsFrom && d.path.startsWith("packages[0].runtimeArguments")) d.path = `${flagsFrom.path}:${flagsFrom.line}`;
+    // A variable: the line of the evidence that asked for it.
+    const asked = /^environment variable (\S+)$/.exec(d.what)?.[1];
+    const ref = asked ? envFindings.find((e) => e.name === asked)?.evidence.find((e) => e.line !== undefined) : undefined;
+    if (ref) d.path = `${ref.path}:${ref.line}`;
   }
   dropped.push(...sanitized.dropped);
   return {

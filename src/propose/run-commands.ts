@@ -192,7 +192,11 @@ export function fromArgv(argv: string[], line: number, via: RunCommand["via"]): 
   if (base === "docker" && rest[0] === "run") {
     const env: string[] = [];
     let i = 1;
-    const withValue = new Set(["-e", "--env", "-v", "--volume", "--name", "--network", "--net", "-p", "--publish", "--mount", "--env-file", "-w", "--workdir", "-u", "--user", "--entrypoint", "--platform", "-m", "--memory"]);
+    const withValue = new Set([
+      "-e", "--env", "-v", "--volume", "--name", "--network", "--net", "-p", "--publish", "--mount", "--env-file", "-w", "--workdir", "-u", "--user", "--entrypoint", "--platform", "-m", "--memory",
+      "--cap-add", "--cap-drop", "--device", "--security-opt", "--pid", "--ipc", "--uts", "--userns", "--cgroupns", "--cpus", "--memory-swap", "--shm-size", "--pids-limit", "--tmpfs", "--ulimit", "--gpus", "--runtime",
+      "--add-host", "--dns", "-h", "--hostname", "-l", "--label", "--restart", "--log-driver", "--group-add", "--volumes-from", "--link", "--cidfile", "--stop-signal",
+    ]);
     const runtimeFlags: { name: string; value?: string }[] = [];
     while (i < rest.length && rest[i]!.startsWith("-")) {
       const flag = rest[i]!;

@@ -136,15 +136,16 @@ function dropDaemonNames(doc: Json, drop: (segments: Segments, what: string, why
 
 /** Removes, one at a time, whatever the registry rules or the strictest operator policy refuse, until nothing is refused. */
 function dropRefused(doc: Json, drop: (segments: Segments, what: string, why: string) => void): void {
-  const seen = new Set<string>();
   for (;;) {
     const problem = refusedProblems(doc)[0];
-    // A problem that removing its part did not cure is left for validation to report.
-    if (!problem || seen.has(`${formatPath(problem.segments)} ${problem.message}`)) return;
-    seen.add(`${formatPath(problem.segments)} ${problem.message}`);
+    if (!problem) return;
     const unit = removableUnit(problem.segments);
-    drop(unit, describe(doc, unit), problem.message);
+    const before = JSON.stringify(doc);
+    const what = describe(doc, unit);
     remove(doc, unit);
+    // A problem that removing its part cannot cure is left for validation to report.
+    if (JSON.stringify(doc) === before) return;
+    drop(unit, what, problem.message);
   }
 }
 
