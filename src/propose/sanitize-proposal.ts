@@ -195,7 +195,7 @@ function describe(doc: Json, unit: Segments): string {
     case "mounts":
       return `host mount ${String(obj.source)} → ${String(obj.target)}`;
     default:
-      return `${formatPath(unit)}${typeof node === "string" || typeof node === "number" ? `: ${node}` : ""}`;
+      return `${formatPath(unit).replace(/^router\./, "")}${typeof node === "string" || typeof node === "number" ? `: ${node}` : ""}`;
   }
 }
 
@@ -219,5 +219,8 @@ function remove(doc: Json, unit: Segments): void {
     }
   } else if (isObject(parent)) {
     delete parent[String(last)];
+    // `limits: {}` says nothing: it goes too.
+    const owner = at(doc, parentPath.slice(0, -1));
+    if (!Object.keys(parent).length && parentPath.length >= 2 && isObject(owner)) delete owner[String(parentPath[parentPath.length - 1])];
   }
 }
