@@ -11,6 +11,7 @@ import type { GlobalOptions } from "./context.js";
 import { registerLaunchCommands } from "./launch-commands.js";
 import { registerProposeCommands } from "./propose-command.js";
 import { CliError, findServer, registerRegistryCommands } from "./registry-commands.js";
+import { registerReviewCommand } from "./review-command.js";
 import { registerGatewayCommands } from "./serve-commands.js";
 import { registerSyncCommands } from "./status-command.js";
 
@@ -63,6 +64,12 @@ export function buildProgram(ctx: CliContext, exit: ExitStatus = { code: undefin
       return Buffer.concat(chunks).toString("utf8");
     },
     githubActions: ctx.env.GITHUB_ACTIONS === "true",
+    setExitCode,
+    policy: () => operatorPolicy(ctx, globalOptions().policy),
+  });
+
+  registerReviewCommand(program, {
+    stdout: (t) => ctx.stdout.write(t),
     setExitCode,
     policy: () => operatorPolicy(ctx, globalOptions().policy),
   });

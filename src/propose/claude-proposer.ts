@@ -12,6 +12,7 @@ import type { Evidence } from "./evidence.js";
 import { DAEMON_OWN } from "./env-findings.js";
 import type { Analysis } from "./heuristics.js";
 import { registryToolSchema } from "./registry-tool-schema.js";
+import { sanitizeProposal, type DroppedSetting } from "./sanitize-proposal.js";
 import { stripSecrets } from "./strip-secrets.js";
 import { validateProposal, type ProposalValidation } from "./validate-proposal.js";
 
@@ -33,6 +34,8 @@ export interface ClaudeAnswer {
   removedSecrets: string[];
   /** Variables/headers Claude proposed without evidence found in the repository (or with a refused name): dropped. */
   droppedVariables: string[];
+  /** Privileges the answers of this step asked for, removed by the sanitiser (every round's). */
+  dropped: DroppedSetting[];
 }
 
 export const SYSTEM_PROMPT = `You write registry files for mcp-router, a gateway that runs MCP (Model Context Protocol) servers.
@@ -102,7 +105,7 @@ export class ClaudeProposer {
 
   /** Asks, validates, and sends located errors back: 1 answer + at most `repairs` repairs. */
   private async loop(repairs: number, used = 0): Promise<ClaudeAnswer> {
-    let answer: ClaudeAnswer = { rounds: used, removedSecrets: [], droppedVariables: [] };
+    let answer: ClaudeAnswer = { rounds: used, removedSecrets: [], droppedVariables: [], dropped: [] };
     for (let round = 0; round <= repairs; round++) {
       const response = await this.ask();
       answer.rounds++;
@@ -116,7 +119,7 @@ export class ClaudeProposer {
       this.lastToolUseId = call.id;
       const normalized = this.normalize(call.input);
       const validation = validateProposal(normalized.entry, this.prefix);
-      answer = { entry: normalized.entry, validation, rounds: answer.rounds, removedSecrets: [...answer.removedSecrets, ...normalized.removed], droppedVariables: normalized.dropped };
+      answer = { entry: normalized.entry, validation, rounds: answer.rounds, removedSecrets: [...answer.removedSecrets, ...normalized.removed], droppedVariables: normalized.droppedVariables, dropped: [...answer.dropped, ...normalized.dropped] };
       if (validation.ok) return answer;
       if (round < repairs) {
         this.pushFeedback(
@@ -147,19 +150,19 @@ export class ClaudeProposer {
     }
   }
 
-  /** Claude's input as an entry: an object, prefix forced, no tools (verification owns them), no secret values. */
-  private normalize(input: unknown): { entry: RegistryFile; removed: string[]; dropped: string[] } {
-    const doc = (input && typeof input === "object" && !Array.isArray(input) ? structuredClone(input) : {}) as Record<string, unknown>;
-    delete doc.$schema;
-    const cited = (doc.evidence && typeof doc.evidence === "object" ? doc.evidence : {}) as Record<string, { file?: unknown; line?: unknown; quote?: unknown } | undefined>;
-    delete doc.evidence;
-    const dropped = checkAgainstEvidence(doc, cited, this.evidence, this.analysis);
-    const router = (doc.router && typeof doc.router === "object" ? doc.router : {}) as Record<string, unknown>;
+  /** Claude's input as an entry: an object, prefix forced, no tools (verification owns them), no privileges (the sanitiser), no unsupported variables, no secret values. */
+  private normalize(input: unknown): { entry: RegistryFile; removed: string[]; droppedVariables: string[]; dropped: DroppedSetting[] } {
+    const raw = (input && typeof input === "object" && !Array.isArray(input) ? structuredClone(input) : {}) as Record<string, unknown>;
+    delete raw.$schema;
+    const cited = (raw.evidence && typeof raw.evidence === "object" ? raw.evidence : {}) as Record<string, { file?: unknown; line?: unknown; quote?: unknown } | undefined>;
+    delete raw.evidence;
+    const router = (raw.router && typeof raw.router === "object" && !Array.isArray(raw.router) ? raw.router : {}) as Record<string, unknown>;
     delete router.tools;
-    doc.router = { ...router, prefix: this.prefix };
-    if (doc.router && (doc.router as Record<string, unknown>).network === "bridge") delete (doc.router as Record<string, unknown>).network;
-    delete (doc.router as Record<string, unknown>).mounts;
-    return { ...stripSecrets(doc as unknown as RegistryFile), dropped };
+    raw.router = { ...router, prefix: this.prefix };
+    const sanitized = sanitizeProposal(raw as unknown as RegistryFile, "Claude");
+    const doc = sanitized.entry as unknown as Record<string, unknown>;
+    const droppedVariables = checkAgainstEvidence(doc, cited, this.evidence, this.analysis);
+    return { ...stripSecrets(doc as unknown as RegistryFile), droppedVariables, dropped: sanitized.dropped };
   }
 }
 

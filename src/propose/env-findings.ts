@@ -7,6 +7,7 @@
  * so only the default mode's needs are proposed and required; variables that stand in for each
  * other (token OR username+password) become "one of" notes for the reviewer instead of required.
  */
+import { DAEMON_NAMES } from "../registry/credential-names.js";
 import type { EvidenceFile } from "./evidence.js";
 import { codeBlocks } from "./run-commands.js";
 
@@ -89,8 +90,8 @@ export const PRESENCE_THRESHOLD = 3;
 /** Names that belong to the runtime, not to the server's configuration. */
 const IGNORED =
   /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT)$/;
-/** Names of the daemon's own configuration and of CI: never proposed, whatever the evidence says. */
-export const DAEMON_OWN = /^(MCP_ROUTER_[A-Z0-9_]*|ANTHROPIC_API_KEY|ANTHROPIC_BASE_URL|CLAUDE_API_KEY|GITHUB_TOKEN|GH_TOKEN|ACTIONS_[A-Z0-9_]*|RUNNER_[A-Z0-9_]*|GITHUB_(ACTIONS|WORKSPACE|EVENT_PATH|REPOSITORY|SHA|REF|RUN_ID|OUTPUT|ENV|STEP_SUMMARY))$/;
+/** Names of the daemon's own configuration and of CI: never proposed, whatever the evidence says (the registry's list, which the sanitiser also applies). */
+export const DAEMON_OWN = DAEMON_NAMES;
 const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}(?:KEY|TOKEN|SECRET)$/;
 /** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
 const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
@@ -132,10 +133,13 @@ export class EnvCollector {
   private readonly groups: { names: string[]; ref: EvidenceRef }[] = [];
   /** Names dropped as the daemon's own, for the reviewer. */
   readonly refused = new Set<string>();
+  /** Where each refused name was first asked for. */
+  readonly refusedAt = new Map<string, EvidenceRef>();
 
   add(name: string, kind: SignalKind, ref: EvidenceRef, extra: { default?: string; description?: string; mode?: EnvMode } = {}): void {
     if (DAEMON_OWN.test(name)) {
       this.refused.add(name);
+      if (!this.refusedAt.has(name)) this.refusedAt.set(name, ref);
       return;
     }
     if (!acceptableName(name) || (name !== name.toUpperCase() && !kind.startsWith("server.json"))) return;

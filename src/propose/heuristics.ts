@@ -11,7 +11,8 @@ import type { Package, RegistryFile, Remote } from "../registry/types.js";
 import { EnvCollector, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
 import { normalizeServerJson, shorten } from "./normalize-server-json.js";
-import { findRunCommands, type Runtime } from "./run-commands.js";
+import { findRunCommands, type RunCommand, type Runtime } from "./run-commands.js";
+import { sanitizeProposal, type DroppedSetting } from "./sanitize-proposal.js";
 import { stripSecrets } from "./strip-secrets.js";
 
 export type { Runtime } from "./run-commands.js";
@@ -30,6 +31,8 @@ export interface Candidate {
   evidence: EvidenceRef[];
   /** Package arguments declared by server.json for this candidate. */
   declaredArgs?: Package["packageArguments"];
+  /** `docker run` flags the README passes besides the implied ones: carried into the entry for the sanitiser to drop and report. */
+  runtimeFlags?: RunCommand["runtimeFlags"];
   fromServerJson?: boolean;
 }
 
@@ -52,6 +55,8 @@ export interface Analysis {
   disagreements: string[];
   /** What normalising the repository's server.json changed. */
   serverJsonChanges: string[];
+  /** Privileges the evidence asked for and the entry does not have (mounts, runtime flags, refused or daemon names...). */
+  dropped: DroppedSetting[];
 }
 
 interface Manifest {
@@ -81,6 +86,7 @@ export function analyze(evidence: Evidence): Analysis {
     same.version ??= c.version;
     if (!same.args.length && c.args.length) same.args = c.args;
     same.declaredArgs ??= c.declaredArgs;
+    same.runtimeFlags ??= c.runtimeFlags;
     same.fromServerJson ||= !!c.fromServerJson;
     same.env = [...new Set([...same.env, ...c.env])];
     same.evidence.push(...c.evidence);
@@ -146,6 +152,7 @@ export function analyze(evidence: Evidence): Analysis {
       transport: c.runtime === "remote" ? (c.transport ?? "streamable-http") : "stdio",
       args: c.args.filter((a) => !/^-y$|^--yes$/.test(a)),
       env: c.env,
+      ...(c.runtimeFlags ? { runtimeFlags: c.runtimeFlags } : {}),
       score: base + (matchesManifest ? 3 : 0) + (c.runtime === "docker" && evidenceOf(evidence, "dockerfile") ? 1 : 0),
       evidence: [{ path: readme!.path, url: lineUrl(readme!, c.line), line: c.line, note: c.via === "mcpServers" ? "README mcpServers config" : "README command", quote: readme!.text.split("\n")[c.line - 1]?.trim().slice(0, 160) ?? "" }],
     });
@@ -194,7 +201,10 @@ export function analyze(evidence: Evidence): Analysis {
   }
   if (best?.runtime === "docker" && dockerfile) envFromDockerfile(dockerfile, env);
   const envFindings = env.findings().sort((a, b) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name));
-  if (env.refused.size) notes.push(`Not proposed, as the daemon's own or CI's secret names: ${[...env.refused].map((n) => `\`${n}\``).join(", ")}.`);
+  const dropped: DroppedSetting[] = [...(sj?.dropped ?? [])];
+  for (const [name, at] of env.refusedAt) {
+    dropped.push({ path: `${at.path}${at.line ? `:${at.line}` : ""}`, what: `environment variable ${name}`, why: "the daemon's, the propose Action's or CI's own credential name: a server never gets those", from: "heuristics" });
+  }
 
   const manifest = best ? manifests.find((m) => m.runtime === best.runtime && m.name.toLowerCase() === best.identifier.toLowerCase()) : undefined;
   const name = typeof sj?.doc.name === "string" && /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/.test(sj.doc.name) && best?.fromServerJson ? sj.doc.name : serverName(evidence, best);
@@ -243,6 +253,7 @@ export function analyze(evidence: Evidence): Analysis {
     };
     const args = best.args.length ? packageArguments(best.args, notes) : (best.declaredArgs ?? []);
     if (args.length) pkg.packageArguments = args;
+    if (best.runtime === "docker" && best.runtimeFlags?.length) pkg.runtimeArguments = best.runtimeFlags.map((f) => ({ type: "named", ...f }));
     if (proposed.length) {
       pkg.environmentVariables = proposed.map((e) => ({
         name: e.name,
@@ -257,6 +268,17 @@ export function analyze(evidence: Evidence): Analysis {
   if (best?.evidence.some((e) => /guessed/.test(e.note))) todos.push(`The image name ${best.identifier} is a guess from the Dockerfile; check where the image is published.`);
   entry.router = { prefix, ...networkOf(best, envFindings, evidence, notes) };
   for (const c of serverJsonChanges) notes.push(`server.json: ${c}`);
+  const sanitized = sanitizeProposal(stripSecrets(entry).entry, "heuristics");
+  // README flags were dropped from the entry's runtime arguments: say which README line asked for them.
+  const flagsFrom = best?.evidence.find((e) => e.line !== undefined);
+  for (const d of sanitized.dropped) {
+    if (flagsFrom && d.path.startsWith("packages[0].runtimeArguments")) d.path = `${flagsFrom.path}:${flagsFrom.line}`;
+    // A variable: the line of the evidence that asked for it.
+    const asked = /^environment variable (\S+)$/.exec(d.what)?.[1];
+    const ref = asked ? envFindings.find((e) => e.name === asked)?.evidence.find((e) => e.line !== undefined) : undefined;
+    if (ref) d.path = `${ref.path}:${ref.line}`;
+  }
+  dropped.push(...sanitized.dropped);
   return {
     authoritative: !!best?.fromServerJson,
     candidates,
@@ -264,11 +286,12 @@ export function analyze(evidence: Evidence): Analysis {
     env: envFindings,
     name,
     prefix,
-    entry: stripSecrets(entry).entry,
+    entry: sanitized.entry,
     notes,
     todos,
     disagreements,
     serverJsonChanges,
+    dropped,
   };
 }
 

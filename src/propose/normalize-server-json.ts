@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { registrySchemaPath } from "./registry-tool-schema.js";
+import type { DroppedSetting } from "./sanitize-proposal.js";
 
 export const CURRENT_SERVER_JSON_SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 
@@ -19,6 +20,8 @@ export interface NormalizedServerJson {
   changes: string[];
   /** Values still unknown after normalising (e.g. a `$VERSION` template with no manifest version). */
   unresolved: string[];
+  /** Privileged runtime arguments it asked for (mounts, ports, network, `--privileged`), removed: the pull request lists them. */
+  dropped: DroppedSetting[];
 }
 
 type Json = Record<string, unknown>;
@@ -65,6 +68,7 @@ export interface NormalizeContext {
 export function normalizeServerJson(input: unknown, context: NormalizeContext = {}): NormalizedServerJson {
   const changes: string[] = [];
   const unresolved: string[] = [];
+  const dropped: DroppedSetting[] = [];
   const fields = allowedFields();
   const src = camel(input, changes) as Json;
   const doc: Json = {};
@@ -86,7 +90,7 @@ export function normalizeServerJson(input: unknown, context: NormalizeContext = 
   if (doc.repository && typeof doc.repository === "object") doc.repository = pick(doc.repository as Json, fields.Repository, "repository", changes);
 
   const packages = Array.isArray(doc.packages) ? (doc.packages as Json[]) : [];
-  doc.packages = packages.map((p, i) => normalizePackage(p, i, context, changes, unresolved));
+  doc.packages = packages.map((p, i) => normalizePackage(p, i, context, changes, unresolved, dropped));
   if (!packages.length) delete doc.packages;
   const remotes = Array.isArray(doc.remotes) ? (doc.remotes as Json[]) : [];
   doc.remotes = remotes.map((r, i) => {
@@ -95,10 +99,10 @@ export function normalizeServerJson(input: unknown, context: NormalizeContext = 
     return out;
   });
   if (!remotes.length) delete doc.remotes;
-  return { doc, changes, unresolved };
+  return { doc, changes, unresolved, dropped };
 }
 
-function normalizePackage(raw: Json, i: number, context: NormalizeContext, changes: string[], unresolved: string[]): Json {
+function normalizePackage(raw: Json, i: number, context: NormalizeContext, changes: string[], unresolved: string[], dropped: DroppedSetting[]): Json {
   const fields = allowedFields();
   const where = `packages[${i}]`;
   const p: Json = { ...raw };
@@ -169,7 +173,10 @@ function normalizePackage(raw: Json, i: number, context: NormalizeContext, chang
         continue;
       }
       if (kind === "runtimeArguments" && /^(-v|--volume|--mount|--network|--net|-p|--publish|--privileged|--cap-add|--device)(=|$)/.test(flag)) {
-        if (a.type !== "named" && !flag.includes("=")) j++;
+        const takesValue = !/^--privileged/.test(flag) && !flag.includes("=");
+        const shown = a.type === "named" ? [flag, value].filter((x) => x !== undefined).join(" ") : takesValue ? `${flag} ${String(list[j + 1]?.value ?? list[j + 1]?.default ?? "")}`.trim() : flag;
+        dropped.push({ path: `server.json ${where}.runtimeArguments[${j}]`, what: `runtime argument ${shown}`, why: "mounts, ports, network and container privileges are the operator's to grant in review (router policy), never taken from a repository", from: "server.json" });
+        if (a.type !== "named" && takesValue) j++;
         changes.push(`${where}: the runtime argument \`${flag.replace(/=.*/, "")}\` was dropped (mounts, ports and network are router policy, shown to the reviewer separately).`);
         continue;
       }

@@ -1,7 +1,11 @@
 /**
- * The pull request's title and body: a summary table a reviewer can check at a glance, the
- * evidence links, and honest validation and verification outcomes.
+ * The pull request's title and body: a summary table a reviewer can check at a glance, every
+ * privilege the file asks for (the registry's privilege summary) and every one the repository or
+ * Claude asked for that was dropped, the evidence links, and honest validation and verification
+ * outcomes.
  */
+import { DEFAULT_POLICY } from "../registry/policy.js";
+import { privilegeMarkdown, privilegeSummary } from "../registry/privileges.js";
 import type { RegistryFile } from "../registry/types.js";
 import type { Proposal } from "./propose.js";
 import { redactQuote } from "./strip-secrets.js";
@@ -51,6 +55,9 @@ export function prBody(proposal: Proposal, options: { issueNumber?: number; exis
   if (options.issueNumber !== undefined) lines.push(`\nRequested in #${options.issueNumber}.`);
   lines.push("", "| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`));
 
+  lines.push("", privilegeMarkdown(privilegeSummary(entry, { policy: DEFAULT_POLICY })).trimEnd());
+  lines.push(...droppedSection(proposal));
+
   lines.push("", "### How this was written");
   if (analysis.authoritative) lines.push("- The repository publishes its own `server.json`; it was taken as authoritative.");
   if (llm.used) lines.push(`- Proposed by Claude (\`${llm.model}\`, ${llm.rounds} request(s)) from the evidence below, checked against the heuristics.${llm.fellBack ? ` ${llm.fellBack}` : ""}`);
@@ -90,6 +97,17 @@ export function prBody(proposal: Proposal, options: { issueNumber?: number; exis
   }
   lines.push("", "_Opened by `mcp-router propose`. Text from the repository was treated as data, not instructions._");
   return lines.join("\n") + "\n";
+}
+
+/** What the repository or Claude asked for that the proposal does not carry: each with where it was asked, and why. */
+function droppedSection(proposal: Proposal): string[] {
+  if (!proposal.dropped.length) return ["", "### Dropped from the proposal", "", "Nothing: no privilege was asked for beyond what is shown above."];
+  const code = (s: string) => `\`${s.replace(/\|/g, "\\|").replace(/[\r\n`]+/g, " ")}\``;
+  const prose = (s: string) => s.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const out = ["", "### Dropped from the proposal", "", "Asked for by the evidence or the model, and not proposed: a reviewer who wants one adds it deliberately, within the operator policy.", ""];
+  out.push("| What | Asked for in | By | Why |", "| --- | --- | --- | --- |");
+  for (const d of proposal.dropped) out.push(`| ${code(d.what)} | ${code(d.path)} | ${prose(d.from ?? "-")} | ${prose(d.why)} |`);
+  return out;
 }
 
 /** Every proposed variable and argument with the evidence it rests on (file:line and the line quoted) and the mode it belongs to. */

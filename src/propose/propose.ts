@@ -7,6 +7,7 @@ import { ClaudeProposer, type ClaudeProposerOptions } from "./claude-proposer.js
 import { gatherEvidence, type Evidence, type EvidenceLimits, type RepoReader } from "./evidence.js";
 import { analyze, UNRESOLVED_VERSION, type Analysis } from "./heuristics.js";
 import { resolveWithRegistry, type RegistryLookupOptions } from "./registry-lookup.js";
+import { sanitizeProposal, type DroppedSetting } from "./sanitize-proposal.js";
 import { validateProposal, type ProposalValidation } from "./validate-proposal.js";
 import { toToolInfos, type VerifyFn } from "./verify.js";
 
@@ -38,6 +39,8 @@ export interface Proposal {
   verification: { status: "skipped" | "passed" | "failed"; repaired: boolean; toolCount?: number; error?: string };
   /** Values removed because they were secret. */
   removedSecrets: string[];
+  /** Privileges the repository or Claude asked for and the proposal does not carry (where, what, why, from whom). */
+  dropped: DroppedSetting[];
 }
 
 export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): Promise<Proposal> {
@@ -60,6 +63,7 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
   }
   let validation = validateProposal(entry, prefix);
   const removedSecrets: string[] = [];
+  const dropped: DroppedSetting[] = [...analysis.dropped];
   const llm: Proposal["llm"] = { used: false, rounds: 0, ...(deps.noLlmReason ? { reason: deps.noLlmReason } : {}) };
   let claude: ClaudeProposer | undefined;
 
@@ -71,6 +75,7 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
     const answer = await claude.propose(evidence, analysis);
     llm.rounds += answer.rounds;
     removedSecrets.push(...answer.removedSecrets);
+    dropped.push(...answer.dropped);
     if (answer.droppedVariables.length) analysis.notes.push(`Dropped from Claude's answer for lack of evidence in the repository: ${answer.droppedVariables.map((d) => `\`${d}\``).join(", ")}.`);
     if (answer.entry && answer.validation?.ok) {
       entry = answer.entry;
@@ -93,6 +98,7 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
       const answer = await claude.repairAfterVerification(result.error ?? "unknown error");
       llm.rounds += answer.rounds;
       removedSecrets.push(...answer.removedSecrets);
+      dropped.push(...answer.dropped);
       if (answer.entry && answer.validation?.ok) {
         entry = answer.entry;
         validation = answer.validation;
@@ -111,5 +117,23 @@ export async function propose(deps: ProposeDeps, options: ProposeOptions = {}): 
       verification.error = result.error ?? "unknown error";
     }
   }
-  return { evidence, analysis, prefix, entry, validation, llm, verification, removedSecrets };
+  // The last gate: whatever path the entry took, it leaves without privileges.
+  const final = sanitizeProposal(entry, "final check");
+  if (final.dropped.length) {
+    entry = final.entry;
+    validation = validateProposal(entry, prefix);
+    dropped.push(...final.dropped);
+  }
+  return { evidence, analysis, prefix, entry, validation, llm, verification, removedSecrets, dropped: unique(dropped) };
+}
+
+/** The same request seen twice (a repair round repeating it) is listed once. */
+function unique(dropped: DroppedSetting[]): DroppedSetting[] {
+  const seen = new Set<string>();
+  return dropped.filter((d) => {
+    const key = `${d.from ?? ""}|${d.path}|${d.what}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

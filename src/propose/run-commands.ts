@@ -18,10 +18,15 @@ export interface RunCommand {
   args: string[];
   /** Environment variable names given to it (`env` block, `-e NAME`). */
   env: string[];
+  /** `docker run` flags besides `-i`, `--rm`, `-e` and the like (`-v /:/host`, `--privileged`): never proposed, but reported as dropped. */
+  runtimeFlags?: { name: string; value?: string }[];
   /** Where: 1-based line in the text, and which kind of snippet. */
   line: number;
   via: "mcpServers" | "command";
 }
+
+/** `docker run` flags that say what the launcher does anyway (or only name the container). */
+const IMPLIED_DOCKER_FLAGS = new Set(["-i", "--interactive", "-t", "--tty", "-it", "-ti", "--rm", "--init", "--name", "-d", "--detach"]);
 
 /** Packages that wrap or inspect servers rather than being one. */
 const WRAPPERS = new Set(["@modelcontextprotocol/inspector", "@smithery/cli", "tsx", "ts-node", "typescript", "node", "npm", "pnpm", "yarn", "bun", "create-mcp-server", "@anthropic-ai/claude-code", "supergateway"]);
@@ -187,21 +192,28 @@ export function fromArgv(argv: string[], line: number, via: RunCommand["via"]): 
   if (base === "docker" && rest[0] === "run") {
     const env: string[] = [];
     let i = 1;
-    const withValue = new Set(["-e", "--env", "-v", "--volume", "--name", "--network", "--net", "-p", "--publish", "--mount", "--env-file", "-w", "--workdir", "-u", "--user", "--entrypoint", "--platform", "-m", "--memory"]);
+    const withValue = new Set([
+      "-e", "--env", "-v", "--volume", "--name", "--network", "--net", "-p", "--publish", "--mount", "--env-file", "-w", "--workdir", "-u", "--user", "--entrypoint", "--platform", "-m", "--memory",
+      "--cap-add", "--cap-drop", "--device", "--security-opt", "--pid", "--ipc", "--uts", "--userns", "--cgroupns", "--cpus", "--memory-swap", "--shm-size", "--pids-limit", "--tmpfs", "--ulimit", "--gpus", "--runtime",
+      "--add-host", "--dns", "-h", "--hostname", "-l", "--label", "--restart", "--log-driver", "--group-add", "--volumes-from", "--link", "--cidfile", "--stop-signal",
+    ]);
+    const runtimeFlags: { name: string; value?: string }[] = [];
     while (i < rest.length && rest[i]!.startsWith("-")) {
       const flag = rest[i]!;
       const [f, inline] = flag.includes("=") && flag.startsWith("--") ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)] : [flag, undefined];
+      const value = withValue.has(f) ? (inline ?? rest[i + 1]) : inline;
       if (f === "-e" || f === "--env") {
-        const v = inline ?? rest[i + 1] ?? "";
-        const name = v.split("=")[0] ?? "";
+        const name = (value ?? "").split("=")[0] ?? "";
         if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env.push(name);
+      } else if (!IMPLIED_DOCKER_FLAGS.has(f)) {
+        runtimeFlags.push({ name: f, ...(value !== undefined ? { value } : {}) });
       }
       i += withValue.has(f) && inline === undefined ? 2 : 1;
     }
     const image = rest[i];
     if (!image || image.startsWith("$")) return undefined;
     const { repo, tag } = splitImage(image);
-    return { runtime: "docker", identifier: repo, ...(tag ? { version: tag } : {}), args: rest.slice(i + 1), env, line, via };
+    return { runtime: "docker", identifier: repo, ...(tag ? { version: tag } : {}), args: rest.slice(i + 1), env, ...(runtimeFlags.length ? { runtimeFlags } : {}), line, via };
   }
   return undefined;
 }

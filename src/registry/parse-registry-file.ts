@@ -11,6 +11,8 @@ import type { RegistryFile } from "./types.js";
 export interface ParsedFile {
   /** The validated document; undefined when any error was found. */
   entry?: RegistryFile;
+  /** The document when it has the schema's shape, even if a file rule refused it: what `review` summarises. */
+  document?: RegistryFile;
   diagnostics: Diagnostic[];
   /** Finds the line/column of a document path (for checks that run later, across files). */
   locate(segments: readonly (string | number)[]): { line: number; column: number };
@@ -108,13 +110,15 @@ function parsePrecisely(file: string, text: string, relPath: string): ParsedFile
       make({ ...locate(p.segments, p.atKey), path: formatPath(p.segments), rule: p.rule, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }),
     );
   }
-  if (diagnostics.length === 0) {
+  const schemaShaped = diagnostics.length === 0;
+  if (schemaShaped) {
     for (const p of fileRules(data as RegistryFile, relPath)) {
       diagnostics.push(make({ ...locate(p.segments), path: formatPath(p.segments), rule: p.rule, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
     }
   }
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
-  return diagnostics.length ? { diagnostics, locate } : { entry: data as RegistryFile, diagnostics, locate };
+  if (!diagnostics.length) return { entry: data as RegistryFile, diagnostics, locate };
+  return { diagnostics, locate, ...(schemaShaped ? { document: data as RegistryFile } : {}) };
 }
 
 /**

@@ -50,7 +50,10 @@ describe("Claude's answer is checked against the evidence (real SDK, fake Messag
     const names = (p.entry.packages?.[0]?.environmentVariables ?? []).map((v) => v.name);
     assert.deepEqual(names, ["CLICKHOUSE_HOST"]);
     assert.equal(p.entry.router?.network, undefined, "never network: bridge");
-    assert.ok(p.analysis.notes.some((n) => /lack of evidence/.test(n) && n.includes("CLICKHOUSE_INVENTED_FLAG") && n.includes("ANTHROPIC_API_KEY")));
+    assert.ok(p.analysis.notes.some((n) => /lack of evidence/.test(n) && n.includes("CLICKHOUSE_INVENTED_FLAG")));
+    // The daemon's own name and bridge egress never reach the evidence check: the sanitiser drops them, and says so.
+    assert.ok(p.dropped.some((d) => d.from === "Claude" && d.what === "environment variable ANTHROPIC_API_KEY"), JSON.stringify(p.dropped));
+    assert.ok(p.dropped.some((d) => d.from === "Claude" && d.path === "router.network" && /bridge/.test(d.what)));
     const request = fake.anthropicRequests[0] as { messages: { content: string }[]; tools: { input_schema: { properties: Record<string, unknown> } }[] };
     assert.match(request.messages[0]!.content, /<env_model>[\s\S]*"CLICKHOUSE_HOST"[\s\S]*"quote"/);
     assert.ok(request.tools[0]!.input_schema.properties.evidence);

@@ -76,6 +76,11 @@ export class FakeApis {
     this.anthropicQueue.push(...replies);
   }
 
+  /** Forgets replies queued but not asked for (a case that needed fewer rounds than it queued). */
+  clearAnthropic(): void {
+    this.anthropicQueue.length = 0;
+  }
+
   /** Creates a repo whose default branch holds `files` (path -> text). */
   addRepo(fullName: string, files: Record<string, string>, options: { description?: string; latestRelease?: string; defaultBranch?: string } = {}): void {
     const [owner, name] = fullName.split("/") as [string, string];
