@@ -6,7 +6,26 @@
 import { randomUUID } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import type { ListToolsResult, LoggingLevel, Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  CallToolRequest,
+  CallToolResult,
+  ClientCapabilities,
+  CompleteRequest,
+  CompleteResult,
+  GetPromptRequest,
+  GetPromptResult,
+  ListPromptsResult,
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  ListToolsResult,
+  LoggingLevel,
+  Prompt,
+  ReadResourceRequest,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
@@ -76,6 +95,53 @@ export interface GatewaySession {
   close(): Promise<void>;
 }
 
+/** A stateless (2026-07-28) request: who asks and what it declared, from its `_meta`. */
+export interface StatelessRequestOptions {
+  scope?: SessionScope;
+  transport: string;
+  keyId?: string;
+  clientCapabilities?: ClientCapabilities;
+  logLevel?: LoggingLevel;
+}
+
+/** Who a scope's handlers act for: a 2025 session, or one stateless request. */
+interface CallerIdentity {
+  /** Launcher session id: per-session containers live as long as it. */
+  sessionId: string;
+  keyId: string;
+  logger: Logger;
+  clientCapabilities(): ClientCapabilities | undefined;
+  logLevel(): LoggingLevel | undefined;
+}
+
+/** The requests a scope answers, whatever the era of the client that sent them. */
+export interface ScopeHandlers {
+  listTools(): ListToolsResult;
+  callTool(params: CallToolRequest["params"], extra: HandlerExtra): Promise<CallToolResult | Record<string, unknown>>;
+  listResources(): ListResourcesResult;
+  listResourceTemplates(): ListResourceTemplatesResult;
+  readResource(params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult>;
+  listPrompts(): ListPromptsResult;
+  getPrompt(params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult>;
+  complete(params: CompleteRequest["params"], extra: HandlerExtra): Promise<CompleteResult>;
+}
+
+/** What the gateway offers every client: it passes each through to the servers that have it. */
+export const GATEWAY_CAPABILITIES = {
+  tools: { listChanged: true },
+  resources: { listChanged: true },
+  prompts: { listChanged: true },
+  logging: {},
+  completions: {},
+} as const;
+
+function instructionsFor(scope: SessionScope, hierarchical: boolean): string {
+  if (scope.kind === "server") return `Tools of the ${scope.prefix} server, served by mcp-router.`;
+  return hierarchical
+    ? "mcp-router gateway: call list_servers, then list_tools or search_tools, then call_tool."
+    : "mcp-router gateway: tools are named <server>__<tool>; resource URIs are prefixed with <server>+.";
+}
+
 /** A view of the table for one scope: what is listed, and how names and URIs map back. */
 interface ScopeView {
   tools(): readonly Tool[];
@@ -143,142 +209,36 @@ export class Gateway {
     return this.sessions.size;
   }
 
-  /** A new MCP server for one client session; connect it to a transport. */
+  /** A new MCP server for one client session (the 2025 era); connect it to a transport. */
   createSession(opts: SessionOptions): GatewaySession {
     const id = opts.sessionId ?? randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
     const hierarchical = this.hierarchical && scope.kind === "all";
     const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
-    const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, {
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true },
-        prompts: { listChanged: true },
-        logging: {},
-        completions: {},
-      },
-      instructions:
-        scope.kind === "server"
-          ? `Tools of the ${scope.prefix} server, served by mcp-router.`
-          : hierarchical
-            ? "mcp-router gateway: call list_servers, then list_tools or search_tools, then call_tool."
-            : "mcp-router gateway: tools are named <server>__<tool>; resource URIs are prefixed with <server>+.",
-    });
+    const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, { capabilities: GATEWAY_CAPABILITIES, instructions: instructionsFor(scope, hierarchical) });
     let logLevel: LoggingLevel | undefined;
-    const keyId = opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none");
-    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
-
-    const observer = new CallObserver({
+    const handlers = this.handlers(scope, {
       sessionId: id,
-      keyId,
+      keyId: opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none"),
       logger: log,
-      revisionOf: (server) => this.revisionOf(server),
       clientCapabilities: () => server.getClientCapabilities(),
       logLevel: () => logLevel,
-      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
-      ...(this.options.audit ? { audit: this.options.audit } : {}),
-      ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
     });
-    const observed = observer.observe.bind(observer);
-    const scopedRoutes = (table: RoutingTable, prefix?: string): ServerRoutes => {
-      if (scope.kind === "server") {
-        const routes = table.servers.get(scope.prefix);
-        if (!routes) throw new McpError(ErrorCode.InvalidRequest, `server "${scope.prefix}" is no longer in the registry; reconnect to /mcp`);
-        return routes;
-      }
-      return serverRoutes(table, prefix ?? "");
-    };
-
-    const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra) => {
-      if (!routes.tools.some((t) => t.name === tool)) {
-        throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
-      }
-      return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
-        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...meta } }, CallToolResultSchema, requestOptions),
-        ),
-      );
-    };
 
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
       logLevel = request.params.level;
       return {};
     });
-    server.setRequestHandler(ListToolsRequestSchema, async () => listToolsResult(view(this.holder.current()).tools()));
-    const handleCallTool = async (params: { name: string; arguments?: Record<string, unknown> | undefined }, extra: HandlerExtra) => {
-      const table = this.holder.current();
-      const { name } = params;
-      const args = params.arguments;
-      if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra);
-      if (hierarchical) {
-        if (name === "call_tool") {
-          const call = parseCallTool(args ?? {});
-          return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra);
-        }
-        return metaToolResult(table, name, args ?? {});
-      }
-      const route = table.tools.get(name);
-      if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
-      return callTool(route.routes, route.original, args, extra);
-    };
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      handleCallTool(request.params, extra).catch((error: unknown) => {
-        throw clientError(error, this.options.scrub);
-      }),
-    );
+    server.setRequestHandler(ListToolsRequestSchema, async () => handlers.listTools());
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) => handlers.callTool(request.params, extra));
+    server.setRequestHandler(ListResourcesRequestSchema, async () => handlers.listResources());
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => handlers.listResourceTemplates());
+    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => handlers.readResource(request.params, extra));
+    server.setRequestHandler(ListPromptsRequestSchema, async () => handlers.listPrompts());
+    server.setRequestHandler(GetPromptRequestSchema, (request, extra) => handlers.getPrompt(request.params, extra));
+    server.setRequestHandler(CompleteRequestSchema, (request, extra) => handlers.complete(request.params, extra));
 
-    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [...view(this.holder.current()).resources()] }));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }));
-    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-      const table = this.holder.current();
-      const { routes, original } = this.resolveUri(table, scope, request.params.uri);
-      const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
-        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
-        ),
-      );
-      if (scope.kind === "server") return result;
-      return { ...result, contents: result.contents.map((c) => ({ ...c, uri: namespacedUri(routes.server.prefix, c.uri) })) };
-    });
-
-    server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [...view(this.holder.current()).prompts()] }));
-    server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-      const table = this.holder.current();
-      const { routes, original } = this.resolvePrompt(table, scope, request.params.name);
-      return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
-        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request(
-            { method: "prompts/get", params: { name: original, ...(request.params.arguments ? { arguments: request.params.arguments } : {}), ...meta } },
-            GetPromptResultSchema,
-            requestOptions,
-          ),
-        ),
-      );
-    });
-
-    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-      const table = this.holder.current();
-      const ref = request.params.ref;
-      let routes: ServerRoutes;
-      let upstreamRef: typeof ref;
-      if (ref.type === "ref/prompt") {
-        const resolved = this.resolvePrompt(table, scope, ref.name);
-        routes = resolved.routes;
-        upstreamRef = { ...ref, name: resolved.original };
-      } else {
-        const resolved = this.resolveUri(table, scope, ref.uri);
-        routes = resolved.routes;
-        upstreamRef = { ...ref, uri: resolved.original };
-      }
-      if (!routes.completions) return { completion: { values: [], hasMore: false } };
-      const refName = upstreamRef.type === "ref/prompt" ? upstreamRef.name : "";
-      return observed("completion/complete", routes, refName, extra, { complete: ref.type }, (ctx) =>
-        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "completion/complete", params: { ...request.params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
-        ),
-      );
-    });
-
+    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
     let signature = view(this.holder.current()).signature();
     const unsubscribe = this.holder.subscribe((next) => {
       const nextSignature = view(next).signature();
@@ -306,6 +266,136 @@ export class Gateway {
     this.sessions.add(session);
     log.debug("session opened");
     return session;
+  }
+
+  /**
+   * One self-contained request (the 2026-07-28 era: no session; who asks, with what capabilities
+   * and log level, travels in the request's `_meta`). `end()` releases what the request held
+   * (per-session containers live as long as the request).
+   */
+  statelessRequest(opts: StatelessRequestOptions): { handlers: ScopeHandlers; end(): Promise<void> } {
+    const id = randomUUID();
+    const scope: SessionScope = opts.scope ?? { kind: "all" };
+    const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const handlers = this.handlers(scope, { sessionId: id, keyId: opts.keyId ?? "none", logger: log, clientCapabilities: () => opts.clientCapabilities, logLevel: () => opts.logLevel });
+    return { handlers, end: () => this.launcher.endSession(id).catch((error: unknown) => log.warn({ err: (error as Error).message }, "ending request containers failed")) };
+  }
+
+  /** What `server/discover` and `initialize` advertise for a scope. */
+  advertisement(scope: SessionScope = { kind: "all" }): { capabilities: typeof GATEWAY_CAPABILITIES; instructions: string; serverInfo: { name: string; version: string } } {
+    return { capabilities: GATEWAY_CAPABILITIES, instructions: instructionsFor(scope, this.hierarchical && scope.kind === "all"), serverInfo: this.options.serverInfo ?? { ...IMPLEMENTATION } };
+  }
+
+  /** The request handlers of one scope, for one caller (a session, or a stateless request). */
+  private handlers(scope: SessionScope, caller: CallerIdentity): ScopeHandlers {
+    const hierarchical = this.hierarchical && scope.kind === "all";
+    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
+    const observer = new CallObserver({
+      sessionId: caller.sessionId,
+      keyId: caller.keyId,
+      logger: caller.logger,
+      revisionOf: (server) => this.revisionOf(server),
+      clientCapabilities: caller.clientCapabilities,
+      logLevel: caller.logLevel,
+      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+      ...(this.options.audit ? { audit: this.options.audit } : {}),
+      ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
+    });
+    const observed = observer.observe.bind(observer);
+    const scrubbed = <T>(run: Promise<T>): Promise<T> =>
+      run.catch((error: unknown) => {
+        throw clientError(error, this.options.scrub);
+      });
+    const scopedRoutes = (table: RoutingTable, prefix?: string): ServerRoutes => {
+      if (scope.kind === "server") {
+        const routes = table.servers.get(scope.prefix);
+        if (!routes) throw new McpError(ErrorCode.InvalidRequest, `server "${scope.prefix}" is no longer in the registry; reconnect to /mcp`);
+        return routes;
+      }
+      return serverRoutes(table, prefix ?? "");
+    };
+
+    const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra) => {
+      if (!routes.tools.some((t) => t.name === tool)) {
+        throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
+      }
+      return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...meta } }, CallToolResultSchema, requestOptions),
+        ),
+      );
+    };
+    const handleCallTool = async (params: { name: string; arguments?: Record<string, unknown> | undefined }, extra: HandlerExtra) => {
+      const table = this.holder.current();
+      const { name } = params;
+      const args = params.arguments;
+      if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra);
+      if (hierarchical) {
+        if (name === "call_tool") {
+          const call = parseCallTool(args ?? {});
+          return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra);
+        }
+        return metaToolResult(table, name, args ?? {});
+      }
+      const route = table.tools.get(name);
+      if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
+      return callTool(route.routes, route.original, args, extra);
+    };
+
+    const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult> => {
+      const table = this.holder.current();
+      const { routes, original } = this.resolveUri(table, scope, params.uri);
+      const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
+        ),
+      );
+      if (scope.kind === "server") return result;
+      return { ...result, contents: result.contents.map((c) => ({ ...c, uri: namespacedUri(routes.server.prefix, c.uri) })) };
+    };
+    const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult> => {
+      const { routes, original } = this.resolvePrompt(this.holder.current(), scope, params.name);
+      return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...meta } }, GetPromptResultSchema, requestOptions),
+        ),
+      );
+    };
+    const complete = async (params: CompleteRequest["params"], extra: HandlerExtra): Promise<CompleteResult> => {
+      const table = this.holder.current();
+      const ref = params.ref;
+      let routes: ServerRoutes;
+      let upstreamRef: typeof ref;
+      if (ref.type === "ref/prompt") {
+        const resolved = this.resolvePrompt(table, scope, ref.name);
+        routes = resolved.routes;
+        upstreamRef = { ...ref, name: resolved.original };
+      } else {
+        const resolved = this.resolveUri(table, scope, ref.uri);
+        routes = resolved.routes;
+        upstreamRef = { ...ref, uri: resolved.original };
+      }
+      if (!routes.completions) return { completion: { values: [], hasMore: false } };
+      const refName = upstreamRef.type === "ref/prompt" ? upstreamRef.name : "";
+      return observed("completion/complete", routes, refName, extra, { complete: ref.type }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
+          client.request({ method: "completion/complete", params: { ...params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
+        ),
+      );
+    };
+
+    // Every error reaches the client ready: scrubbed, and without the SDK's "MCP error <code>:" prefix
+    // (an unknown prompt or URI fails before any call is observed).
+    return {
+      listTools: () => listToolsResult(view(this.holder.current()).tools()),
+      callTool: (params, extra) => scrubbed(handleCallTool(params, extra)),
+      listResources: () => ({ resources: [...view(this.holder.current()).resources()] }),
+      listResourceTemplates: () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }),
+      readResource: (params, extra) => scrubbed(readResource(params, extra)),
+      listPrompts: () => ({ prompts: [...view(this.holder.current()).prompts()] }),
+      getPrompt: (params, extra) => scrubbed(getPrompt(params, extra)),
+      complete: (params, extra) => scrubbed(complete(params, extra)),
+    };
   }
 
   /** Closes every session (their transports are the callers' to close). */
