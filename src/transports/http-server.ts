@@ -18,6 +18,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { AddressInfo } from "node:net";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { classifyInboundRequest } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import { bearerMatches, isLoopback } from "./api-keys.js";
 import { ConfigError } from "../config-error.js";
@@ -25,6 +26,7 @@ import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.j
 import { HttpError, readJsonBody } from "./request-body.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
 import { StreamableHttpTransport } from "./streamable-http-transport.js";
+import { serveStatelessRequest } from "./stateless-exchange.js";
 
 export interface HttpGatewayOptions {
   gateway: Gateway;
@@ -96,6 +98,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   }
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** The MCP headers the 2026 revision mirrors from the body, for the classifier. */
+function headerFields(req: IncomingMessage): { protocolVersionHeader?: string; mcpMethodHeader?: string; mcpNameHeader?: string } {
+  const one = (name: string): string | undefined => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const version = one("mcp-protocol-version");
+  const method = one("mcp-method");
+  const name = one("mcp-name");
+  return { ...(version !== undefined ? { protocolVersionHeader: version } : {}), ...(method !== undefined ? { mcpMethodHeader: method } : {}), ...(name !== undefined ? { mcpNameHeader: name } : {}) };
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -203,8 +217,27 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       entry.transport.handle(req, res, body);
       return;
     }
+    if (req.method === "POST") {
+      // Without a session: a 2026-07-28 request (self-contained, its version in _meta), or the initialize that opens a 2025 session.
+      const outcome = classifyInboundRequest({
+        httpMethod: "POST",
+        body,
+        ...headerFields(req),
+      });
+      if (outcome.kind === "reject") {
+        const id = (body as { id?: unknown } | undefined)?.id;
+        return sendJson(res, outcome.httpStatus, { jsonrpc: "2.0", id: typeof id === "string" || typeof id === "number" ? id : null, error: { code: outcome.code, message: outcome.message, ...(outcome.data !== undefined ? { data: outcome.data } : {}) } });
+      }
+      if (outcome.kind === "modern") {
+        if (scope.kind === "server" && !gateway.holder.current().servers.has(scope.prefix)) {
+          return sendJson(res, 404, { jsonrpc: "2.0", id: outcome.messageKind === "request" ? outcome.message.id : null, error: { code: -32602, message: `no server "${scope.prefix}" in the registry` } });
+        }
+        if (outcome.messageKind !== "request") return void res.writeHead(202).end();
+        return serveStatelessRequest(req, res, outcome.message, { gateway, scope, keyId: keyIdOf(req), ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) });
+      }
+    }
     if (req.method !== "POST" || !isInitializeRequest(body)) {
-      return rpcError(res, 400, -32000, "no mcp-session-id header: the first request of a session must be initialize");
+      return rpcError(res, 400, -32000, "no mcp-session-id header: the first request of a session must be initialize (2025 revisions), or each request must carry its protocol version in _meta (2026-07-28)");
     }
     if (scope.kind === "server" && !gateway.holder.current().servers.has(scope.prefix)) {
       return rpcError(res, 404, -32002, `no server "${scope.prefix}" in the registry`);

@@ -1,0 +1,189 @@
+/**
+ * One request of the 2026-07-28 era over Streamable HTTP. Nothing precedes it and nothing
+ * outlives it: its protocol version, client capabilities, client info and log level travel in its
+ * `_meta`, the gateway answers it from the routing table or the server that owns it, and the
+ * answer goes out on the request's own response: one JSON body, or an event stream as soon as
+ * progress or log messages about it arrive. A response closed early is a cancel (a per-call
+ * container is killed). Every result says `resultType: "complete"` and who answered
+ * (`io.modelcontextprotocol/serverInfo`); lists say how long they may be cached and by whom.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  LOG_LEVEL_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+  SERVER_INFO_META_KEY,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/server";
+import type { JSONRPCRequest } from "@modelcontextprotocol/server";
+import type { ClientCapabilities, LoggingLevel, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
+import type { HandlerExtra } from "../gateway/upstream-call.js";
+import { keepStreamAlive } from "./sse-keepalive.js";
+
+/** The stateless revisions served here; the 2025 ones (SUPPORTED_PROTOCOL_VERSIONS) keep their sessions. */
+export const STATELESS_PROTOCOL_VERSIONS = ["2026-07-28"] as const;
+
+/** UnsupportedProtocolVersion in the 2026-07-28 revision's error range. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+/** How long a client may reuse a list: the table changes only when the registry does, and lists follow who asks. */
+const LIST_CACHE = { ttlMs: 0, cacheScope: "private" } as const;
+
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
+
+export interface StatelessExchangeOptions {
+  gateway: Gateway;
+  scope: SessionScope;
+  /** The id of the API key the request came with (audit log). */
+  keyId: string;
+  /** For logs: `streamable-http` (default) or `stdio`. */
+  transport?: string;
+  keepAliveMs?: number;
+}
+
+/** Whether a message is a 2026-era request: `server/discover`, or a request whose `_meta` names a 2026+ protocol version. */
+export function isStatelessRequest(message: unknown): boolean {
+  const m = message as { method?: unknown; id?: unknown; params?: { _meta?: Record<string, unknown> } };
+  if (typeof m?.method !== "string" || m.id === undefined) return false;
+  if (m.method === "server/discover") return true;
+  const version = m.params?._meta?.[PROTOCOL_VERSION_META_KEY];
+  return typeof version === "string" && version >= "2026";
+}
+
+/** `server/discover`: the versions the gateway speaks and what it can do for this scope. */
+export function discoverResult(gateway: Gateway, scope: SessionScope): Record<string, unknown> {
+  const { capabilities, instructions, serverInfo } = gateway.advertisement(scope);
+  return { supportedVersions: [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS], capabilities, instructions, ...LIST_CACHE, resultType: "complete", _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
+}
+
+type Dispatch = (handlers: ScopeHandlers, params: Record<string, unknown>, extra: HandlerExtra) => unknown;
+
+/** The methods a stateless request may call, and which of them are cacheable lists. */
+const METHODS: Record<string, { run: Dispatch; list?: boolean }> = {
+  "tools/list": { run: (h) => h.listTools(), list: true },
+  "tools/call": { run: (h, p, e) => h.callTool(p as never, e) },
+  "resources/list": { run: (h) => h.listResources(), list: true },
+  "resources/templates/list": { run: (h) => h.listResourceTemplates(), list: true },
+  "resources/read": { run: (h, p, e) => h.readResource(p as never, e), list: true },
+  "prompts/list": { run: (h) => h.listPrompts(), list: true },
+  "prompts/get": { run: (h, p, e) => h.getPrompt(p as never, e) },
+  "completion/complete": { run: (h, p, e) => h.complete(p as never, e) },
+};
+
+/** What one stateless request produced: its JSON-RPC response, and the HTTP status that carries it. */
+export interface StatelessOutcome {
+  response: { jsonrpc: "2.0"; id: JSONRPCRequest["id"]; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+  status: number;
+}
+
+/** Where a request's notifications go (its response stream), and what cancels it. */
+export interface StatelessCall {
+  notify(notification: ServerNotification): void;
+  signal: AbortSignal;
+  headers?: IncomingMessage["headers"];
+}
+
+/**
+ * Answers one 2026-07-28 request, whatever carries it (an HTTP response, a stdio line). Never
+ * throws: failures are JSON-RPC errors.
+ */
+export async function answerStatelessRequest(message: JSONRPCRequest, options: StatelessExchangeOptions, call: StatelessCall): Promise<StatelessOutcome> {
+  const { gateway, scope } = options;
+  const params = (message.params ?? {}) as Record<string, unknown>;
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  const ok = (result: unknown): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, result }, status: 200 });
+  const fail = (error: unknown, status = 200): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, error: errorBody(error) }, status });
+
+  const version = meta[PROTOCOL_VERSION_META_KEY];
+  if (message.method !== "server/discover" && (typeof version !== "string" || !(STATELESS_PROTOCOL_VERSIONS as readonly string[]).includes(version))) {
+    const supported = [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
+    return fail(new McpError(UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${String(version)} (mcp-router speaks ${supported.join(", ")})`, { supported, requested: version }), 400);
+  }
+  if (message.method === "server/discover") return ok(discoverResult(gateway, scope));
+  const method = METHODS[message.method];
+  if (!method) {
+    return fail(new McpError(ErrorCode.MethodNotFound, `${message.method} is not a method mcp-router serves to 2026-07-28 clients (${Object.keys(METHODS).join(", ")}, server/discover)`));
+  }
+  const logLevel = meta[LOG_LEVEL_META_KEY] as LoggingLevel | undefined;
+  const request = gateway.statelessRequest({
+    scope,
+    transport: options.transport ?? "streamable-http",
+    keyId: options.keyId,
+    clientCapabilities: meta[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+    ...(logLevel ? { logLevel } : {}),
+  });
+  const extra = {
+    signal: call.signal,
+    requestId: message.id,
+    _meta: meta,
+    ...(call.headers ? { requestInfo: { headers: call.headers } } : {}),
+    sendNotification: async (notification: ServerNotification) => {
+      // Log messages only for a request that asked for them (its logLevel), as the 2026 revision requires.
+      if (notification.method === "notifications/message" && !logLevel) return;
+      call.notify(notification);
+    },
+    sendRequest: async () => {
+      throw new McpError(ErrorCode.InvalidRequest, `the client speaks ${String(version)}: the server cannot send it requests during a call`);
+    },
+  } as unknown as HandlerExtra;
+  try {
+    const result = (await method.run(request.handlers, params, extra)) as Record<string, unknown>;
+    const { serverInfo } = gateway.advertisement(scope);
+    return ok({ ...result, ...(method.list ? LIST_CACHE : {}), resultType: "complete", _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META_KEY]: serverInfo } });
+  } catch (error) {
+    return fail(error);
+  } finally {
+    await request.end();
+  }
+}
+
+/** A JSON-RPC error object for a thrown error, without the SDK's "MCP error <code>:" prefix. */
+function errorBody(error: unknown): { code: number; message: string; data?: unknown } {
+  const code = error instanceof McpError ? error.code : ErrorCode.InternalError;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^MCP error -?\d+: /, "");
+  const data = (error as { data?: unknown }).data;
+  return { code, message, ...(data !== undefined ? { data } : {}) };
+}
+
+/** Serves one classified 2026-07-28 request over HTTP, to its end. */
+export async function serveStatelessRequest(req: IncomingMessage, res: ServerResponse, message: JSONRPCRequest, options: StatelessExchangeOptions): Promise<void> {
+  const answer = new Answer(res, options.keepAliveMs);
+  const aborted = new AbortController();
+  res.once("close", () => {
+    if (!answer.done) aborted.abort(new Error("the client closed the response: the request is cancelled"));
+  });
+  const outcome = await answerStatelessRequest(message, options, { notify: (n) => answer.notify(n), signal: aborted.signal, headers: req.headers });
+  answer.finish(outcome.response, outcome.status);
+}
+
+/** The HTTP answer to one request: JSON while nothing but the result is sent, else an event stream. */
+class Answer {
+  done = false;
+  private streaming = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly keepAliveMs: number | undefined,
+  ) {}
+
+  notify(notification: unknown): void {
+    if (this.done || this.res.destroyed) return;
+    if (!this.streaming) {
+      this.streaming = true;
+      this.res.writeHead(200, SSE_HEADERS);
+      keepStreamAlive(this.res, this.keepAliveMs);
+    }
+    this.res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", ...(notification as object) })}\n\n`);
+  }
+
+  finish(body: unknown, status: number): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.res.destroyed) return;
+    const text = JSON.stringify(body);
+    if (this.streaming) this.res.end(`event: message\ndata: ${text}\n\n`);
+    else this.res.writeHead(status, { "content-type": "application/json" }).end(text);
+  }
+}

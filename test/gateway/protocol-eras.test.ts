@@ -1,0 +1,116 @@
+/**
+ * Both protocol eras on the gateway's Streamable HTTP endpoints (no Docker: the in-process probe
+ * upstream): SDK v2 clients pinned to 2026-07-28 (stateless: no initialize, no session, the
+ * version in every request's `_meta`), in `auto` mode (probes with server/discover), and in the
+ * default 2025 mode (initialize and a session), against `/mcp` and `/servers/<prefix>/mcp`.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { startDaemon } from "../../src/daemon/start-daemon.js";
+import { staticSecretSource } from "../../src/secrets/secret-source.js";
+import type { InProcessDaemon } from "../support/in-process-daemon.js";
+import { InProcessLauncher } from "../support/in-process-launcher.js";
+import { PROBE_PACKAGE, probePackage, probeUpstream } from "../support/in-process-servers.js";
+import { testServer, writeRegistry } from "../support/servers.js";
+import { StreamClientTransport } from "../support/stream-client-transport.js";
+import { startInProcessDaemon } from "../support/in-process-daemon.js";
+
+type Mode = "legacy" | "auto" | { pin: string };
+
+describe("protocol eras over Streamable HTTP", () => {
+  let d: InProcessDaemon;
+  const bodies: string[] = [];
+
+  before(async () => {
+    d = await startInProcessDaemon();
+  });
+  after(() => d.close());
+
+  const connect = async (path: string, mode: Mode): Promise<Client> => {
+    const client = new Client({ name: "eras-test", version: "1.0.0" }, { versionNegotiation: { mode } });
+    const fetchSpy: typeof fetch = async (input, init) => {
+      if (typeof init?.body === "string") bodies.push(init.body);
+      return fetch(input, init);
+    };
+    await client.connect(new StreamableHTTPClientTransport(new URL(path, d.url), { requestInit: { headers: { authorization: `Bearer ${d.key}` } }, fetch: fetchSpy }));
+    return client;
+  };
+
+  for (const [label, mode, era] of [
+    ["pinned 2026-07-28", { pin: "2026-07-28" }, "modern"],
+    ["auto", "auto", "modern"],
+    ["2025 (default)", "legacy", "legacy"],
+  ] as const) {
+    it(`${label}: lists and calls tools on /mcp and on the per-server endpoint`, async () => {
+      bodies.length = 0;
+      for (const [path, tool] of [["mcp", "percall__remember"], ["servers/percall/mcp", "remember"]] as const) {
+        const client = await connect(path, mode);
+        try {
+          assert.equal(client.getProtocolEra(), era);
+          const tools = await client.listTools();
+          assert.ok(tools.tools.some((t) => t.name === tool), `${path} lists ${tool}: ${tools.tools.map((t) => t.name).join(", ")}`);
+          const result = await client.callTool({ name: tool, arguments: { note: `hello ${label}` } });
+          // per-call: a fresh upstream instance, holding only this note
+          assert.deepEqual(result.content, [{ type: "text", text: `notes: hello ${label}` }]);
+        } finally {
+          await client.close();
+        }
+      }
+      const initialized = bodies.some((b) => b.includes('"method":"initialize"'));
+      assert.equal(initialized, era === "legacy", era === "modern" ? "a 2026 client never initializes" : "a 2025 client initializes");
+    });
+  }
+
+  it("answers server/discover with the versions and capabilities it serves", async () => {
+    const client = await connect("mcp", { pin: "2026-07-28" });
+    try {
+      const discover = client.getDiscoverResult();
+      assert.ok(discover?.supportedVersions.includes("2026-07-28"));
+      assert.ok(discover?.supportedVersions.includes("2025-11-25"));
+      assert.ok(discover?.capabilities.tools);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("refuses a request whose Mcp-Method header disagrees with its body, and an unsupported version, with the 2026 error codes", async () => {
+    const post = (body: unknown, headers: Record<string, string>) =>
+      fetch(new URL("mcp", d.url), { method: "POST", headers: { authorization: `Bearer ${d.key}`, "content-type": "application/json", accept: "application/json, text/event-stream", ...headers }, body: JSON.stringify(body) });
+    const meta = (version: string) => ({ "io.modelcontextprotocol/protocolVersion": version, "io.modelcontextprotocol/clientCapabilities": {} });
+    const mismatch = await post({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: meta("2026-07-28") } }, { "mcp-protocol-version": "2026-07-28", "mcp-method": "prompts/list" });
+    const mismatchBody = (await mismatch.json()) as { error?: { code: number } };
+    assert.equal(mismatchBody.error?.code, -32020, JSON.stringify(mismatchBody));
+    const unsupported = await post({ jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: meta("2099-01-01") } }, { "mcp-protocol-version": "2099-01-01", "mcp-method": "tools/list" });
+    const unsupportedBody = (await unsupported.json()) as { error?: { code: number; data?: { supported?: string[] } } };
+    assert.equal(unsupportedBody.error?.code, -32022, JSON.stringify(unsupportedBody));
+  });
+});
+
+describe("protocol eras over stdio", () => {
+  it("answers a 2026-07-28 client's requests one by one, and a 2025 client's session, on the same daemon", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcp-router-eras-stdio-"));
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const launcher = new InProcessLauncher({ upstreams: { [PROBE_PACKAGE]: probeUpstream() } });
+    await writeRegistry(join(dir, "registry"), [testServer("percall", probePackage())]);
+    const daemon = await startDaemon({ registry: { dir: join(dir, "registry") }, dataDir: join(dir, "data"), secrets: staticSecretSource({}), log: { level: "silent" }, stdio: { stdin, stdout }, launcher });
+    try {
+      await daemon.sync.started;
+      const client = new Client({ name: "eras-stdio", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+      await client.connect(new StreamClientTransport(stdout, stdin) as never);
+      assert.equal(client.getProtocolEra(), "modern");
+      assert.ok((await client.listTools()).tools.some((t) => t.name === "percall__remember"));
+      const result = await client.callTool({ name: "percall__remember", arguments: { note: "over stdio" } });
+      assert.deepEqual(result.content, [{ type: "text", text: "notes: over stdio" }]);
+      await client.close();
+    } finally {
+      await daemon.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
