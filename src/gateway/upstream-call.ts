@@ -117,9 +117,22 @@ function attach(client: Client, call: ActiveCall): () => void {
   };
 }
 
-/** `_meta` for the upstream request: the caller's, with its progress token replaced by ours. */
+/**
+ * The `_meta` keys of the caller's own hop (its protocol version, capabilities, identity, log
+ * level): the gateway speaks to the upstream in its own name, so these never pass through.
+ * Everything else (`traceparent`, `tracestate`, a client's own keys) does.
+ */
+const HOP_META_KEYS = new Set([
+  "progressToken",
+  "io.modelcontextprotocol/protocolVersion",
+  "io.modelcontextprotocol/clientCapabilities",
+  "io.modelcontextprotocol/clientInfo",
+  "io.modelcontextprotocol/logLevel",
+]);
+
+/** `_meta` for the upstream request: the caller's, without its hop's keys, with its progress token replaced by ours. */
 function upstreamMeta(meta: Record<string, unknown> | undefined, upstreamToken: string | undefined): { _meta?: Record<string, unknown> } {
-  const rest = Object.fromEntries(Object.entries(meta ?? {}).filter(([k]) => k !== "progressToken"));
+  const rest = Object.fromEntries(Object.entries(meta ?? {}).filter(([k]) => !HOP_META_KEYS.has(k)));
   if (upstreamToken !== undefined) rest.progressToken = upstreamToken;
   return Object.keys(rest).length > 0 ? { _meta: rest } : {};
 }

@@ -66,6 +66,20 @@ describe("protocol eras over Streamable HTTP", () => {
     });
   }
 
+  it("owns its hop's _meta: the client's envelope never reaches the upstream; trace context does", async () => {
+    const client = await connect("mcp", { pin: "2026-07-28" });
+    try {
+      const seen = new Promise<Record<string, unknown> | undefined>((resolve) => d.probeEvents.once("called", (e) => resolve(e.meta)));
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      await client.callTool({ name: "percall__whoami", arguments: {}, _meta: { traceparent } });
+      const meta = (await seen) ?? {};
+      assert.equal(meta.traceparent, traceparent);
+      assert.deepEqual(Object.keys(meta).filter((k) => k.startsWith("io.modelcontextprotocol/")), []);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("answers server/discover with the versions and capabilities it serves", async () => {
     const client = await connect("mcp", { pin: "2026-07-28" });
     try {

@@ -42,6 +42,8 @@ export interface ProbeEvents {
   waiting: [{ instance: number }];
   /** The upstream saw that call's signal abort (the gateway passed the cancellation on). */
   cancelled: [{ instance: number; reason: unknown }];
+  /** Every tools/call, with the `_meta` the upstream received. */
+  called: [{ instance: number; tool: string; meta: Record<string, unknown> | undefined }];
 }
 
 const PROBE_TOOLS = [
@@ -65,6 +67,7 @@ export function probeUpstream(events: EventEmitter<ProbeEvents> = new EventEmitt
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: PROBE_TOOLS }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
       const reply = (text: string): CallToolResult => ({ content: [{ type: "text", text }] });
+      events.emit("called", { instance, tool: request.params.name, meta: request.params._meta as Record<string, unknown> | undefined });
       switch (request.params.name) {
         case "remember":
           notes.push(String(request.params.arguments?.note));
