@@ -238,12 +238,7 @@ export class Gateway {
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) => handlers.getPrompt(request.params, extra));
     server.setRequestHandler(CompleteRequestSchema, (request, extra) => handlers.complete(request.params, extra));
 
-    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
-    let signature = view(this.holder.current()).signature();
-    const unsubscribe = this.holder.subscribe((next) => {
-      const nextSignature = view(next).signature();
-      if (nextSignature === signature) return;
-      signature = nextSignature;
+    const unsubscribe = this.onListsChanged(scope, () => {
       if (!server.getClientCapabilities()) return; // not initialized yet: it will list the new table anyway
       void server.sendToolListChanged().catch(() => undefined);
       void server.sendResourceListChanged().catch(() => undefined);
@@ -279,6 +274,18 @@ export class Gateway {
     const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const handlers = this.handlers(scope, { sessionId: id, keyId: opts.keyId ?? "none", logger: log, clientCapabilities: () => opts.clientCapabilities, logLevel: () => opts.logLevel });
     return { handlers, end: () => this.launcher.endSession(id).catch((error: unknown) => log.warn({ err: (error as Error).message }, "ending request containers failed")) };
+  }
+
+  /** Calls `listener` whenever a table swap changes what the scope lists; returns the unsubscribe. */
+  onListsChanged(scope: SessionScope, listener: () => void): () => void {
+    const view = (table: RoutingTable): ScopeView => viewOf(table, scope, this.hierarchical && scope.kind === "all");
+    let signature = view(this.holder.current()).signature();
+    return this.holder.subscribe((next) => {
+      const nextSignature = view(next).signature();
+      if (nextSignature === signature) return;
+      signature = nextSignature;
+      listener();
+    });
   }
 
   /** What `server/discover` and `initialize` advertise for a scope. */

@@ -13,6 +13,7 @@ import {
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   SERVER_INFO_META_KEY,
+  SUBSCRIPTION_ID_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/server";
 import type { JSONRPCRequest } from "@modelcontextprotocol/server";
@@ -97,14 +98,17 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   const fail = (error: unknown, status = 200): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, error: errorBody(error) }, status });
 
   const version = meta[PROTOCOL_VERSION_META_KEY];
-  if (message.method !== "server/discover" && (typeof version !== "string" || !(STATELESS_PROTOCOL_VERSIONS as readonly string[]).includes(version))) {
+  // server/discover is the probe: it may come without a version, but not with one we do not speak.
+  const versionless = message.method === "server/discover" && version === undefined;
+  if (!versionless && (typeof version !== "string" || !(STATELESS_PROTOCOL_VERSIONS as readonly string[]).includes(version))) {
     const supported = [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
     return fail(new McpError(UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${String(version)} (mcp-router speaks ${supported.join(", ")})`, { supported, requested: version }), 400);
   }
   if (message.method === "server/discover") return ok(discoverResult(gateway, scope));
+  if (message.method === "subscriptions/listen") return listen(message, params, options, call);
   const method = METHODS[message.method];
   if (!method) {
-    return fail(new McpError(ErrorCode.MethodNotFound, `${message.method} is not a method mcp-router serves to 2026-07-28 clients (${Object.keys(METHODS).join(", ")}, server/discover)`));
+    return fail(new McpError(ErrorCode.MethodNotFound, `${message.method} is not a method mcp-router serves to 2026-07-28 clients (${Object.keys(METHODS).join(", ")}, server/discover, subscriptions/listen)`), 404);
   }
   const logLevel = meta[LOG_LEVEL_META_KEY] as LoggingLevel | undefined;
   const request = gateway.statelessRequest({
@@ -137,6 +141,32 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   } finally {
     await request.end();
   }
+}
+
+/** The list-change notifications a listen stream can carry, by filter field. */
+const LIST_CHANGES = {
+  toolsListChanged: "notifications/tools/list_changed",
+  promptsListChanged: "notifications/prompts/list_changed",
+  resourcesListChanged: "notifications/resources/list_changed",
+} as const;
+
+/**
+ * `subscriptions/listen`: acknowledges the part of the filter the gateway honours (list changes of
+ * the routing table; not yet upstream resource subscriptions), then sends a notification tagged with
+ * the subscription id whenever a table swap changes those lists, until the client closes the stream.
+ */
+async function listen(message: JSONRPCRequest, params: Record<string, unknown>, options: StatelessExchangeOptions, call: StatelessCall): Promise<StatelessOutcome> {
+  const requested = (params.notifications ?? {}) as Record<string, unknown>;
+  const honored = Object.fromEntries(Object.keys(LIST_CHANGES).filter((k) => requested[k] === true).map((k) => [k, true])) as Partial<Record<keyof typeof LIST_CHANGES, true>>;
+  const tag = { [SUBSCRIPTION_ID_META_KEY]: message.id };
+  const send = (notification: { method: string; params: Record<string, unknown> }) => call.notify(notification as unknown as ServerNotification);
+  send({ method: "notifications/subscriptions/acknowledged", params: { _meta: tag, notifications: honored } });
+  const stop = options.gateway.onListsChanged(options.scope, () => {
+    for (const key of Object.keys(honored) as (keyof typeof LIST_CHANGES)[]) send({ method: LIST_CHANGES[key], params: { _meta: tag } });
+  });
+  await new Promise<void>((resolve) => (call.signal.aborted ? resolve() : call.signal.addEventListener("abort", () => resolve(), { once: true })));
+  stop();
+  return { response: { jsonrpc: "2.0", id: message.id, result: { resultType: "complete", _meta: tag } }, status: 200 };
 }
 
 /** A JSON-RPC error object for a thrown error, without the SDK's "MCP error <code>:" prefix. */
