@@ -8,7 +8,11 @@
  *   PATH="$(bash .ci/node.sh 24):$PATH" npx tsx scripts/conformance.ts                # against the conformance upstream
  *   PATH="$(bash .ci/node.sh 24):$PATH" npx tsx scripts/conformance.ts --url http://127.0.0.1:8080/servers/conf/mcp
  *
+ *   PATH="$(bash .ci/node.sh 24):$PATH" npx tsx scripts/conformance.ts --through-gateway  # the gateway in front of it
+ *
  * Options: `--url <url>` (default: start `test/support/conformance-server.ts` in-process),
+ * `--through-gateway` (start the upstream and the daemon in front of it, and test the daemon's
+ * `/servers/conformance/mcp`, against `scripts/conformance-gateway-expected-failures.yaml`),
  * `--spec-version <v>` (repeatable; default both eras), `--scenario <name>` (repeatable),
  * `--expected-failures <file>`, `--timeout <ms>` (per scenario), `--json <file>` (the results as data).
  *
@@ -27,6 +31,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { startConformanceServer } from "../test/support/conformance-server.js";
+import { startGatewayInFront } from "./conformance-gateway.js";
 
 /** The protocol revisions the runner drives: one per era. */
 export const SPEC_VERSIONS = ["2025-11-25", "2026-07-28"] as const;
@@ -275,17 +280,27 @@ export function formatReport(results: readonly ScenarioResult[], verdict: Verdic
 interface CliOptions extends RunOptions {
   expectedFailures: string;
   json?: string;
+  /** Run against the gateway's per-server endpoint fronting the conformance upstream. */
+  throughGateway: boolean;
 }
+
+/** The known gaps of the gateway in front of the conformance upstream (see the file). */
+export const GATEWAY_EXPECTED_FAILURES = path.join(here, "conformance-gateway-expected-failures.yaml");
 
 function parseArguments(argv: readonly string[]): Omit<CliOptions, "url"> & { url?: URL } {
   const specVersions: SpecVersion[] = [];
   const scenarios: string[] = [];
   let url: URL | undefined;
-  let expectedFailures = DEFAULT_EXPECTED_FAILURES;
+  let expectedFailures: string | undefined;
+  let throughGateway = false;
   let json: string | undefined;
   let timeoutMs: number | undefined;
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
+    if (flag === "--through-gateway") {
+      throughGateway = true;
+      continue;
+    }
     const value = argv[index + 1];
     if (value === undefined || !flag?.startsWith("--")) throw new Error(`unexpected argument ${flag ?? ""}${flag?.startsWith("--") ? " (it takes a value)" : ""}`);
     index++;
@@ -299,7 +314,16 @@ function parseArguments(argv: readonly string[]): Omit<CliOptions, "url"> & { ur
     else if (flag === "--timeout") timeoutMs = Number(value);
     else throw new Error(`unknown option ${flag}`);
   }
-  return { url, specVersions: specVersions.length ? specVersions : SPEC_VERSIONS, scenarios, expectedFailures, json, timeoutMs };
+  if (throughGateway && url) throw new Error("--through-gateway starts its own target; leave out --url");
+  return {
+    url,
+    specVersions: specVersions.length ? specVersions : SPEC_VERSIONS,
+    scenarios,
+    expectedFailures: expectedFailures ?? (throughGateway ? GATEWAY_EXPECTED_FAILURES : DEFAULT_EXPECTED_FAILURES),
+    json,
+    timeoutMs,
+    throughGateway,
+  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -307,17 +331,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const suite = await resolveSuite();
   const expected = await loadExpectedFailures(options.expectedFailures);
   const upstream = options.url ? undefined : await startConformanceServer();
-  const url = options.url ?? (upstream as { url: URL }).url;
+  const gateway = upstream && options.throughGateway ? await startGatewayInFront(upstream.url) : undefined;
+  const url = options.url ?? gateway?.url ?? (upstream as { url: URL }).url;
   try {
     const shown = suite.entry.startsWith(`${root}${path.sep}`) ? path.relative(root, suite.entry) : suite.entry;
     console.log(`conformance ${suite.version} (${shown}) on Node ${suite.node === process.execPath ? process.version : suite.node}`);
-    console.log(`target ${url.href}${upstream ? " (the conformance upstream, in-process)" : ""}\n`);
+    console.log(`target ${url.href}${gateway ? " (the gateway's per-server endpoint, fronting the conformance upstream)" : upstream ? " (the conformance upstream, in-process)" : ""}\n`);
     const results = await runConformance(suite, { ...options, url });
     const verdict = judge(results, expected);
     console.log(formatReport(results, verdict));
     if (options.json) await writeFile(options.json, `${JSON.stringify({ suite: suite.version, url: url.href, results, verdict }, null, 2)}\n`);
     return results.length > 0 && verdict.unexpected.length === 0 && verdict.stale.length === 0 ? 0 : 1;
   } finally {
+    await gateway?.close();
     await upstream?.close();
   }
 }
