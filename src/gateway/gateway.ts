@@ -48,6 +48,7 @@ import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
+import { InputRounds } from "./input-rounds.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
@@ -192,6 +193,8 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly hierarchical: boolean;
   private readonly sessions = new Set<GatewaySession>();
+  /** 2026 clients' calls paused on a question from their upstream (sampling, elicitation). */
+  readonly rounds = new InputRounds();
 
   constructor(private readonly options: GatewayOptions) {
     this.holder = options.holder;
@@ -407,6 +410,7 @@ export class Gateway {
 
   /** Closes every session (their transports are the callers' to close). */
   async close(): Promise<void> {
+    this.rounds.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
   }
 

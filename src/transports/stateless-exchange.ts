@@ -20,6 +20,7 @@ import type { JSONRPCRequest } from "@modelcontextprotocol/server";
 import type { ClientCapabilities, LoggingLevel, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
+import type { InputRequest } from "../gateway/input-rounds.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
 
@@ -62,14 +63,15 @@ export function discoverResult(gateway: Gateway, scope: SessionScope): Record<st
 type Dispatch = (handlers: ScopeHandlers, params: Record<string, unknown>, extra: HandlerExtra) => unknown;
 
 /** The methods a stateless request may call, and which of them are cacheable lists. */
-const METHODS: Record<string, { run: Dispatch; list?: boolean }> = {
+/** `target`: what a method's multi-round-trip state is bound to (the methods that may answer input_required). */
+const METHODS: Record<string, { run: Dispatch; list?: boolean; target?: "name" | "uri" }> = {
   "tools/list": { run: (h) => h.listTools(), list: true },
-  "tools/call": { run: (h, p, e) => h.callTool(p as never, e) },
+  "tools/call": { run: (h, p, e) => h.callTool(p as never, e), target: "name" },
   "resources/list": { run: (h) => h.listResources(), list: true },
   "resources/templates/list": { run: (h) => h.listResourceTemplates(), list: true },
-  "resources/read": { run: (h, p, e) => h.readResource(p as never, e), list: true },
+  "resources/read": { run: (h, p, e) => h.readResource(p as never, e), list: true, target: "uri" },
   "prompts/list": { run: (h) => h.listPrompts(), list: true },
-  "prompts/get": { run: (h, p, e) => h.getPrompt(p as never, e) },
+  "prompts/get": { run: (h, p, e) => h.getPrompt(p as never, e), target: "name" },
   "completion/complete": { run: (h, p, e) => h.complete(p as never, e) },
 };
 
@@ -132,14 +134,37 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
       throw new McpError(ErrorCode.InvalidRequest, `the client speaks ${String(version)}: the server cannot send it requests during a call`);
     },
   } as unknown as HandlerExtra;
+  const { serverInfo } = gateway.advertisement(scope);
+  const complete = (result: Record<string, unknown>) =>
+    ok({ ...result, ...(method.list ? LIST_CACHE : {}), resultType: "complete", _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META_KEY]: serverInfo } });
+  if (!method.target) {
+    try {
+      return complete((await method.run(request.handlers, params, extra)) as Record<string, unknown>);
+    } catch (error) {
+      return fail(error);
+    } finally {
+      await request.end();
+    }
+  }
+  // A call the upstream may pause with a question for the client: multi-round-trip (input_required).
+  const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
+  const { requestState, inputResponses, ...callParams } = params;
   try {
-    const result = (await method.run(request.handlers, params, extra)) as Record<string, unknown>;
-    const { serverInfo } = gateway.advertisement(scope);
-    return ok({ ...result, ...(method.list ? LIST_CACHE : {}), resultType: "complete", _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META_KEY]: serverInfo } });
+    const outcome =
+      typeof requestState === "string"
+        ? await gateway.rounds.resume(binding, requestState, (inputResponses ?? {}) as Record<string, unknown>, call.signal)
+        : await gateway.rounds.start(
+            binding,
+            (ask, signal) => Promise.resolve(method.run(request.handlers, callParams, { ...extra, signal, sendRequest: (req: InputRequest) => ask(req) } as unknown as HandlerExtra)).finally(() => request.end()),
+            call.signal,
+          );
+    if (outcome.kind === "complete") return complete(outcome.result as Record<string, unknown>);
+    return ok({ resultType: "input_required", inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } });
   } catch (error) {
     return fail(error);
   } finally {
-    await request.end();
+    // A resumed call's request (and its per-session containers) belongs to the round that started it.
+    if (typeof requestState === "string") await request.end();
   }
 }
 
