@@ -42,6 +42,8 @@ import {
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
   SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
@@ -49,6 +51,7 @@ import type { RegistryServer } from "../registry/types.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
+import { CallerSubscriptions } from "./resource-subscriptions.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
@@ -130,7 +133,7 @@ export interface ScopeHandlers {
 /** What the gateway offers every client: it passes each through to the servers that have it. */
 export const GATEWAY_CAPABILITIES = {
   tools: { listChanged: true },
-  resources: { listChanged: true },
+  resources: { listChanged: true, subscribe: true },
   prompts: { listChanged: true },
   logging: {},
   completions: {},
@@ -240,6 +243,22 @@ export class Gateway {
     server.setRequestHandler(ListPromptsRequestSchema, async () => handlers.listPrompts());
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) => handlers.getPrompt(request.params, extra));
     server.setRequestHandler(CompleteRequestSchema, (request, extra) => handlers.complete(request.params, extra));
+    const subscriptions = new CallerSubscriptions(this.launcher, id);
+    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+      const { routes, original } = this.resolveUri(this.holder.current(), scope, request.params.uri);
+      const shown = request.params.uri;
+      return subscriptions
+        .subscribe(routes, original, () => void server.sendResourceUpdated({ uri: shown }).catch(() => undefined), extra.signal)
+        .catch((error: unknown) => {
+          throw clientError(error, this.options.scrub);
+        });
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
+      const { routes, original } = this.resolveUri(this.holder.current(), scope, request.params.uri);
+      return subscriptions.unsubscribe(routes, original, extra.signal).catch((error: unknown) => {
+        throw clientError(error, this.options.scrub);
+      });
+    });
 
     const unsubscribe = this.onListsChanged(scope, () => {
       if (!server.getClientCapabilities()) return; // not initialized yet: it will list the new table anyway
@@ -256,6 +275,7 @@ export class Gateway {
         if (closed) return;
         closed = true;
         unsubscribe();
+        subscriptions.close();
         this.sessions.delete(session);
         await this.launcher.endSession(id).catch((error: unknown) => log.warn({ err: (error as Error).message }, "ending session containers failed"));
         log.debug("session closed");
@@ -289,6 +309,26 @@ export class Gateway {
       signature = nextSignature;
       listener();
     });
+  }
+
+  /**
+   * Resource subscriptions for a caller without a session (a 2026 `subscriptions/listen` stream):
+   * `watch` subscribes on the owning upstream and calls `listener` with the caller's URI on each
+   * update; `close` ends them and the upstream instances they held.
+   */
+  resourceWatch(scope: SessionScope): { watch(uri: string, listener: (uri: string) => void, signal?: AbortSignal): Promise<void>; close(): Promise<void> } {
+    const id = randomUUID();
+    const subscriptions = new CallerSubscriptions(this.launcher, id);
+    return {
+      watch: async (uri, listener, signal) => {
+        const { routes, original } = this.resolveUri(this.holder.current(), scope, uri);
+        await subscriptions.subscribe(routes, original, () => listener(uri), signal);
+      },
+      close: async () => {
+        subscriptions.close();
+        await this.launcher.endSession(id).catch(() => undefined);
+      },
+    };
   }
 
   /** What `server/discover` and `initialize` advertise for a scope. */

@@ -177,20 +177,35 @@ const LIST_CHANGES = {
 
 /**
  * `subscriptions/listen`: acknowledges the part of the filter the gateway honours (list changes of
- * the routing table; not yet upstream resource subscriptions), then sends a notification tagged with
- * the subscription id whenever a table swap changes those lists, until the client closes the stream.
+ * the routing table, and updates of the resources it could subscribe to on their upstreams), then
+ * sends notifications tagged with the subscription id until the client closes the stream.
  */
 async function listen(message: JSONRPCRequest, params: Record<string, unknown>, options: StatelessExchangeOptions, call: StatelessCall): Promise<StatelessOutcome> {
   const requested = (params.notifications ?? {}) as Record<string, unknown>;
-  const honored = Object.fromEntries(Object.keys(LIST_CHANGES).filter((k) => requested[k] === true).map((k) => [k, true])) as Partial<Record<keyof typeof LIST_CHANGES, true>>;
+  const lists = Object.keys(LIST_CHANGES).filter((k) => requested[k] === true) as (keyof typeof LIST_CHANGES)[];
   const tag = { [SUBSCRIPTION_ID_META_KEY]: message.id };
   const send = (notification: { method: string; params: Record<string, unknown> }) => call.notify(notification as unknown as ServerNotification);
+  // Resource updates: subscribed on each owning upstream; a URI that cannot be subscribed is left out of the acknowledgment.
+  const watch = options.gateway.resourceWatch(options.scope);
+  const resources: string[] = [];
+  const uris = Array.isArray(requested.resourceSubscriptions) ? (requested.resourceSubscriptions as unknown[]).filter((u): u is string => typeof u === "string") : [];
+  const updated = (uri: string) => send({ method: "notifications/resources/updated", params: { _meta: tag, uri } });
+  for (const uri of uris) {
+    try {
+      await watch.watch(uri, updated, call.signal);
+      resources.push(uri);
+    } catch {
+      // not honoured: the acknowledgment says so by leaving it out
+    }
+  }
+  const honored = { ...Object.fromEntries(lists.map((k) => [k, true])), ...(resources.length ? { resourceSubscriptions: resources } : {}) };
   send({ method: "notifications/subscriptions/acknowledged", params: { _meta: tag, notifications: honored } });
   const stop = options.gateway.onListsChanged(options.scope, () => {
-    for (const key of Object.keys(honored) as (keyof typeof LIST_CHANGES)[]) send({ method: LIST_CHANGES[key], params: { _meta: tag } });
+    for (const key of lists) send({ method: LIST_CHANGES[key], params: { _meta: tag } });
   });
   await new Promise<void>((resolve) => (call.signal.aborted ? resolve() : call.signal.addEventListener("abort", () => resolve(), { once: true })));
   stop();
+  await watch.close();
   return { response: { jsonrpc: "2.0", id: message.id, result: { resultType: "complete", _meta: tag } }, status: 200 };
 }
 
