@@ -23,6 +23,7 @@ import type { Logger } from "pino";
 import { bearerMatches, isLoopback } from "./api-keys.js";
 import { ConfigError } from "../config-error.js";
 import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.js";
+import { HEADER_MISMATCH, paramHeaderMismatch, standardHeaderMismatch } from "./mcp-headers.js";
 import { HttpError, readJsonBody } from "./request-body.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
 import { StreamableHttpTransport } from "./streamable-http-transport.js";
@@ -110,21 +111,6 @@ function headerFields(req: IncomingMessage): { protocolVersionHeader?: string; m
   const method = one("mcp-method");
   const name = one("mcp-name");
   return { ...(version !== undefined ? { protocolVersionHeader: version } : {}), ...(method !== undefined ? { mcpMethodHeader: method } : {}), ...(name !== undefined ? { mcpNameHeader: name } : {}) };
-}
-
-/** What `Mcp-Name` must say for a request that names its target (2026-07-28: tools/call, prompts/get, resources/read). */
-const NAMED_TARGETS: Record<string, "name" | "uri"> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
-
-/** Why a request's `Mcp-Name` header does not mirror its body (HeaderMismatch), or undefined. */
-function nameHeaderMismatch(message: { method: string; params?: Record<string, unknown> }, req: IncomingMessage): string | undefined {
-  const field = NAMED_TARGETS[message.method];
-  if (!field) return undefined;
-  const expected = message.params?.[field];
-  if (typeof expected !== "string") return undefined;
-  const header = req.headers["mcp-name"];
-  const given = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (given === undefined) return `Header mismatch: ${message.method} needs an Mcp-Name header equal to params.${field}`;
-  return given === expected ? undefined : `Header mismatch: Mcp-Name ${JSON.stringify(given)} does not match params.${field} ${JSON.stringify(expected)}`;
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -248,8 +234,9 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
           return sendJson(res, 404, { jsonrpc: "2.0", id: outcome.messageKind === "request" ? outcome.message.id : null, error: { code: -32602, message: `no server "${scope.prefix}" in the registry` } });
         }
         if (outcome.messageKind !== "request") return void res.writeHead(202).end();
-        const mismatch = nameHeaderMismatch(outcome.message, req);
-        if (mismatch) return sendJson(res, 400, { jsonrpc: "2.0", id: outcome.message.id, error: { code: -32020, message: mismatch } });
+        const { message } = outcome;
+        const mismatch = standardHeaderMismatch(message, req.headers) ?? (message.method === "tools/call" ? paramHeaderMismatch(gateway.holder.current(), scope, message.params, req.headers) : undefined);
+        if (mismatch) return sendJson(res, 400, { jsonrpc: "2.0", id: message.id, error: { code: HEADER_MISMATCH, message: mismatch } });
         return serveStatelessRequest(req, res, outcome.message, { gateway, scope, keyId: keyIdOf(req), ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) });
       }
     }

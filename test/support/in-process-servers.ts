@@ -99,3 +99,41 @@ export function probeUpstream(events: EventEmitter<ProbeEvents> = new EventEmitt
 export function probePackage(): Package {
   return { registryType: "npm", identifier: PROBE_PACKAGE, version: "1.0.0", transport: { type: "stdio" } };
 }
+
+export const PARAM_HEADERS_PACKAGE = "@mcp-router-test/param-headers";
+
+/**
+ * `param-headers`: a tool whose inputSchema mirrors parameters into `Mcp-Param-*` headers
+ * (`x-mcp-header`, 2026-07-28): a string, an integer, a boolean and a nested string; and `echo`,
+ * which declares none. Both answer with the arguments they received, as JSON text.
+ */
+export function paramHeadersUpstream(): UpstreamFactory {
+  const tools = [
+    {
+      name: "deploy",
+      description: "Echoes its arguments; region, replicas, dryRun and target.zone travel as Mcp-Param-* headers too",
+      inputSchema: {
+        type: "object" as const,
+        properties: {
+          region: { type: "string", "x-mcp-header": "Region" },
+          replicas: { type: "integer", "x-mcp-header": "Replicas" },
+          dryRun: { type: "boolean", "x-mcp-header": "Dry-Run" },
+          target: { type: "object", properties: { zone: { type: "string", "x-mcp-header": "Zone" } } },
+          note: { type: "string" },
+        },
+      },
+    },
+    { name: "echo", description: "Echoes its arguments", inputSchema: { type: "object" as const, properties: { text: { type: "string" } } } },
+  ];
+  return () => {
+    const server = new Server({ name: "param-headers", version: "1.0.0" }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+    server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => ({ content: [{ type: "text", text: JSON.stringify(request.params.arguments ?? {}) }] }));
+    return { server };
+  };
+}
+
+/** The registry package of the param-headers server. */
+export function paramHeadersPackage(): Package {
+  return { registryType: "npm", identifier: PARAM_HEADERS_PACKAGE, version: "1.0.0", transport: { type: "stdio" } };
+}
