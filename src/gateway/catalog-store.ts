@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
@@ -40,10 +41,16 @@ export async function listEverything(client: Client, hash: string, signal: Abort
     const r = await client.listResources(cursor ? { cursor } : {}, opts);
     return { items: r.resources, nextCursor: r.nextCursor };
   }) : [];
-  const resourceTemplates: ResourceTemplate[] = caps.resources ? await all(async (cursor) => {
-    const r = await client.listResourceTemplates(cursor ? { cursor } : {}, opts);
-    return { items: r.resourceTemplates, nextCursor: r.nextCursor };
-  }) : [];
+  // Templates are optional under the resources capability: a server without them answers -32601.
+  const resourceTemplates: ResourceTemplate[] = caps.resources
+    ? await all(async (cursor) => {
+        const r = await client.listResourceTemplates(cursor ? { cursor } : {}, opts);
+        return { items: r.resourceTemplates, nextCursor: r.nextCursor };
+      }).catch((error: unknown) => {
+        if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return [];
+        throw error;
+      })
+    : [];
   const prompts: Prompt[] = caps.prompts ? await all(async (cursor) => {
     const r = await client.listPrompts(cursor ? { cursor } : {}, opts);
     return { items: r.prompts, nextCursor: r.nextCursor };

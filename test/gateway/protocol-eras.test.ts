@@ -13,7 +13,11 @@ import { after, before, describe, it } from "node:test";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema, ListResourcesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { Daemon } from "../../src/daemon/start-daemon.js";
 import type { InProcessDaemon } from "../support/in-process-daemon.js";
+import type { UpstreamFactory } from "../support/in-process-launcher.js";
 import { InProcessLauncher } from "../support/in-process-launcher.js";
 import { PROBE_PACKAGE, probePackage, probeUpstream } from "../support/in-process-servers.js";
 import { testServer, writeRegistry } from "../support/servers.js";
@@ -125,6 +129,88 @@ describe("protocol eras over stdio", () => {
     } finally {
       await daemon.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("resource subscriptions through the gateway, both eras", () => {
+  const URI = "memo://board";
+  /** A shared upstream whose resource changes when its `touch` tool is called. */
+  const boardUpstream = (): UpstreamFactory => {
+    let instance: { server: Server; subscribed: Set<string> } | undefined;
+    return () => {
+      const subscribed = new Set<string>();
+      const server = new Server({ name: "board", version: "1.0.0" }, { capabilities: { resources: { subscribe: true }, tools: {} } });
+      server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [{ uri: URI, name: "board" }] }));
+      server.setRequestHandler(ReadResourceRequestSchema, async () => ({ contents: [{ uri: URI, text: "hello" }] }));
+      server.setRequestHandler(SubscribeRequestSchema, async (r) => (subscribed.add(r.params.uri), {}));
+      server.setRequestHandler(UnsubscribeRequestSchema, async (r) => (subscribed.delete(r.params.uri), {}));
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [{ name: "touch", inputSchema: { type: "object" } }] }));
+      server.setRequestHandler(CallToolRequestSchema, async () => {
+        if (subscribed.has(URI)) await server.sendResourceUpdated({ uri: URI });
+        return { content: [{ type: "text", text: `touched (${subscribed.size} subscribed)` }] };
+      });
+      instance = { server, subscribed };
+      return { server: instance.server };
+    };
+  };
+
+  let dir: string;
+  let daemon: Daemon;
+  const KEY = "test-key-subscriptions-0123";
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mcp-router-subs-"));
+    const board = testServer("board", { registryType: "npm", identifier: "@mcp-router-test/board", version: "1.0.0", transport: { type: "stdio" } }, { lifecycle: "shared" });
+    await writeRegistry(join(dir, "registry"), [board, testServer("percall", probePackage())]);
+    daemon = await startDaemon({
+      registry: { dir: join(dir, "registry") },
+      dataDir: join(dir, "data"),
+      secrets: staticSecretSource({}),
+      log: { level: "silent" },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
+      launcher: new InProcessLauncher({ upstreams: { "@mcp-router-test/board": boardUpstream(), [PROBE_PACKAGE]: probeUpstream() } }),
+    });
+    await daemon.sync.started;
+    assert.deepEqual(daemon.status().servers.filter((s) => s.reason !== "Applied").map((s) => [s.prefix, s.reason, s.message]), [], "every server applied");
+  });
+  after(async () => {
+    await daemon.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const transport = () => new StreamableHTTPClientTransport(new URL("mcp", daemon.url), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } });
+
+  it("2025: subscribe, get the upstream's update under the namespaced URI, unsubscribe; a per-call server says which lifecycle can", async () => {
+    const client = new Client({ name: "subs-2025", version: "1.0.0" });
+    await client.connect(transport());
+    try {
+      assert.equal(client.getServerCapabilities()?.resources?.subscribe, true);
+      const updated = new Promise<string>((resolve) => client.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params.uri)));
+      await client.subscribeResource({ uri: `board+${URI}` });
+      await client.callTool({ name: "board__touch", arguments: {} });
+      assert.equal(await updated, `board+${URI}`);
+      await client.unsubscribeResource({ uri: `board+${URI}` });
+      const after = await client.callTool({ name: "board__touch", arguments: {} });
+      assert.deepEqual(after.content, [{ type: "text", text: "touched (0 subscribed)" }]);
+      await assert.rejects(client.subscribeResource({ uri: "percall+memo://x" }), /per-session or shared/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("2026: subscriptions/listen acknowledges the resource and delivers its update tagged with the subscription id", async () => {
+    const client = new Client({ name: "subs-2026", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    await client.connect(transport());
+    try {
+      const updated = new Promise<unknown>((resolve) => client.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params)));
+      const subscription = await client.listen({ resourceSubscriptions: [`board+${URI}`], toolsListChanged: true });
+      assert.deepEqual(subscription.honoredFilter, { toolsListChanged: true, resourceSubscriptions: [`board+${URI}`] });
+      await client.callTool({ name: "board__touch", arguments: {} });
+      const params = (await updated) as { uri: string };
+      assert.equal(params.uri, `board+${URI}`);
+      await subscription.close?.();
+    } finally {
+      await client.close();
     }
   });
 });
