@@ -196,8 +196,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   }
 
   /** Throws the 503 a new session gets when `maxSessions` are held. */
+  /** Open 2026 `subscriptions/listen` streams: long-lived like sessions, so they count against the same limit. */
+  let listening = 0;
+
   function checkSessionRoom(): void {
-    if (streamable.size + sse.size < maxSessions) return;
+    if (streamable.size + sse.size + listening < maxSessions) return;
     const retryAfter = String(Math.max(1, Math.min(60, Math.ceil((idleMs || 60_000) / 1000))));
     throw new HttpError(
       503,
@@ -237,7 +240,15 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
         const { message } = outcome;
         const mismatch = standardHeaderMismatch(message, req.headers) ?? (message.method === "tools/call" ? paramHeaderMismatch(gateway.holder.current(), scope, message.params, req.headers) : undefined);
         if (mismatch) return sendJson(res, 400, { jsonrpc: "2.0", id: message.id, error: { code: HEADER_MISMATCH, message: mismatch } });
-        return serveStatelessRequest(req, res, outcome.message, { gateway, scope, keyId: keyIdOf(req), ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) });
+        const exchange = { gateway, scope, keyId: keyIdOf(req), ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) };
+        if (outcome.message.method !== "subscriptions/listen") return serveStatelessRequest(req, res, outcome.message, exchange);
+        checkSessionRoom();
+        listening += 1;
+        try {
+          return await serveStatelessRequest(req, res, outcome.message, exchange);
+        } finally {
+          listening -= 1;
+        }
       }
     }
     if (req.method !== "POST" || !isInitializeRequest(body)) {
@@ -399,7 +410,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     url,
     server,
     get sessionCount() {
-      return streamable.size + sse.size;
+      return streamable.size + sse.size + listening;
     },
     async close() {
       clearInterval(sweep);
