@@ -4,6 +4,7 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
+import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
 import { benchPropose } from "./propose.js";
@@ -15,6 +16,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   sync: benchSync,
   launch: () => runLaunchBench(),
   gateway: () => benchGateway(),
+  eras: () => benchEras(),
   propose: () => benchPropose(),
 };
 
