@@ -62,8 +62,10 @@ export function discoverResult(gateway: Gateway, scope: SessionScope): Record<st
 
 type Dispatch = (handlers: ScopeHandlers, params: Record<string, unknown>, extra: HandlerExtra) => unknown;
 
-/** The methods a stateless request may call, and which of them are cacheable lists. */
-/** `target`: what a method's multi-round-trip state is bound to (the methods that may answer input_required). */
+/**
+ * The methods a stateless request may call: `list` marks the cacheable results, `target` the
+ * methods that may answer `input_required` and what their round state is bound to.
+ */
 const METHODS: Record<string, { run: Dispatch; list?: boolean; target?: "name" | "uri" }> = {
   "tools/list": { run: (h) => h.listTools(), list: true },
   "tools/call": { run: (h, p, e) => h.callTool(p as never, e), target: "name" },
@@ -113,13 +115,14 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
     return fail(new McpError(ErrorCode.MethodNotFound, `${message.method} is not a method mcp-router serves to 2026-07-28 clients (${Object.keys(METHODS).join(", ")}, server/discover, subscriptions/listen)`), 404);
   }
   const logLevel = meta[LOG_LEVEL_META_KEY] as LoggingLevel | undefined;
-  const request = gateway.statelessRequest({
-    scope,
-    transport: options.transport ?? "streamable-http",
-    keyId: options.keyId,
-    clientCapabilities: meta[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
-    ...(logLevel ? { logLevel } : {}),
-  });
+  const open = () =>
+    gateway.statelessRequest({
+      scope,
+      transport: options.transport ?? "streamable-http",
+      keyId: options.keyId,
+      clientCapabilities: meta[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+      ...(logLevel ? { logLevel } : {}),
+    });
   const extra = {
     signal: call.signal,
     requestId: message.id,
@@ -138,6 +141,7 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   const complete = (result: Record<string, unknown>) =>
     ok({ ...result, ...(method.list ? LIST_CACHE : {}), resultType: "complete", _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META_KEY]: serverInfo } });
   if (!method.target) {
+    const request = open();
     try {
       return complete((await method.run(request.handlers, params, extra)) as Record<string, unknown>);
     } catch (error) {
@@ -149,22 +153,20 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   // A call the upstream may pause with a question for the client: multi-round-trip (input_required).
   const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
   const { requestState, inputResponses, ...callParams } = params;
+  // The call (and what it holds: a per-call container, per-session instances) belongs to the round that started it; a retry only resumes it.
+  const begin = (ask: (req: InputRequest) => Promise<unknown>, signal: AbortSignal) => {
+    const request = open();
+    return Promise.resolve(method.run(request.handlers, callParams, { ...extra, signal, sendRequest: ask } as unknown as HandlerExtra)).finally(() => request.end());
+  };
   try {
     const outcome =
       typeof requestState === "string"
         ? await gateway.rounds.resume(binding, requestState, (inputResponses ?? {}) as Record<string, unknown>, call.signal)
-        : await gateway.rounds.start(
-            binding,
-            (ask, signal) => Promise.resolve(method.run(request.handlers, callParams, { ...extra, signal, sendRequest: (req: InputRequest) => ask(req) } as unknown as HandlerExtra)).finally(() => request.end()),
-            call.signal,
-          );
+        : await gateway.rounds.start(binding, begin, call.signal);
     if (outcome.kind === "complete") return complete(outcome.result as Record<string, unknown>);
     return ok({ resultType: "input_required", inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } });
   } catch (error) {
     return fail(error);
-  } finally {
-    // A resumed call's request (and its per-session containers) belongs to the round that started it.
-    if (typeof requestState === "string") await request.end();
   }
 }
 
