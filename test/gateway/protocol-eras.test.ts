@@ -214,3 +214,32 @@ describe("resource subscriptions through the gateway, both eras", () => {
     }
   });
 });
+
+describe("hierarchical mode in the 2026 era", () => {
+  it("lists the four meta tools and calls a server's tool through call_tool, statelessly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcp-router-eras-hier-"));
+    await writeRegistry(join(dir, "registry"), [testServer("percall", probePackage())]);
+    const KEY = "test-key-hierarchical-2026-01";
+    const daemon = await startDaemon({
+      registry: { dir: join(dir, "registry") },
+      dataDir: join(dir, "data"),
+      secrets: staticSecretSource({}),
+      log: { level: "silent" },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
+      hierarchical: true,
+      launcher: new InProcessLauncher({ upstreams: { [PROBE_PACKAGE]: probeUpstream() } }),
+    });
+    const client = new Client({ name: "eras-hier", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    try {
+      await daemon.sync.started;
+      await client.connect(new StreamableHTTPClientTransport(new URL("mcp", daemon.url), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } }));
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ["list_servers", "list_tools", "search_tools", "call_tool"]);
+      const result = await client.callTool({ name: "call_tool", arguments: { server: "percall", tool: "remember", arguments: { note: "via call_tool" } } });
+      assert.deepEqual(result.content, [{ type: "text", text: "notes: via call_tool" }]);
+    } finally {
+      await client.close();
+      await daemon.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
