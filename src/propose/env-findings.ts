@@ -214,7 +214,7 @@ const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: En
 });
 
 const OPTIONAL_WORDS = /\boptional\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
-const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou (need|must)\b/i;
+const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou(?:'ll| will)? (need|must|have) to\b|\byou (need|must)\b/i;
 /** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
 const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
 const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(s);
@@ -292,6 +292,15 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
         into.add(name, kind, ref(file, i + 1, "read in source", line));
       }
     }
+    // `const { A, B: b = "x" } = process.env`: each destructured name is a read (with a default, a fallback).
+    const destructured = /\{([^}]*)\}\s*=\s*process\.env\b/.exec(line);
+    if (destructured) {
+      for (const part of (destructured[1] ?? "").split(",")) {
+        const m = /^\s*([A-Z][A-Z0-9_]*)\s*(?::\s*[A-Za-z_$][\w$]*)?\s*(=)?/.exec(part);
+        if (!m?.[1]) continue;
+        into.add(m[1], m[2] ? "source fallback" : checked(m[1], m[1], text) ? "source checked" : "source read", ref(file, i + 1, "read in source", line));
+      }
+    }
     // Help text and error messages that name a variable document it.
     for (const m of line.matchAll(/["'`][^"'`\n]*\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b[^"'`\n]*(environment variable|env var|env\b)[^"'`\n]*["'`]/gi)) {
       into.add(m[1]!, "source doc", ref(file, i + 1, "named in source help text", line));
@@ -315,7 +324,9 @@ function checked(name: string, variable: string | undefined, text: string): bool
     const e = escape(n);
     return (
       new RegExp(`(if\\s*\\(?\\s*(!|not\\s+)\\s*[\\w.\\[\\]"'()]*\\b${e}\\b[^\\n]{0,40}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error))`).test(text) ||
-      new RegExp(`\\b${e}\\b\\s*(===?|==|is)\\s*(undefined|None|null|"")[^\\n]{0,20}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text)
+      new RegExp(`\\b${e}\\b\\s*(===?|==|is)\\s*(undefined|None|null|"")[^\\n]{0,20}\\)?\\s*:?\\s*\\{?\\s*\\n?[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text) ||
+      // One check of several (`if (!token || !teamId) { console.error(...); process.exit(1) }`): the exit may follow a message line.
+      new RegExp(`if\\s*\\(?[^\\n{:]{0,120}(!|\\bnot\\s+)\\s*${e}\\b[^\\n{:]{0,120}\\)?\\s*:?\\s*\\{?\\s*\\n(?:[^\\n]{0,160}\\n){0,2}[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text)
     );
   }) || new RegExp(`["'\`][^"'\`\\n]{0,80}\\b${escape(name)}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|is not set|is missing)\\b`, "i").test(text) || new RegExp(`["'\`][^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${escape(name)}\\b`, "i").test(text);
 }
@@ -346,7 +357,8 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const headingText = headings.map((x) => x.text).join(" / ");
     const lastHeading = headings[headings.length - 1]?.text ?? "";
     let mode: EnvMode = "default";
-    for (const x of headings) mode = modeOf(x.text) ?? mode;
+    // The document's title names the product ("Pinecone Developer MCP Server"), not a mode.
+    for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? mode;
     const lineMode = modeOf(line.replace(/`[^`]*`/g, ""));
     if (lineMode === "http" || lineMode === "dev") mode = lineMode;
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;

@@ -103,6 +103,34 @@ describe("env model", () => {
     assert.equal(by.get("SVC_REGION")?.required, false);
     assert.equal(by.get("SVC_URL")?.required, true);
   });
+  it("sees destructured reads, and one check among several before a message and an exit", () => {
+    const ts = [
+      "export const { SVC_KEY, SVC_MODE = 'fast' } = process.env;",
+      "const bot = process.env.SVC_BOT;",
+      "const team = process.env.SVC_TEAM;",
+      "if (!bot || !team) {",
+      "  console.error('Please set SVC_BOT and SVC_TEAM environment variables');",
+      "  process.exit(1);",
+      "}",
+    ].join("\n");
+    const env = new EnvCollector();
+    envFromSource(file("source", "src/index.ts", ts), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.ok(by.has("SVC_KEY"), "a destructured read is a read");
+    assert.equal(by.get("SVC_MODE")?.required, false, "a destructured default is a fallback");
+    assert.equal(by.get("SVC_BOT")?.required, true);
+    assert.equal(by.get("SVC_TEAM")?.required, true, "the second name of the same check");
+  });
+
+  it("does not take a product title for a mode, and reads \"you will need to\" as required", () => {
+    const readme = ["# Acme Developer MCP Server", "", "## Setup", "", "You will need to provide your Acme API key in the `ACME_API_KEY` environment variable."].join("\n");
+    const env = new EnvCollector();
+    envFromReadme(file("readme", "README.md", readme), env);
+    const key = env.findings().find((f) => f.name === "ACME_API_KEY");
+    assert.equal(key?.required, true);
+    assert.equal(key?.mode, "default");
+  });
+
   it("reads alternatives written on separate list items after \"use one of these options:\"", () => {
     const readme = [
       "## Configuration",
