@@ -285,7 +285,9 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
         if (!name) continue;
         // `os.environ["X"] = …` / `process.env.X = …`: the server sets the variable for itself (or a child), it does not read it.
         if (/^\s*=(?!=)/.test(line.slice(m.index + m[0].length))) continue;
-        const v = verdict(m, line);
+        // `if "X" in os.environ: ... os.environ["X"]`: the read is guarded, so the variable is optional.
+        const guarded = new RegExp(`["']${escape(name)}["']\\s+in\\s+os\\.environ\\b`).test(text);
+        const v = guarded ? "fallback" : verdict(m, line);
         const variable = /(?:const|let|var|\b)\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[\w<>| ]+)?\s*:?=\s*[^=]/.exec(line)?.[1];
         if (variable && !/^(const|let|var|if|return)$/.test(variable)) assigned.set(name, variable);
         const kind = v === "fallback" ? "source fallback" : v === "required" || checked(name, assigned.get(name), text) ? "source checked" : "source read";

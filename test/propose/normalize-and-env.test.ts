@@ -122,6 +122,15 @@ describe("env model", () => {
     assert.equal(by.get("SVC_TEAM")?.required, true, "the second name of the same check");
   });
 
+  it("reads a guarded os.environ[...] (`if \"X\" in os.environ`) as optional", () => {
+    const py = ["def port(self):", '    if "SVC_PORT" in os.environ:', '        return int(os.environ["SVC_PORT"])', "    return 8123", 'host = os.environ["SVC_HOST"]'].join("\n");
+    const env = new EnvCollector();
+    envFromSource(file("source", "svc/env.py", py), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(by.get("SVC_PORT")?.required, false);
+    assert.equal(by.get("SVC_HOST")?.required, true);
+  });
+
   it("does not take a product title for a mode, and reads \"you will need to\" as required", () => {
     const readme = ["# Acme Developer MCP Server", "", "## Setup", "", "You will need to provide your Acme API key in the `ACME_API_KEY` environment variable."].join("\n");
     const env = new EnvCollector();
