@@ -213,7 +213,7 @@ const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: En
   mode,
 });
 
-const OPTIONAL_WORDS = /\boptional\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
+const OPTIONAL_WORDS = /\boptional\b|\bopt[- ](out|in)\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
 const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou(?:'ll| will)? (need|must|have) to\b|\byou (need|must)\b/i;
 /** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
 const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
@@ -313,11 +313,27 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
 function jsVerdict(m: RegExpExecArray, line: string): "fallback" | "required" | "read" {
   const after = line.slice((m.index ?? 0) + m[0].length);
   if (/^\s*(\?\?|\|\|)/.test(after) || /^\s*\?\s/.test(after)) return "fallback";
-  if (/^\s*!/.test(after)) return "required";
+  // Compared with a literal (`process.env.X !== "false"`): unset is one of the cases it handles.
+  if (/^\s*(===?|!==?)\s*["'`]/.test(after)) return "fallback";
+  // TypeScript's non-null assertion (`process.env.X!`): the author asserts it is set.
+  if (/^!(?!=)/.test(after)) return "required";
   return "read";
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * An error or log message that says the variable is required ("X is required", "missing X"), and
+ * not only under a condition ("X is set but Y is required", "required when ...").
+ */
+function messageRequires(name: string, text: string): boolean {
+  const e = escape(name);
+  const messages = [
+    new RegExp(`["'\`]([^"'\`\\n]{0,80}\\b${e}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|is not set|is missing)\\b[^"'\`\\n]*)`, "gi"),
+    new RegExp(`["'\`]([^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${e}\\b[^"'\`\\n]*)`, "gi"),
+  ];
+  return messages.some((re) => [...text.matchAll(re)].some((m) => !/\b(but|if|when|unless|only|while)\b/i.test(m[1] ?? "")));
+}
 
 /** A check anywhere in the file that fails when the variable (or what it was assigned to) is missing. */
 function checked(name: string, variable: string | undefined, text: string): boolean {
@@ -330,7 +346,7 @@ function checked(name: string, variable: string | undefined, text: string): bool
       // One check of several (`if (!token || !teamId) { console.error(...); process.exit(1) }`): the exit may follow a message line.
       new RegExp(`if\\s*\\(?[^\\n{:]{0,120}(!|\\bnot\\s+)\\s*${e}\\b[^\\n{:]{0,120}\\)?\\s*:?\\s*\\{?\\s*\\n(?:[^\\n]{0,160}\\n){0,2}[^\\n]{0,160}(throw |process\\.exit|sys\\.exit|raise |panic\\(|log\\.Fatal|os\\.Exit|new \\w*Error)`).test(text)
     );
-  }) || new RegExp(`["'\`][^"'\`\\n]{0,80}\\b${escape(name)}\\b[^"'\`\\n]{0,60}\\b(is required|must be (set|provided)|is not set|is missing)\\b`, "i").test(text) || new RegExp(`["'\`][^"'\`\\n]{0,30}\\b(missing|required)\\b[^"'\`\\n]{0,40}\\b${escape(name)}\\b`, "i").test(text);
+  }) || messageRequires(name, text);
 }
 
 /**

@@ -131,6 +131,31 @@ describe("env model", () => {
     assert.equal(by.get("SVC_HOST")?.required, true);
   });
 
+  it("reads a comparison with a literal as a default, and a conditional message as no requirement", () => {
+    const ts = [
+      "export const analytics = () => process.env.SVC_ANALYTICS !== 'false';",
+      "const token = process.env.SVC_TOKEN?.trim();",
+      "const domain = process.env.SVC_DOMAIN?.trim();",
+      "if (token && !domain) log('SVC_TOKEN is set but SVC_DOMAIN is required and missing');",
+      "const key = process.env.SVC_KEY!;",
+    ].join("\n");
+    const env = new EnvCollector();
+    envFromSource(file("source", "src/config.ts", ts), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(by.get("SVC_ANALYTICS")?.required, false);
+    assert.equal(by.get("SVC_TOKEN")?.required, false);
+    assert.equal(by.get("SVC_DOMAIN")?.required, false);
+    assert.equal(by.get("SVC_KEY")?.required, true, "a non-null assertion still means the author expects it set");
+  });
+
+  it("takes an opt-out setting as documented and optional", () => {
+    const env = new EnvCollector();
+    envFromReadme(file("readme", "README.md", "## Analytics\n\nTo **opt-out** of this collection, set the `SVC_ANALYTICS` environment variable to `false`."), env);
+    const found = env.findings().find((f) => f.name === "SVC_ANALYTICS");
+    assert.equal(found?.required, false);
+    assert.ok((found?.score.presence ?? 0) >= 3, "documented enough to be proposed");
+  });
+
   it("does not take a product title for a mode, and reads \"you will need to\" as required", () => {
     const readme = ["# Acme Developer MCP Server", "", "## Setup", "", "You will need to provide your Acme API key in the `ACME_API_KEY` environment variable."].join("\n");
     const env = new EnvCollector();
