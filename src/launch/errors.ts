@@ -19,24 +19,29 @@ export type LaunchErrorCode =
   | "UPSTREAM_GONE"
   | "UPSTREAM_REFUSED";
 
-/** JSON-RPC error codes (server-defined range -32000..-32099) used for launch failures. */
+/**
+ * JSON-RPC error codes used for launch failures, inside the implementation-defined range
+ * -32000..-32019 (MCP 2026-07-28 reserves -32020..-32099 for the specification: -32020
+ * HeaderMismatch, -32021 MissingRequiredClientCapability, -32022 UnsupportedProtocolVersion...).
+ */
 export const LAUNCH_RPC_CODES: Record<LaunchErrorCode, number> = {
+  /** The SDK's RequestTimeout. */
+  TIMEOUT: -32001,
+  EGRESS_UNAVAILABLE: -32005,
+  ENGINE_UNAVAILABLE: -32006,
+  /** A remote (HTTP) upstream's connection was lost during a call; CONTAINER_CRASHED is for containers. */
+  UPSTREAM_GONE: -32007,
+  /** A remote (HTTP) upstream answered a request with an HTTP error (401/403, 5xx). */
+  UPSTREAM_REFUSED: -32008,
   SECRET_MISSING: -32010,
   PACKAGE_UNSUPPORTED: -32012,
   PACKAGE_MISSING: -32013,
   PREPARE_FAILED: -32014,
-  SATURATED: -32020,
-  TIMEOUT: -32001,
-  ABORTED: -32021,
-  CONTAINER_CRASHED: -32022,
-  CONTAINER_START_FAILED: -32023,
-  LAUNCHER_CLOSED: -32024,
-  EGRESS_UNAVAILABLE: -32025,
-  ENGINE_UNAVAILABLE: -32026,
-  /** A remote (HTTP) upstream's connection was lost during a call; CONTAINER_CRASHED is for containers. */
-  UPSTREAM_GONE: -32027,
-  /** A remote (HTTP) upstream answered a request with an HTTP error (401/403, 5xx). */
-  UPSTREAM_REFUSED: -32028,
+  SATURATED: -32015,
+  ABORTED: -32016,
+  CONTAINER_CRASHED: -32017,
+  CONTAINER_START_FAILED: -32018,
+  LAUNCHER_CLOSED: -32019,
 };
 
 /**

@@ -16,7 +16,10 @@ import { npmBinPath, npmDockerfile, ociReference, preparedKey, pypiDockerfile, p
 import { scrubSecrets } from "../../src/secrets/secret-scrubber.js";
 import { chainSecretSources, envSecretSource, fileSecretSource, parseSecretsFile } from "../../src/secrets/secret-source.js";
 import type { RegistryServer } from "../../src/registry/types.js";
-import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget } from "../../src/launch/docker/warm-pool.js";
+import { DEFAULT_POOL_SIZING, DemandTracker, poolTarget, WarmPool } from "../../src/launch/docker/warm-pool.js";
+import type { PoolSizing } from "../../src/launch/docker/warm-pool.js";
+import { pino } from "pino";
+import { npmPackage, testServer } from "../support/servers.js";
 
 describe("secrets", () => {
   it("parses KEY=VALUE files and JSON files", () => {
@@ -273,5 +276,52 @@ describe("public-only connections (operator policy without private targets)", ()
     } finally {
       server.close();
     }
+  });
+});
+
+describe("WarmPool: a call that finds the pool empty waits for a container already warming", () => {
+  const server = testServer("pooled", npmPackage("@modelcontextprotocol/server-memory"));
+  /** A pool whose starts resolve when the test says so. */
+  const pool = (sizing: PoolSizing | false = { ...DEFAULT_POOL_SIZING, min: 1, max: 1 }) => {
+    const starts: { resolve(i: { id: number }): void; reject(e: Error): void }[] = [];
+    const destroyed: number[] = [];
+    let id = 0;
+    const warm = new WarmPool<{ id: number }>({
+      sizing,
+      slots: new ContainerSlots(8, 8),
+      logger: pino({ level: "silent" }),
+      start: () => new Promise((resolve, reject) => starts.push({ resolve: (i) => resolve(i), reject })),
+      destroy: (instance) => void destroyed.push(instance.id),
+      exited: () => false,
+    });
+    return { warm, starts, destroyed, next: () => ({ id: ++id }) };
+  };
+
+  it("hands the warming container to the waiting call instead of leaving it to start its own", async () => {
+    const { warm, starts } = pool();
+    assert.equal(warm.take(server), undefined, "nothing warm yet; the arrival starts a warm-up");
+    assert.equal(starts.length, 1);
+    const waiting = warm.takeOrWait(server);
+    starts[0]?.resolve({ id: 7 });
+    assert.deepEqual(await waiting, { id: 7 });
+    warm.close();
+  });
+
+  it("a failed warm-up lets the waiter start its own; an abort ends the wait; with nothing warming there is no wait", async () => {
+    const { warm, starts } = pool();
+    warm.take(server);
+    const waiting = warm.takeOrWait(server);
+    starts[0]?.reject(new Error("engine said no"));
+    assert.equal(await waiting, undefined);
+    const aborted = new AbortController();
+    warm.take(server);
+    const cancelled = warm.takeOrWait(server, aborted.signal);
+    aborted.abort();
+    assert.equal(await cancelled, undefined);
+    warm.close();
+    const off = pool(false);
+    assert.equal(await off.warm.takeOrWait(server), undefined, "the pool is off: nothing warms, nobody waits");
+    assert.equal(off.starts.length, 0);
+    off.warm.close();
   });
 });

@@ -228,10 +228,15 @@ export class DockerLauncher implements Launcher {
 
   private async acquirePerCall(resolved: ResolvedContainer, signal?: AbortSignal): Promise<Lease> {
     const server = resolved.server;
-    const warm = this.warm.take(server);
+    const waitStart = performance.now();
+    const warm = await this.warm.takeOrWait(server, signal);
+    if (signal?.aborted) {
+      if (warm) this.destroy(warm, "call cancelled while waiting");
+      throw new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled`, "Nothing to do: the client cancelled the request.");
+    }
     if (warm) {
       this.poolHits += 1;
-      return this.lease(warm, { queueMs: 0, startMs: 0, warm: true });
+      return this.lease(warm, { queueMs: performance.now() - waitStart, startMs: 0, warm: true });
     }
     this.poolMisses += 1;
     const t0 = performance.now();

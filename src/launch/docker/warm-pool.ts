@@ -102,6 +102,8 @@ interface PoolState<I> {
   /** Temporary lower bound on the pool size (waitWarm). */
   floor: number;
   retired: boolean;
+  /** Calls waiting for a container that is warming: each gets the next one ready, or undefined to start their own. */
+  waiters: ((instance: I | undefined) => void)[];
 }
 
 /** Failed starts in a row after which a server's pool stops refilling. */
@@ -117,15 +119,39 @@ export class WarmPool<I> {
     this.timer.unref();
   }
 
-  /** A warm container for a call, if one is ready; counts the call's arrival either way. */
+  /** A warm container for a call, if one is ready; counts the call's arrival and tops the pool up either way. */
   take(server: RegistryServer): I | undefined {
     const state = this.state(server);
     state.retired = false;
     state.demand.arrive(Date.now());
     let instance: I | undefined;
     while ((instance = state.ready.shift()) !== undefined && this.options.exited(instance)) this.options.destroy(instance, "died while warm");
-    if (instance !== undefined) this.refill(state);
+    this.refill(state);
     return instance;
+  }
+
+  /**
+   * A warm container for a call: one that is ready, else the next one of those already warming
+   * (started before this call, so it is ready sooner than a container started now would be).
+   * Undefined when none is ready or warming (the caller starts its own), or when `signal` aborts.
+   */
+  async takeOrWait(server: RegistryServer, signal?: AbortSignal): Promise<I | undefined> {
+    const ready = this.take(server);
+    const state = this.state(server);
+    if (ready !== undefined || state.warming === 0 || signal?.aborted) return ready;
+    return new Promise<I | undefined>((resolve) => {
+      const waiter = (instance: I | undefined): void => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(instance);
+      };
+      const onAbort = (): void => {
+        const i = state.waiters.indexOf(waiter);
+        if (i >= 0) state.waiters.splice(i, 1);
+        resolve(undefined);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      state.waiters.push(waiter);
+    });
   }
 
   /** Tops the pool of the server up to its target, as far as free slots allow. */
@@ -154,6 +180,7 @@ export class WarmPool<I> {
     if (!state) return;
     state.retired = true;
     for (const instance of state.ready.splice(0)) this.options.destroy(instance, "retired");
+    for (const waiter of state.waiters.splice(0)) waiter(undefined);
   }
 
   stats(server: RegistryServer): { warm: number; warming: number; poolTarget: number } {
@@ -180,13 +207,16 @@ export class WarmPool<I> {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
-    for (const state of this.states.values()) for (const instance of state.ready.splice(0)) this.options.destroy(instance, "launcher closed");
+    for (const state of this.states.values()) {
+      for (const instance of state.ready.splice(0)) this.options.destroy(instance, "launcher closed");
+      for (const waiter of state.waiters.splice(0)) waiter(undefined);
+    }
   }
 
   private state(server: RegistryServer): PoolState<I> {
     let state = this.states.get(server.hash);
     if (!state) {
-      state = { server, demand: new DemandTracker(this.options.sizing || DEFAULT_POOL_SIZING), ready: [], warming: 0, failures: 0, floor: 0, retired: false };
+      state = { server, demand: new DemandTracker(this.options.sizing || DEFAULT_POOL_SIZING), ready: [], warming: 0, failures: 0, floor: 0, retired: false, waiters: [] };
       this.states.set(server.hash, state);
     }
     return state;
@@ -209,8 +239,15 @@ export class WarmPool<I> {
         .then((instance) => {
           state.warming -= 1;
           state.failures = 0;
+          const waiter = this.options.exited(instance) ? undefined : state.waiters.shift();
+          if (waiter) {
+            waiter(instance);
+            this.refill(state);
+            return;
+          }
           if (this.target(state) === 0 || this.options.exited(instance)) {
             this.options.destroy(instance, "pool not needed");
+            this.releaseWaiters(state);
             return;
           }
           state.ready.push(instance);
@@ -218,11 +255,17 @@ export class WarmPool<I> {
         })
         .catch((error: unknown) => {
           state.warming -= 1;
+          this.releaseWaiters(state);
           if (this.closed || state.retired) return;
           state.failures += 1;
           this.options.logger.warn({ server: state.server.prefix, err: (error as Error).message }, "warm pool start failed");
         });
     }
+  }
+
+  /** Waiters beyond what is still warming start their own containers. */
+  private releaseWaiters(state: PoolState<I>): void {
+    while (state.waiters.length > state.warming) state.waiters.pop()?.(undefined);
   }
 
   private rebalance(): void {
