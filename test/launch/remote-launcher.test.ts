@@ -24,6 +24,7 @@ import { CompositeLauncher, launcherKind } from "../../src/launch/composite-laun
 import { isLaunchError } from "../../src/launch/errors.js";
 import { waitForPort } from "../../src/launch/docker/http-endpoint.js";
 import type { Lease } from "../../src/launch/launcher.js";
+import { toolCall, toolList } from "../../src/launch/call-tool.js";
 import { DEFAULT_POLICY } from "../../src/registry/policy.js";
 import { RemoteLauncher } from "../../src/launch/remote/remote-launcher.js";
 import type { RemoteLauncherOptions } from "../../src/launch/remote/remote-launcher.js";
@@ -183,7 +184,7 @@ function capturingLogger(): { logger: Logger; lines: string[] } {
 const secrets = staticSecretSource({ UPSTREAM_TOKEN: TOKEN, X_API_KEY: API_KEY, URL_KEY });
 
 async function call(lease: Lease, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
-  return lease.run((client, runSignal) => client.callTool({ name, arguments: args }, CallToolResultSchema, { signal: runSignal }) as Promise<CallToolResult>, signal);
+  return lease.run((client, runSignal) => toolCall(client, { name, arguments: args }, { signal: runSignal }), signal);
 }
 
 async function echo(launcher: RemoteLauncher, server: RegistryServer, sessionId: string, message: string): Promise<string> {
@@ -246,7 +247,7 @@ describe("RemoteLauncher against real upstreams", () => {
         const lease = await launcher.acquire(server, { sessionId: "s1" });
         try {
           assert.equal(lease.containerId, undefined);
-          const { tools } = await lease.run((client, signal) => client.listTools({}, { signal }));
+          const { tools } = await lease.run((client, signal) => toolList(client, undefined, { signal }));
           assert.ok(tools.some((t) => t.name === "echo"), tools.map((t) => t.name).join(","));
           assert.equal(text(await call(lease, "echo", { message: `over ${kind}` })), `Echo: over ${kind}`);
           assert.equal(text(await call(lease, "get-sum", { a: 2, b: 3 })), "The sum of 2 and 3 is 5.");

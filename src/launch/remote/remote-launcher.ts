@@ -6,7 +6,6 @@
  * on close. If the upstream restarted (connection refused, or its session rejected as unknown), the
  * session is reopened and the request sent once more, but only when it cannot have run upstream.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { callLimit } from "../call-limit.js";
@@ -14,7 +13,8 @@ import type { ResourceDefaults } from "../limits.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "../limits.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../launcher.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../launcher.js";
+import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
@@ -119,7 +119,7 @@ export class RemoteLauncher implements Launcher {
     }
     const reused = held.reused;
     return guardedLease({
-      client: session.client,
+      client: legacyUpstreamClient(session.client),
       containerId: undefined,
       timings: { queueMs: reused ? 0 : Math.max(0, performance.now() - t0 - session.startMs), startMs: reused ? 0 : session.startMs, warm: reused },
       run: (fn, signal) => this.run(session, fn, signal),
@@ -160,7 +160,7 @@ export class RemoteLauncher implements Launcher {
   }
 
   /** One request: under the time limit, reconnecting and sending once more only when it cannot have run upstream. */
-  private async run<T>(session: UpstreamSession, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async run<T>(session: UpstreamSession, fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const prefix = session.server.prefix;
     const limitMs = timeoutMs(session.server, this.defaults);
     // The SDK sends notifications/cancelled upstream for a request whose signal aborts.
@@ -179,7 +179,7 @@ export class RemoteLauncher implements Launcher {
         await Promise.race([session.ensureConnected(limit.signal), stopped]);
         const generation = session.generation;
         try {
-          return await Promise.race([fn(session.client, limit.signal), stopped]);
+          return await Promise.race([fn(legacyUpstreamClient(session.client), limit.signal), stopped]);
         } catch (error) {
           if (limit.error) throw limit.error;
           if (error instanceof LaunchError) throw error;
