@@ -368,6 +368,7 @@ export class Gateway {
       revisionOf: (server) => this.revisionOf(server),
       clientCapabilities: caller.clientCapabilities,
       logLevel: caller.logLevel,
+      inputRequired: caller.inputRequired,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       ...(this.options.audit ? { audit: this.options.audit } : {}),
       ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
@@ -390,12 +391,13 @@ export class Gateway {
     const round = (params: Record<string, unknown>): Record<string, unknown> =>
       caller.inputRequired === "return" ? Object.fromEntries(Object.entries(params).filter(([k]) => k === "inputResponses" || k === "requestState")) : {};
     const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra, rest: Record<string, unknown>) => {
-      if (!routes.tools.some((t) => t.name === tool)) {
+      const definition = routes.tools.find((t) => t.name === tool);
+      if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
       return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, requestOptions),
+          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, { ...requestOptions, tool: definition }),
         ),
       );
     };

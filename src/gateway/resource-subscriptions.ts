@@ -77,7 +77,8 @@ export class CallerSubscriptions {
   }
 
   async #request(routes: ServerRoutes, method: "resources/subscribe" | "resources/unsubscribe", uri: string, signal?: AbortSignal): Promise<UpstreamClient> {
-    const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, ...(signal ? { signal } : {}) });
+    // resources/subscribe is a 2025 method: the subscription is held on a 2025 session (a 2026-only upstream refuses it).
+    const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, era: "legacy", ...(signal ? { signal } : {}) });
     try {
       await lease.run((client, runSignal) => client.request({ method, params: { uri } }, EmptyResultSchema, { signal: runSignal }), signal);
       return lease.client;

@@ -15,6 +15,7 @@ import type { ClientCapabilities, CreateMessageRequest, ElicitRequest, ListRoots
 import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Launcher, Lease, UpstreamClient, UpstreamRequestOptions } from "../launch/launcher.js";
+export { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { ServerRoutes } from "./routing-table.js";
 
 export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -155,7 +156,8 @@ export async function upstreamCall<T>(
   fn: (client: UpstreamClient, options: UpstreamRequestOptions, meta: { _meta?: Record<string, unknown> }) => Promise<T>,
 ): Promise<T> {
   const signal = caller.extra.signal;
-  const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal });
+  const era = caller.inputRequired === "return" ? "modern" : "legacy";
+  const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal, era });
   if (caller.trace) {
     caller.trace.lease = lease;
     caller.trace.leasedAt = performance.now();

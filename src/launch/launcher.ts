@@ -1,4 +1,4 @@
-import type { ClientCapabilities, LoggingLevel, ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities, LoggingLevel, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { RegistryServer } from "../registry/types.js";
 
 /**
@@ -22,6 +22,12 @@ export interface Launcher {
 export interface AcquireOptions {
   sessionId: string;
   signal?: AbortSignal;
+  /**
+   * The era of the caller's own hop. A 2025 caller (`legacy`) of an upstream that speaks both eras
+   * keeps a 2025 session with it, so it is asked mid-call as before; a 2026 caller (`modern`), or
+   * any caller of a 2026-only upstream, is served statelessly. Default: the upstream's newest era.
+   */
+  era?: UpstreamEra;
 }
 
 export interface LeaseTimings {
@@ -64,6 +70,8 @@ export interface UpstreamRequestOptions {
    * is (a 2026 caller answers it itself); a legacy upstream still asks through `onRequest`.
    */
   inputRequired?: "fulfil" | "return";
+  /** For `tools/call`: the tool as the catalog lists it (a 2026 upstream's `Mcp-Param-*` headers are mirrored from its input schema). */
+  tool?: Tool | undefined;
 }
 
 /** The requests an upstream may ask the gateway during a call (2025: server-to-client requests; 2026: `input_required`, fulfilled). */

@@ -281,6 +281,10 @@ describe("RemoteLauncher against real upstreams", () => {
         const proxy = await proxyFor(kind);
         const launcher = newLauncher();
         const server = remoteServer(`sess-${kind}`, { type: kind, url: proxy.url(endpoint(kind)) });
+        // prepare probes the era once (a 2025 upstream: server/discover refused, then one initialize, ended at once).
+        await launcher.prepare(server);
+        if (kind === "streamable-http") assert.equal(proxy.requests.filter((r) => methods(r).includes("server/discover")).length, 1, "the era probed once");
+        proxy.requests.length = 0;
         assert.equal(await echo(launcher, server, "client-a", "a1"), "Echo: a1");
         assert.equal(await echo(launcher, server, "client-a", "a2"), "Echo: a2");
         assert.equal(await echo(launcher, server, "client-b", "b1"), "Echo: b1");
@@ -291,6 +295,7 @@ describe("RemoteLauncher against real upstreams", () => {
         assert.equal(a2, a1, "the same client session reuses its upstream session");
         assert.notEqual(b1, a1, "another client session gets its own upstream session");
         assert.equal(proxy.requests.filter((r) => methods(r).includes("initialize")).length, 2, "two sessions initialized, no more");
+        assert.equal(proxy.requests.filter((r) => methods(r).includes("server/discover")).length, 0, "the verdict is reused: no probe per session");
         assert.deepEqual(opened(launcher, server), { running: 2, started: 2 });
         await launcher.endSession("client-a");
         assert.deepEqual(opened(launcher, server), { running: 1, started: 2 });
@@ -336,6 +341,8 @@ describe("RemoteLauncher against real upstreams", () => {
     try {
       const launcher = newLauncher();
       const server = remoteServer("resend", { type: "streamable-http", url: proxy.url("/mcp") });
+      await launcher.prepare(server);
+      proxy.requests.length = 0;
       assert.equal(await echo(launcher, server, "x", "one"), "Echo: one");
       await upstream.kill();
       await upstream.restart();
@@ -421,11 +428,15 @@ describe("RemoteLauncher against real upstreams", () => {
     const proxy = await proxyFor("streamable-http");
     const idle = newLauncher({ sessionIdleMs: 50 });
     const server = remoteServer("idle", { type: "streamable-http", url: proxy.url("/mcp") });
+    await idle.prepare(server);
+    proxy.requests.length = 0;
     assert.equal(await echo(idle, server, "i", "idle"), "Echo: idle");
     await waitFor("the idle session to close", () => (opened(idle, server)?.running === 0 ? true : undefined));
     await waitFor("its DELETE upstream", () => (proxy.requests.some((r) => r.method === "DELETE") ? true : undefined));
 
     const kept = newLauncher();
+    await kept.prepare(server);
+    proxy.requests.length = 0;
     assert.equal(await echo(kept, server, "k", "kept"), "Echo: kept");
     const held = await kept.acquire(server, { sessionId: "held" });
     await kept.retire(server);
@@ -433,7 +444,7 @@ describe("RemoteLauncher against real upstreams", () => {
     assert.equal(text(await call(held, "echo", { message: "in use" })), "Echo: in use");
     held.release();
     await waitFor("the retired version to be forgotten", () => (opened(kept, server) === undefined ? true : undefined));
-    await waitFor("both sessions of the retired version ended upstream", () => (proxy.requests.filter((r) => r.method === "DELETE").length === 3 ? true : undefined));
+    await waitFor("both sessions of the retired version ended upstream", () => (proxy.requests.filter((r) => r.method === "DELETE").length === 2 ? true : undefined));
   });
 });
 
