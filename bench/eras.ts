@@ -6,13 +6,15 @@
  *
  * The upstream is an SDK v2 server with one `echo` tool, in this process, served over HTTP on
  * loopback by `createMcpHandler` (both eras: 2026-07-28 per request, 2025 stateless), and
- * registered as a remote server, so the gateway's own hop is its remote launcher's (SDK v1 client,
- * a 2025 session). The daemon is assembled by `startDaemon` with metrics and an audit log on, as
- * `serve` runs. Two registry files point at that upstream:
- *  - `shared` (`lifecycle: shared`): one upstream session for every caller, so the rows show the
- *    gateway's own cost for each era;
- *  - `session` (no lifecycle: per-session for a remote): an upstream session per client session;
- *    a stateless request has none of its own, so each one opens (and closes) its own.
+ * registered as a remote server, so the gateway's own hop is its remote launcher's: the upstream
+ * speaks both eras, so a 2025 client's calls go over a 2025 session (SDK v1 client) and a 2026
+ * client's statelessly (SDK v2 client, connected from the era verdict probed once). The daemon is
+ * assembled by `startDaemon` with metrics and an audit log on, as `serve` runs. Two registry files
+ * point at that upstream:
+ *  - `shared` (`lifecycle: shared`): one upstream session for every 2025 caller, so the rows show
+ *    the gateway's own cost for each era;
+ *  - `session` (no lifecycle: per-session for a remote): an upstream session per 2025 client
+ *    session; a 2026 request needs none (before the modern hop, each one opened and closed its own).
  * Plus a 2026-07-28 client's `tools/list` and `server/discover`.
  * Run alone: `npx tsx bench/eras.ts [calls]` (default 2000 calls per client after warm-up).
  */

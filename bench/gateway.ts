@@ -24,6 +24,7 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import type { Daemon } from "../src/daemon/start-daemon.js";
 import { startDaemon } from "../src/daemon/start-daemon.js";
+import { toolCall } from "../src/launch/call-tool.js";
 import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../src/secrets/secret-source.js";
 import type { RegistryServer } from "../src/registry/types.js";
@@ -164,7 +165,7 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     const lease = await launcher.acquire(shared, { sessionId: "bench-direct" });
     const echo = { name: "echo", arguments: { message: "bench" } };
     for (let i = 0; i < 30; i++) {
-      await lease.client.callTool(echo);
+      await toolCall(lease.client, echo);
       await client.callTool({ ...echo, name: "everything__echo" });
     }
     log(`gateway: ${calls} echo calls each way (interleaved)...`);
@@ -187,7 +188,7 @@ export async function benchGateway(options: { calls?: number; lists?: number; lo
     const inMemory: number[] = [];
     const http0: number[] = [];
     for (let i = 0; i < calls; i++) {
-      direct.push(...(await samples(1, async () => void (await lease.client.callTool(echo)))));
+      direct.push(...(await samples(1, async () => void (await toolCall(lease.client, echo)))));
       through.push(...(await samples(1, async () => void (await client.callTool({ ...echo, name: "everything__echo" })))));
       inMemory.push(...(await samples(1, async () => void (await memClient.callTool({ ...echo, name: "everything__echo" })))));
       http0.push(...(await samples(1, roundTrip)));

@@ -15,6 +15,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Docker from "dockerode";
 import { pino } from "pino";
+import { toolCall } from "../src/launch/call-tool.js";
 import { DockerLauncher } from "../src/launch/docker/docker-launcher.js";
 import { staticSecretSource } from "../src/secrets/secret-source.js";
 import type { RegistryServer } from "../src/registry/types.js";
@@ -55,7 +56,7 @@ const pendingCloses: Array<Promise<void>> = [];
 async function oursEcho(launcher: DockerLauncher, server: RegistryServer): Promise<void> {
   const lease = await launcher.acquire(server, { sessionId: "bench" });
   try {
-    const result = await lease.run((client) => client.callTool({ name: "echo", arguments: { message: "bench" } }));
+    const result = await lease.run((client) => toolCall(client, { name: "echo", arguments: { message: "bench" } }));
     if (JSON.stringify(result).indexOf("Echo: bench") < 0) throw new Error(`unexpected result ${JSON.stringify(result)}`);
   } finally {
     lease.release();

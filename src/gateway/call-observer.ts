@@ -24,6 +24,8 @@ export interface CallObserverOptions {
   revisionOf(server: RegistryServer): string;
   clientCapabilities(): ClientCapabilities | undefined;
   logLevel(): LoggingLevel | undefined;
+  /** `return` for a 2026 caller (see `CallerContext.inputRequired`). */
+  inputRequired?: "fulfil" | "return";
   metrics?: GatewayMetrics;
   audit?: AuditLog;
   scrub?: Scrub;
@@ -59,6 +61,7 @@ export class CallObserver {
       logLevel: options.logLevel,
       logger: options.logger.child({ call, revision, server: target.prefix, ...fields }),
       trace,
+      ...(options.inputRequired ? { inputRequired: options.inputRequired } : {}),
     };
     const t0 = performance.now();
     let outcome: CallOutcome = "ok";

@@ -6,11 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ListToolsResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import type { Launcher } from "../launch/launcher.js";
+import type { Launcher, UpstreamClient } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { Catalog } from "./catalog.js";
 
@@ -30,21 +29,21 @@ async function all<T>(fetchPage: (cursor: string | undefined) => Promise<{ items
 }
 
 /** Asks a connected server for everything it lists. */
-export async function listEverything(client: Client, hash: string, signal: AbortSignal): Promise<Catalog> {
-  const caps = client.getServerCapabilities() ?? {};
+export async function listEverything(client: UpstreamClient, hash: string, signal: AbortSignal): Promise<Catalog> {
+  const caps = client.serverCapabilities() ?? {};
   const opts = { signal, timeout: NO_TIMEOUT };
   const tools: Tool[] = caps.tools ? await all(async (cursor) => {
-    const r = await client.listTools(cursor ? { cursor } : {}, opts);
+    const r = await client.request({ method: "tools/list", params: cursor ? { cursor } : {} }, ListToolsResultSchema, opts);
     return { items: r.tools, nextCursor: r.nextCursor };
   }) : [];
   const resources: Resource[] = caps.resources ? await all(async (cursor) => {
-    const r = await client.listResources(cursor ? { cursor } : {}, opts);
+    const r = await client.request({ method: "resources/list", params: cursor ? { cursor } : {} }, ListResourcesResultSchema, opts);
     return { items: r.resources, nextCursor: r.nextCursor };
   }) : [];
   // Templates are optional under the resources capability: a server without them answers -32601.
   const resourceTemplates: ResourceTemplate[] = caps.resources
     ? await all(async (cursor) => {
-        const r = await client.listResourceTemplates(cursor ? { cursor } : {}, opts);
+        const r = await client.request({ method: "resources/templates/list", params: cursor ? { cursor } : {} }, ListResourceTemplatesResultSchema, opts);
         return { items: r.resourceTemplates, nextCursor: r.nextCursor };
       }).catch((error: unknown) => {
         if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return [];
@@ -52,7 +51,7 @@ export async function listEverything(client: Client, hash: string, signal: Abort
       })
     : [];
   const prompts: Prompt[] = caps.prompts ? await all(async (cursor) => {
-    const r = await client.listPrompts(cursor ? { cursor } : {}, opts);
+    const r = await client.request({ method: "prompts/list", params: cursor ? { cursor } : {} }, ListPromptsResultSchema, opts);
     return { items: r.prompts, nextCursor: r.nextCursor };
   }) : [];
   return {

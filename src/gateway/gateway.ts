@@ -46,7 +46,8 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import type { Launcher } from "../launch/launcher.js";
+import type { Launcher, UpstreamInputRequired } from "../launch/launcher.js";
+import { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
@@ -116,17 +117,23 @@ interface CallerIdentity {
   logger: Logger;
   clientCapabilities(): ClientCapabilities | undefined;
   logLevel(): LoggingLevel | undefined;
+  /** `return` for a 2026 caller: a modern upstream's `input_required` comes back to it as it is. */
+  inputRequired: "fulfil" | "return";
 }
 
-/** The requests a scope answers, whatever the era of the client that sent them. */
+/**
+ * The requests a scope answers, whatever the era of the client that sent them. For a 2026 caller,
+ * a call to a modern upstream may answer `input_required` (the upstream's own), and its retry's
+ * params carry `inputResponses` and the upstream's `requestState` on to it.
+ */
 export interface ScopeHandlers {
   listTools(): ListToolsResult;
-  callTool(params: CallToolRequest["params"], extra: HandlerExtra): Promise<CallToolResult | Record<string, unknown>>;
+  callTool(params: CallToolRequest["params"], extra: HandlerExtra): Promise<CallToolResult | Record<string, unknown> | UpstreamInputRequired>;
   listResources(): ListResourcesResult;
   listResourceTemplates(): ListResourceTemplatesResult;
-  readResource(params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult>;
+  readResource(params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult | UpstreamInputRequired>;
   listPrompts(): ListPromptsResult;
-  getPrompt(params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult>;
+  getPrompt(params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired>;
   complete(params: CompleteRequest["params"], extra: HandlerExtra): Promise<CompleteResult>;
 }
 
@@ -138,6 +145,12 @@ export const GATEWAY_CAPABILITIES = {
   logging: {},
   completions: {},
 } as const;
+
+/** A 2025 session's result: its upstream calls fulfil every question, so no `input_required` reaches here. */
+function completed<T>(result: T | UpstreamInputRequired): T {
+  if (isUpstreamInputRequired(result)) throw new McpError(ErrorCode.InternalError, "an upstream asked for input in a way a 2025 session cannot carry");
+  return result;
+}
 
 function instructionsFor(scope: SessionScope, hierarchical: boolean): string {
   if (scope.kind === "server") return `Tools of the ${scope.prefix} server, served by mcp-router.`;
@@ -229,6 +242,7 @@ export class Gateway {
       logger: log,
       clientCapabilities: () => server.getClientCapabilities(),
       logLevel: () => logLevel,
+      inputRequired: "fulfil",
     });
 
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -236,12 +250,12 @@ export class Gateway {
       return {};
     });
     server.setRequestHandler(ListToolsRequestSchema, async () => handlers.listTools());
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => handlers.callTool(request.params, extra));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => completed(await handlers.callTool(request.params, extra)));
     server.setRequestHandler(ListResourcesRequestSchema, async () => handlers.listResources());
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => handlers.listResourceTemplates());
-    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => handlers.readResource(request.params, extra));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => completed(await handlers.readResource(request.params, extra)));
     server.setRequestHandler(ListPromptsRequestSchema, async () => handlers.listPrompts());
-    server.setRequestHandler(GetPromptRequestSchema, (request, extra) => handlers.getPrompt(request.params, extra));
+    server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => completed(await handlers.getPrompt(request.params, extra)));
     server.setRequestHandler(CompleteRequestSchema, (request, extra) => handlers.complete(request.params, extra));
     const subscriptions = new CallerSubscriptions(this.launcher, id);
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
@@ -295,7 +309,14 @@ export class Gateway {
     const id = randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
     const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
-    const handlers = this.handlers(scope, { sessionId: id, keyId: opts.keyId ?? "none", logger: log, clientCapabilities: () => opts.clientCapabilities, logLevel: () => opts.logLevel });
+    const handlers = this.handlers(scope, {
+      sessionId: id,
+      keyId: opts.keyId ?? "none",
+      logger: log,
+      clientCapabilities: () => opts.clientCapabilities,
+      logLevel: () => opts.logLevel,
+      inputRequired: "return",
+    });
     return { handlers, end: () => this.launcher.endSession(id).catch((error: unknown) => log.warn({ err: (error as Error).message }, "ending request containers failed")) };
   }
 
@@ -347,6 +368,7 @@ export class Gateway {
       revisionOf: (server) => this.revisionOf(server),
       clientCapabilities: caller.clientCapabilities,
       logLevel: caller.logLevel,
+      inputRequired: caller.inputRequired,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       ...(this.options.audit ? { audit: this.options.audit } : {}),
       ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
@@ -365,13 +387,17 @@ export class Gateway {
       return serverRoutes(table, prefix ?? "");
     };
 
-    const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra) => {
-      if (!routes.tools.some((t) => t.name === tool)) {
+    // A 2026 caller's retry of a modern upstream's round: its answers and the upstream's state go on to it.
+    const round = (params: Record<string, unknown>): Record<string, unknown> =>
+      caller.inputRequired === "return" ? Object.fromEntries(Object.entries(params).filter(([k]) => k === "inputResponses" || k === "requestState")) : {};
+    const callTool = async (routes: ServerRoutes, tool: string, args: Record<string, unknown> | undefined, extra: HandlerExtra, rest: Record<string, unknown>) => {
+      const definition = routes.tools.find((t) => t.name === tool);
+      if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
       return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...meta } }, CallToolResultSchema, requestOptions),
+          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, { ...requestOptions, tool: definition }),
         ),
       );
     };
@@ -379,35 +405,36 @@ export class Gateway {
       const table = this.holder.current();
       const { name } = params;
       const args = params.arguments;
-      if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra);
+      const rest = round(params);
+      if (scope.kind === "server") return callTool(scopedRoutes(table), name, args, extra, rest);
       if (hierarchical) {
         if (name === "call_tool") {
           const call = parseCallTool(args ?? {});
-          return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra);
+          return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra, rest);
         }
         return metaToolResult(table, name, args ?? {});
       }
       const route = table.tools.get(name);
       if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
-      return callTool(route.routes, route.original, args, extra);
+      return callTool(route.routes, route.original, args, extra, rest);
     };
 
-    const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult> => {
+    const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult | UpstreamInputRequired> => {
       const table = this.holder.current();
       const { routes, original } = this.resolveUri(table, scope, params.uri);
       const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "resources/read", params: { uri: original, ...meta } }, ReadResourceResultSchema, requestOptions),
+          client.request({ method: "resources/read", params: { uri: original, ...round(params), ...meta } }, ReadResourceResultSchema, requestOptions),
         ),
       );
-      if (scope.kind === "server") return result;
+      if (scope.kind === "server" || isUpstreamInputRequired(result)) return result;
       return { ...result, contents: result.contents.map((c) => ({ ...c, uri: namespacedUri(routes.server.prefix, c.uri) })) };
     };
-    const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult> => {
+    const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired> => {
       const { routes, original } = this.resolvePrompt(this.holder.current(), scope, params.name);
       return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...meta } }, GetPromptResultSchema, requestOptions),
+          client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...round(params), ...meta } }, GetPromptResultSchema, requestOptions),
         ),
       );
     };
@@ -429,7 +456,7 @@ export class Gateway {
       const refName = upstreamRef.type === "ref/prompt" ? upstreamRef.name : "";
       return observed("completion/complete", routes, refName, extra, { complete: ref.type }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "completion/complete", params: { ...params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, requestOptions),
+          client.request({ method: "completion/complete", params: { ...params, _meta: undefined, ref: upstreamRef, ...meta } }, CompleteResultSchema, { ...requestOptions, inputRequired: "fulfil" }),
         ),
       );
     };

@@ -10,6 +10,11 @@
  * principal, the method and its target, and expires; a paused call nobody resumes within the
  * round timeout ends (its container is removed), and a retry that cannot be resumed gets a clear
  * error, never a hang.
+ *
+ * An upstream spoken to in the 2026 era asks by answering `input_required` itself: nothing waits
+ * here. Its questions reach the client as they are (its keys), and its own `requestState` is
+ * sealed the same way (`sealUpstream`), so the retry is recognised, bound to the same principal,
+ * method and target, and goes on to that upstream with the state it issued (`openUpstream`).
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
@@ -114,6 +119,23 @@ export class InputRounds {
     return this.#next(paused, signal);
   }
 
+  /** Wraps a modern upstream's own `requestState` (or its absence) for the client. */
+  sealUpstream(binding: RoundBinding, upstreamState: string | undefined): string {
+    const timeoutMs = this.options.roundTimeoutMs ?? ROUND_TIMEOUT_MS;
+    return this.#seal("", binding, timeoutMs, { upstream: upstreamState ?? null });
+  }
+
+  /**
+   * The upstream's own state inside a `requestState` `sealUpstream` made (`undefined` state: the
+   * upstream gave none); `undefined` for a state of a call paused here (`resume` takes those).
+   * Throws for a state that is not ours, altered, expired or bound to another request.
+   */
+  openUpstream(binding: RoundBinding, requestState: string): { upstreamState: string | undefined } | undefined {
+    const claims = this.#claims(requestState, binding);
+    if (claims.upstream === undefined) return undefined;
+    return { upstreamState: claims.upstream ?? undefined };
+  }
+
   /** Ends every paused call (shutdown). */
   close(): void {
     for (const paused of this.#paused.values()) this.#end(paused, new Error("the gateway is shutting down"));
@@ -163,13 +185,18 @@ export class InputRounds {
     paused.abort.abort(error);
   }
 
-  #seal(id: string, binding: RoundBinding, ttlMs: number): string {
-    const payload = Buffer.from(JSON.stringify({ id, ...binding, exp: Date.now() + ttlMs })).toString("base64url");
+  #seal(id: string, binding: RoundBinding, ttlMs: number, extra: { upstream?: string | null } = {}): string {
+    const payload = Buffer.from(JSON.stringify({ id, ...binding, exp: Date.now() + ttlMs, ...extra })).toString("base64url");
     return `${payload}.${this.#mac(payload)}`;
   }
 
   /** The paused call's id, when the state is ours, intact, unexpired and bound to this request. */
   #open(state: string, binding: RoundBinding): string {
+    return this.#claims(state, binding).id;
+  }
+
+  /** What a state says, when it is ours, intact, unexpired and bound to this request. */
+  #claims(state: string, binding: RoundBinding): RoundBinding & { id: string; exp: number; upstream?: string | null } {
     const refuse = (why: string): never => {
       throw new McpError(ErrorCode.InvalidParams, `requestState refused: ${why}; send the request again without requestState and inputResponses`);
     };
@@ -178,7 +205,7 @@ export class InputRounds {
     const expected = Buffer.from(this.#mac(payload as string));
     const given = Buffer.from(mac as string);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) refuse("it was altered or is not one the gateway issued");
-    let claims: RoundBinding & { id: string; exp: number } = { id: "", exp: 0, principal: "", method: "", target: "" };
+    let claims: RoundBinding & { id: string; exp: number; upstream?: string | null } = { id: "", exp: 0, principal: "", method: "", target: "" };
     try {
       claims = JSON.parse(Buffer.from(payload as string, "base64url").toString("utf8")) as typeof claims;
     } catch {
@@ -186,7 +213,7 @@ export class InputRounds {
     }
     if (claims.exp < Date.now()) refuse("it expired");
     if (claims.principal !== binding.principal || claims.method !== binding.method || claims.target !== binding.target) refuse("it belongs to another request");
-    return claims.id;
+    return claims;
   }
 
   #mac(payload: string): string {

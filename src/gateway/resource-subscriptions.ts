@@ -5,10 +5,9 @@
  * there, under the URI the caller knows. A per-call container ends with its call, so it cannot
  * hold a subscription: the error says which lifecycle can.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { EmptyResultSchema, ErrorCode, McpError, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { EmptyResultSchema, ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { launcherKind } from "../launch/composite-launcher.js";
-import type { Launcher } from "../launch/launcher.js";
+import type { Launcher, UpstreamClient } from "../launch/launcher.js";
 import { lifecycleOf } from "../registry/types.js";
 import type { ServerRoutes } from "./routing-table.js";
 
@@ -16,16 +15,17 @@ import type { ServerRoutes } from "./routing-table.js";
 export type UpdateListener = (uri: string) => void;
 
 /** Per upstream client: URI -> the callers listening. */
-const listeners = new WeakMap<Client, Map<string, Set<UpdateListener>>>();
+const listeners = new WeakMap<UpstreamClient, Map<string, Set<UpdateListener>>>();
 
-function listen(client: Client, uri: string, listener: UpdateListener): () => void {
+function listen(client: UpstreamClient, uri: string, listener: UpdateListener): () => void {
   let byUri = listeners.get(client);
   if (!byUri) {
     const map = new Map<string, Set<UpdateListener>>();
     byUri = map;
     listeners.set(client, map);
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
-      for (const l of map.get(notification.params.uri) ?? []) l(notification.params.uri);
+    client.onNotification("notifications/resources/updated", (notification) => {
+      const uri = notification.params?.uri;
+      if (typeof uri === "string") for (const l of map.get(uri) ?? []) l(uri);
     });
   }
   const set = byUri.get(uri) ?? new Set<UpdateListener>();
@@ -76,8 +76,9 @@ export class CallerSubscriptions {
     this.#active.clear();
   }
 
-  async #request(routes: ServerRoutes, method: "resources/subscribe" | "resources/unsubscribe", uri: string, signal?: AbortSignal): Promise<Client> {
-    const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, ...(signal ? { signal } : {}) });
+  async #request(routes: ServerRoutes, method: "resources/subscribe" | "resources/unsubscribe", uri: string, signal?: AbortSignal): Promise<UpstreamClient> {
+    // resources/subscribe is a 2025 method: the subscription is held on a 2025 session (a 2026-only upstream refuses it).
+    const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, era: "legacy", ...(signal ? { signal } : {}) });
     try {
       await lease.run((client, runSignal) => client.request({ method, params: { uri } }, EmptyResultSchema, { signal: runSignal }), signal);
       return lease.client;

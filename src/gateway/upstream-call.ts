@@ -3,23 +3,19 @@
  * protocol carries during the call passed through: progress (token mapped both ways), logging
  * messages, cancellation (abort -> the launcher kills a per-call container), and sampling and
  * elicitation requests from the server, forwarded to the very session that made the call.
+ *
+ * The upstream may be of either era (`UpstreamClient`). A 2025 one asks mid-call; a 2026 one answers
+ * `input_required`, which its client either fulfils through the same forwarding handlers (for a 2025
+ * caller) or hands back as it is (`inputRequired: "return"`, for a 2026 caller, who answers it with
+ * the upstream's own keys). A 2026 upstream also gets the caller's capabilities and log level on
+ * each request, so it asks only what the caller can answer.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { RequestHandlerExtra, RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { ClientCapabilities, LoggingLevel, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
-import {
-  CreateMessageRequestSchema,
-  CreateMessageResultSchema,
-  CreateMessageResultWithToolsSchema,
-  ElicitRequestSchema,
-  ElicitResultSchema,
-  ErrorCode,
-  LoggingMessageNotificationSchema,
-  McpError,
-  ProgressNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { ClientCapabilities, CreateMessageRequest, ElicitRequest, ListRootsRequest, LoggingLevel, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import type { Launcher, Lease } from "../launch/launcher.js";
+import type { Launcher, Lease, UpstreamClient, UpstreamRequestOptions } from "../launch/launcher.js";
+export { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { ServerRoutes } from "./routing-table.js";
 
 export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -36,6 +32,8 @@ export interface CallerContext {
   readonly logger: Logger;
   /** Filled in once a lease is acquired: its container and timings (for metrics and the audit log). */
   readonly trace?: CallTrace;
+  /** `return` for a 2026 caller: a modern upstream's `input_required` is passed back as it is (default `fulfil`). */
+  readonly inputRequired?: "fulfil" | "return";
 }
 
 /** What a call learned about its lease; `leasedAt` is `performance.now()` when it was acquired. */
@@ -62,14 +60,14 @@ interface ActiveCall {
 let tokenSeq = 0;
 
 /** Calls in progress on each upstream client (one for per-call servers; several for shared ones). */
-const activeCalls = new WeakMap<Client, ActiveCall[]>();
+const activeCalls = new WeakMap<UpstreamClient, ActiveCall[]>();
 
-function currentCall(client: Client): ActiveCall | undefined {
+function currentCall(client: UpstreamClient): ActiveCall | undefined {
   const calls = activeCalls.get(client);
   return calls?.[calls.length - 1];
 }
 
-function requireCapability(call: ActiveCall | undefined, capability: "sampling" | "elicitation", method: string): ActiveCall {
+function requireCapability(call: ActiveCall | undefined, capability: "sampling" | "elicitation" | "roots", method: string): ActiveCall {
   if (!call) throw new McpError(ErrorCode.InvalidRequest, `${method} arrived while no client call was in progress; mcp-router forwards it only during a call`);
   if (!call.caller.clientCapabilities()?.[capability]) {
     throw new McpError(ErrorCode.InvalidRequest, `the connected client does not support ${capability} (${method}); use a client that declares the ${capability} capability`);
@@ -78,35 +76,45 @@ function requireCapability(call: ActiveCall | undefined, capability: "sampling" 
 }
 
 /** Installs the forwarding handlers on an upstream client once; they route to the call in progress. */
-function attach(client: Client, call: ActiveCall): () => void {
+function attach(client: UpstreamClient, call: ActiveCall): () => void {
   let calls = activeCalls.get(client);
   if (!calls) {
     calls = [];
     activeCalls.set(client, calls);
-    client.setRequestHandler(CreateMessageRequestSchema, async (request, ex) => {
+    client.onRequest("sampling/createMessage", async (request, ex) => {
       const target = requireCapability(currentCall(client), "sampling", request.method);
-      const schema = request.params.tools ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema;
+      const schema = request.params?.tools ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema;
       target.caller.logger.debug("forwarding sampling/createMessage to the client");
-      return target.caller.extra.sendRequest(request, schema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
+      return target.caller.extra.sendRequest(request as CreateMessageRequest, schema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
     });
-    client.setRequestHandler(ElicitRequestSchema, async (request, ex) => {
+    client.onRequest("elicitation/create", async (request, ex) => {
       const target = requireCapability(currentCall(client), "elicitation", request.method);
       target.caller.logger.debug("forwarding elicitation/create to the client");
-      return target.caller.extra.sendRequest(request, ElicitResultSchema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
+      return target.caller.extra.sendRequest(request as ElicitRequest, ElicitResultSchema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
     });
+    // A modern upstream may ask for roots (in an input_required round); a legacy client declares no
+    // roots capability, so its servers never ask (they keep their configured folders).
+    if (client.era === "modern") {
+      client.onRequest("roots/list", async (request, ex) => {
+        const target = requireCapability(currentCall(client), "roots", request.method);
+        target.caller.logger.debug("forwarding roots/list to the client");
+        return target.caller.extra.sendRequest(request as ListRootsRequest, ListRootsResultSchema, { signal: ex.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
+      });
+    }
     // Our own progress routing, not the SDK's `onprogress`: the SDK drops a progress notification
     // that arrives in the same chunk as the response (its handler runs a microtask later, after
     // the response already removed the token). Ours looks the token up among the calls still attached.
-    client.setNotificationHandler(ProgressNotificationSchema, async (notification) => {
-      const target = activeCalls.get(client)?.find((c) => c.upstreamToken !== undefined && c.upstreamToken === notification.params.progressToken);
+    client.onNotification("notifications/progress", async (notification) => {
+      const params = notification.params ?? {};
+      const target = activeCalls.get(client)?.find((c) => c.upstreamToken !== undefined && c.upstreamToken === params.progressToken);
       const token = target?.caller.extra._meta?.progressToken;
       if (!target || token === undefined) return;
       target.progressed = true;
-      await target.caller.extra.sendNotification({ method: "notifications/progress", params: { ...notification.params, progressToken: token } }).catch(() => undefined);
+      await target.caller.extra.sendNotification({ method: "notifications/progress", params: { ...params, progressToken: token } } as ServerNotification).catch(() => undefined);
     });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+    client.onNotification("notifications/message", async (notification) => {
       const target = currentCall(client);
-      if (target) await target.caller.extra.sendNotification(notification).catch(() => undefined);
+      if (target) await target.caller.extra.sendNotification(notification as ServerNotification).catch(() => undefined);
     });
   }
   calls.push(call);
@@ -145,10 +153,11 @@ export async function upstreamCall<T>(
   launcher: Launcher,
   routes: ServerRoutes,
   caller: CallerContext,
-  fn: (client: Client, options: RequestOptions, meta: { _meta?: Record<string, unknown> }) => Promise<T>,
+  fn: (client: UpstreamClient, options: UpstreamRequestOptions, meta: { _meta?: Record<string, unknown> }) => Promise<T>,
 ): Promise<T> {
   const signal = caller.extra.signal;
-  const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal });
+  const era = caller.inputRequired === "return" ? "modern" : "legacy";
+  const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal, era });
   if (caller.trace) {
     caller.trace.lease = lease;
     caller.trace.leasedAt = performance.now();
@@ -158,9 +167,15 @@ export async function upstreamCall<T>(
   const detach = attach(lease.client, call);
   try {
     const result = await lease.run(async (client, runSignal) => {
-      const level = caller.logLevel();
-      if (level && routes.logging && client.getServerCapabilities()?.logging) await client.setLoggingLevel(level, { signal: runSignal, timeout: NO_TIMEOUT });
-      return fn(client, { signal: runSignal, timeout: NO_TIMEOUT }, upstreamMeta(caller.extra._meta, upstreamToken));
+      const level = routes.logging ? caller.logLevel() : undefined;
+      if (level && client.serverCapabilities()?.logging) await client.setLoggingLevel(level, { signal: runSignal, timeout: NO_TIMEOUT });
+      const options: UpstreamRequestOptions = {
+        signal: runSignal,
+        timeout: NO_TIMEOUT,
+        caller: { capabilities: caller.clientCapabilities(), logLevel: level },
+        inputRequired: caller.inputRequired ?? "fulfil",
+      };
+      return fn(client, options, upstreamMeta(caller.extra._meta, upstreamToken));
     }, signal);
     // SDK clients drop a progress notification that reaches them in the same read as the
     // response (their progress handler runs a microtask after the response removed the token):

@@ -1,4 +1,4 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { ClientCapabilities, LoggingLevel, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { RegistryServer } from "../registry/types.js";
 
 /**
@@ -8,7 +8,7 @@ import type { RegistryServer } from "../registry/types.js";
 export interface Launcher {
   /** Makes the server version ready to start with no download (derived image etc.), once. */
   prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void>;
-  /** An initialized MCP SDK Client connected to the server, under its lifecycle. */
+  /** A client connected to the server (initialized, for a 2025-era one), under its lifecycle. */
   acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease>;
   /** Per-session containers of that session go away. */
   endSession(sessionId: string): Promise<void>;
@@ -22,6 +22,12 @@ export interface Launcher {
 export interface AcquireOptions {
   sessionId: string;
   signal?: AbortSignal;
+  /**
+   * The era of the caller's own hop. A 2025 caller (`legacy`) of an upstream that speaks both eras
+   * keeps a 2025 session with it, so it is asked mid-call as before; a 2026 caller (`modern`), or
+   * any caller of a 2026-only upstream, is served statelessly. Default: the upstream's newest era.
+   */
+  era?: UpstreamEra;
 }
 
 export interface LeaseTimings {
@@ -33,9 +39,77 @@ export interface LeaseTimings {
   warm: boolean;
 }
 
+/** The wire era an upstream is spoken to in: `legacy` (2025 revisions, initialize + session) or `modern` (2026-07-28, stateless). */
+export type UpstreamEra = "legacy" | "modern";
+
+/** A result schema (the SDK v1's zod schemas fit): what a request's result is checked against. */
+export interface ResultSchema<T> {
+  parse(value: unknown): T;
+}
+
+/** A modern upstream's `input_required` answer: its questions under its own keys, and its own state. */
+export interface UpstreamInputRequired {
+  resultType: "input_required";
+  inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }>;
+  requestState?: string;
+  _meta?: Record<string, unknown>;
+}
+
+export interface UpstreamRequestOptions {
+  signal?: AbortSignal;
+  timeout?: number;
+  /**
+   * Who the request is for. A modern upstream gets the caller's capabilities and log level on each
+   * request (so it asks only for what the caller can answer, or refuses with -32021); a legacy
+   * upstream was told the gateway's capabilities once, at initialize, and ignores these.
+   */
+  caller?: { capabilities?: ClientCapabilities | undefined; logLevel?: LoggingLevel | undefined };
+  /**
+   * `fulfil` (default): an upstream's questions are answered through the `onRequest` handlers,
+   * whatever the era. `return`: a modern upstream's `input_required` result is handed back as it
+   * is (a 2026 caller answers it itself); a legacy upstream still asks through `onRequest`.
+   */
+  inputRequired?: "fulfil" | "return";
+  /** For `tools/call`: the tool as the catalog lists it (a 2026 upstream's `Mcp-Param-*` headers are mirrored from its input schema). */
+  tool?: Tool | undefined;
+}
+
+/** The requests an upstream may ask the gateway during a call (2025: server-to-client requests; 2026: `input_required`, fulfilled). */
+export type UpstreamQuestion = "sampling/createMessage" | "elicitation/create" | "roots/list";
+/** The notifications the gateway passes on from an upstream. */
+export type UpstreamNotice = "notifications/progress" | "notifications/message" | "notifications/resources/updated";
+
+export interface UpstreamMessage {
+  method: string;
+  params?: Record<string, unknown> | undefined;
+}
+
+/**
+ * What the gateway needs of a connected upstream, whatever its era: the seam between the gateway
+ * and the SDK clients (v1 for containers and in-process servers, v2 for remote ones).
+ */
+export interface UpstreamClient {
+  readonly era: UpstreamEra;
+  /** One request; its result checked against `schema` (a returned `input_required` is not). */
+  request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options?: UpstreamRequestOptions & { inputRequired?: "fulfil" }): Promise<T>;
+  request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options: UpstreamRequestOptions): Promise<T | UpstreamInputRequired>;
+  /** Answers the upstream's questions (one handler per method; a later one replaces it). */
+  onRequest(method: UpstreamQuestion, handler: (request: UpstreamMessage, extra: { signal: AbortSignal }) => Promise<unknown>): void;
+  /** Receives the upstream's notifications of one method (one handler per method). */
+  onNotification(method: UpstreamNotice, handler: (notification: UpstreamMessage) => void | Promise<void>): void;
+  serverCapabilities(): ServerCapabilities | undefined;
+  /** 2025: `logging/setLevel` on the session. 2026: nothing to send (the level travels per request, see `caller`). */
+  setLoggingLevel(level: LoggingLevel, options?: UpstreamRequestOptions): Promise<void>;
+}
+
+/** Whether a result is a (passed-back) `input_required` one. */
+export function isUpstreamInputRequired(result: unknown): result is UpstreamInputRequired {
+  return typeof result === "object" && result !== null && (result as { resultType?: unknown }).resultType === "input_required";
+}
+
 export interface Lease {
-  /** Created with capabilities {sampling: {}, elicitation: {}}, already initialized. */
-  readonly client: Client;
+  /** The connected upstream (a 2025-era one with capabilities {sampling: {}, elicitation: {}}, already initialized). */
+  readonly client: UpstreamClient;
   readonly containerId: string | undefined;
   readonly timings: LeaseTimings;
   /**
@@ -43,7 +117,7 @@ export interface Lease {
    * container and a lease runs at most one request. A crash rejects with a LaunchError (an
    * McpError) that names the exit code and the last stderr lines.
    */
-  run<T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  run<T>(fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Per-call: the container is destroyed off the caller's path. Per-session/shared: returned. */
   release(): void;
 }

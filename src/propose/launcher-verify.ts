@@ -3,6 +3,7 @@
  * (same container hardening), is initialized by the SDK client, and lists its tools.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { toolList } from "../launch/call-tool.js";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryFile, RegistryServer } from "../registry/types.js";
 import { toToolInfos, type VerifyFn } from "./verify.js";
@@ -21,7 +22,7 @@ export function launcherVerify(launcher: Launcher, onProgress?: (message: string
       await launcher.prepare(server, onProgress);
       const lease = await launcher.acquire(server, { sessionId });
       try {
-        const listed = await lease.run((client) => client.listTools());
+        const listed = await lease.run((client, signal) => toolList(client, undefined, { signal }));
         return { ok: true, tools: toToolInfos(listed.tools as unknown as Record<string, unknown>[]) };
       } finally {
         lease.release();

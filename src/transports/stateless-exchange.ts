@@ -22,6 +22,7 @@ import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
 import type { InputRequest } from "../gateway/input-rounds.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
+import { isUpstreamInputRequired } from "../gateway/upstream-call.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
 
 /** The stateless revisions served here; the 2025 ones (SUPPORTED_PROTOCOL_VERSIONS) keep their sessions. */
@@ -29,6 +30,8 @@ export const STATELESS_PROTOCOL_VERSIONS = ["2026-07-28"] as const;
 
 /** UnsupportedProtocolVersion in the 2026-07-28 revision's error range. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+/** MissingRequiredClientCapability (2026-07-28). */
+const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
 
 /** How long a client may reuse a list: the table changes only when the registry does, and lists follow who asks. */
 const LIST_CACHE = { ttlMs: 0, cacheScope: "private" } as const;
@@ -99,7 +102,11 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   const params = (message.params ?? {}) as Record<string, unknown>;
   const meta = (params._meta ?? {}) as Record<string, unknown>;
   const ok = (result: unknown): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, result }, status: 200 });
-  const fail = (error: unknown, status = 200): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, error: errorBody(error) }, status });
+  // A capability the request did not declare (an upstream's -32021) is a 400, as the 2026 revision requires.
+  const fail = (error: unknown, status = 200): StatelessOutcome => {
+    const body = errorBody(error);
+    return { response: { jsonrpc: "2.0", id: message.id, error: body }, status: body.code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : status };
+  };
 
   const version = meta[PROTOCOL_VERSION_META_KEY];
   // server/discover is the probe: it may come without a version, but not with one we do not speak.
@@ -151,20 +158,38 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
     }
   }
   // A call the upstream may pause with a question for the client: multi-round-trip (input_required).
+  // A 2025-era upstream asks mid-call and the call waits here (rounds.start / resume); a 2026 one
+  // answers input_required itself, passed on with its own keys and its state sealed; the retry
+  // carries the client's answers and that state back to it.
   const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
   const { requestState, inputResponses, ...callParams } = params;
+  const upstreamRound = typeof requestState === "string" ? gateway.rounds.openUpstream(binding, requestState) : undefined;
+  const runParams = upstreamRound
+    ? { ...callParams, ...(inputResponses !== undefined ? { inputResponses } : {}), ...(upstreamRound.upstreamState !== undefined ? { requestState: upstreamRound.upstreamState } : {}) }
+    : callParams;
   // The call (and what it holds: a per-call container, per-session instances) belongs to the round that started it; a retry only resumes it.
   const begin = (ask: (req: InputRequest) => Promise<unknown>, signal: AbortSignal) => {
     const request = open();
-    return Promise.resolve(method.run(request.handlers, callParams, { ...extra, signal, sendRequest: ask } as unknown as HandlerExtra)).finally(() => request.end());
+    return Promise.resolve(method.run(request.handlers, runParams, { ...extra, signal, sendRequest: ask } as unknown as HandlerExtra)).finally(() => request.end());
   };
   try {
-    const outcome =
-      typeof requestState === "string"
-        ? await gateway.rounds.resume(binding, requestState, (inputResponses ?? {}) as Record<string, unknown>, call.signal)
-        : await gateway.rounds.start(binding, begin, call.signal);
-    if (outcome.kind === "complete") return complete(outcome.result as Record<string, unknown>);
-    return ok({ resultType: "input_required", inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } });
+    const resumed = typeof requestState === "string" && !upstreamRound;
+    const outcome = resumed
+      ? await gateway.rounds.resume(binding, requestState as string, (inputResponses ?? {}) as Record<string, unknown>, call.signal)
+      : await gateway.rounds.start(binding, begin, call.signal);
+    if (outcome.kind === "input_required") {
+      return ok({ resultType: "input_required", inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } });
+    }
+    const result = outcome.result as Record<string, unknown>;
+    if (isUpstreamInputRequired(result)) {
+      return ok({
+        resultType: "input_required",
+        ...(result.inputRequests ? { inputRequests: result.inputRequests } : {}),
+        requestState: gateway.rounds.sealUpstream(binding, result.requestState),
+        _meta: { ...result._meta, [SERVER_INFO_META_KEY]: serverInfo },
+      });
+    }
+    return complete(result);
   } catch (error) {
     return fail(error);
   }

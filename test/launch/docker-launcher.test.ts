@@ -7,11 +7,11 @@ import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { UpstreamClient } from "../../src/launch/launcher.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { callTool, listTools } from "../../src/launch/call-tool.js";
+import { callTool, listTools, toolCall } from "../../src/launch/call-tool.js";
 import { containerSpec } from "../../src/launch/docker/container-spec.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import type { DockerLauncherOptions } from "../../src/launch/docker/docker-launcher.js";
@@ -104,12 +104,12 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
 
   it("server-memory per-session: the entity stays within the session, not across sessions; endSession removes it", async () => {
     const a1 = await launcher.acquire(memorySession, { sessionId: "A" });
-    await a1.run((c) => c.callTool({ name: "create_entities", arguments: { entities: [{ name: "bob", entityType: "person", observations: [] }] } }));
+    await a1.run((c) => toolCall(c, { name: "create_entities", arguments: { entities: [{ name: "bob", entityType: "person", observations: [] }] } }));
     a1.release();
     const a2 = await launcher.acquire(memorySession, { sessionId: "A" });
     assert.equal(a2.containerId, a1.containerId);
     assert.equal(a2.timings.warm, true);
-    const graphA = await a2.run((c) => c.callTool({ name: "read_graph", arguments: {} }));
+    const graphA = await a2.run((c) => toolCall(c, { name: "read_graph", arguments: {} }));
     a2.release();
     assert.match(JSON.stringify(graphA), /bob/);
     const graphB = await callTool(launcher, memorySession, "read_graph", {}, { sessionId: "B" });
@@ -168,7 +168,7 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
 
     it("gets only declared env vars; the secret is in env, not on the command line", async () => {
       const lease = await launcher.acquire(server, { sessionId: "s" });
-      const env = JSON.parse(text(await lease.run((c) => c.callTool({ name: "env", arguments: {} }) as Promise<CallToolResult>))) as Record<string, string>;
+      const env = JSON.parse(text(await lease.run((c) => toolCall(c, { name: "env", arguments: {} }) as Promise<CallToolResult>))) as Record<string, string>;
       const info = await docker.getContainer(lease.containerId ?? "").inspect();
       lease.release();
       assert.equal(env.PROBE_TOKEN, "tok-very-secret-123");
@@ -223,7 +223,7 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
     const lease = await launcher.acquire(server, { sessionId: "s" });
     const t0 = performance.now();
     await assert.rejects(
-      lease.run((c, signal) => c.callTool({ name: "sleep", arguments: { ms: 30_000 } }, undefined, { signal })),
+      lease.run((c, signal) => toolCall(c, { name: "sleep", arguments: { ms: 30_000 } }, { signal })),
       (error: unknown) => isLaunchError(error, "TIMEOUT") && /timed out after 1 s; its container was killed/.test((error as Error).message),
     );
     assert.ok(performance.now() - t0 < 3000);
@@ -237,7 +237,7 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
     await assert.rejects(
-      lease.run((c, signal) => c.callTool({ name: "sleep", arguments: { ms: 30_000 } }, undefined, { signal }), controller.signal),
+      lease.run((c, signal) => toolCall(c, { name: "sleep", arguments: { ms: 30_000 } }, { signal }), controller.signal),
       (error: unknown) => isLaunchError(error, "ABORTED"),
     );
     lease.release();
@@ -260,12 +260,12 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
     const l1 = await launcher.acquire(server, { sessionId: "a" });
     const l2 = await launcher.acquire(server, { sessionId: "b" });
     assert.equal(l1.containerId, l2.containerId);
-    await assert.rejects(l1.run((c) => c.callTool({ name: "crash", arguments: { code: 7 } })), /exited with code 7/);
+    await assert.rejects(l1.run((c) => toolCall(c, { name: "crash", arguments: { code: 7 } })), /exited with code 7/);
     l1.release();
     l2.release();
     const l3 = await launcher.acquire(server, { sessionId: "c" });
     assert.notEqual(l3.containerId, l1.containerId);
-    assert.equal(text((await l3.run((c) => c.callTool({ name: "echo", arguments: { text: "back" } }))) as CallToolResult), "back");
+    assert.equal(text((await l3.run((c) => toolCall(c, { name: "echo", arguments: { text: "back" } }))) as CallToolResult), "back");
     l3.release();
     await launcher.retire(server);
     await containerGone(l3.containerId);
@@ -275,7 +275,7 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
     const server = probe("probe-retire", { lifecycle: "per-session" });
     const lease = await launcher.acquire(server, { sessionId: "r" });
     await launcher.retire(server);
-    assert.equal(text((await lease.run((c) => c.callTool({ name: "echo", arguments: { text: "still" } }))) as CallToolResult), "still");
+    assert.equal(text((await lease.run((c) => toolCall(c, { name: "echo", arguments: { text: "still" } }))) as CallToolResult), "still");
     lease.release();
     await containerGone(lease.containerId);
   });
@@ -299,9 +299,9 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
     const server = probe("probe-pool");
     const first = await pooled.acquire(server, { sessionId: "s" });
     assert.equal(first.timings.warm, false);
-    const firstClient: Client = first.client;
-    await first.run((c) => c.callTool({ name: "echo", arguments: { text: "1" } }));
-    await assert.rejects(first.run((c) => c.callTool({ name: "echo", arguments: { text: "again" } })), /exactly one request/);
+    const firstClient: UpstreamClient = first.client;
+    await first.run((c) => toolCall(c, { name: "echo", arguments: { text: "1" } }));
+    await assert.rejects(first.run((c) => toolCall(c, { name: "echo", arguments: { text: "again" } })), /exactly one request/);
     first.release();
     const ids = new Set<string | undefined>([first.containerId]);
     for (let i = 0; i < 3; i++) {
@@ -312,7 +312,7 @@ describeWhen(hasDocker, "DockerLauncher (real Docker engine)", {}, () => {
       assert.notEqual(lease.client, firstClient);
       assert.ok(!ids.has(lease.containerId), "a pooled container is never reused");
       ids.add(lease.containerId);
-      assert.equal(text((await lease.run((c) => c.callTool({ name: "echo", arguments: { text: `n${i}` } }))) as CallToolResult), `n${i}`);
+      assert.equal(text((await lease.run((c) => toolCall(c, { name: "echo", arguments: { text: `n${i}` } }))) as CallToolResult), `n${i}`);
       lease.release();
     }
     const stats = pooled.stats();

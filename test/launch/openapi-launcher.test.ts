@@ -13,16 +13,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
-import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { pino } from "pino";
 import { stringify } from "yaml";
 import { startGatewayRuntime } from "../../src/gateway/gateway-runtime.js";
 import { startHttpGateway } from "../../src/transports/http-server.js";
 import { isLaunchError } from "../../src/launch/errors.js";
-import type { Lease } from "../../src/launch/launcher.js";
+import type { Lease, UpstreamClient } from "../../src/launch/launcher.js";
+import { toolCall, toolList } from "../../src/launch/call-tool.js";
 import { pathMatches } from "../../src/launch/openapi/openapi-filter.js";
 import { OpenApiLauncher } from "../../src/launch/openapi/openapi-launcher.js";
 import { buildRequest } from "../../src/launch/openapi/openapi-request.js";
@@ -225,7 +224,7 @@ describe("OpenApiLauncher", () => {
   const fileServer = (prefix = "pets", extra: Partial<OpenApi> = {}): RegistryServer => openapiServer(prefix, { spec: "openapi/pets.yaml", ...extra }, root);
   const urlServer = (prefix = "petsurl", extra: Partial<OpenApi> = {}): RegistryServer => openapiServer(prefix, { spec: new URL("/openapi.json", api.url).href, ...extra });
 
-  async function client(server: RegistryServer): Promise<Client> {
+  async function client(server: RegistryServer): Promise<UpstreamClient> {
     await launcher.prepare(server);
     const lease = await launcher.acquire(server, { sessionId: "test" });
     leases.push(lease);
@@ -233,11 +232,11 @@ describe("OpenApiLauncher", () => {
   }
 
   async function tools(server: RegistryServer): Promise<Tool[]> {
-    return (await (await client(server)).listTools()).tools;
+    return (await toolList(await client(server))).tools;
   }
 
   async function call(server: RegistryServer, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-    return (await (await client(server)).callTool({ name, arguments: args })) as CallToolResult;
+    return await toolCall(await client(server), { name, arguments: args });
   }
 
   function lastRequest(): Recorded {
@@ -255,7 +254,7 @@ describe("OpenApiLauncher", () => {
     leases.push(lease);
     assert.equal(lease.containerId, undefined);
     assert.deepEqual(lease.timings, { queueMs: 0, startMs: 0, warm: true });
-    assert.deepEqual(lease.client.getServerCapabilities(), { tools: {} });
+    assert.deepEqual(lease.client.serverCapabilities(), { tools: {} });
     assert.equal(launcher.stats().containers, 0);
     assert.ok(launcher.stats().servers.some((s) => s.prefix === "counted" && s.running >= 1));
   });
@@ -365,7 +364,7 @@ describe("OpenApiLauncher", () => {
     const unknown = await call(server, "getPet", { petId: "1", color: "red" });
     assert.equal(text(unknown), "getPet: unknown argument color; getPet takes petId");
     assert.equal(api.requests.length, before);
-    await assert.rejects((await client(server)).callTool({ name: "nope", arguments: {} }), /unknown tool nope of pets/);
+    await assert.rejects(toolCall(await client(server), { name: "nope", arguments: {} }), /unknown tool nope of pets/);
   });
 
   it("turns HTTP errors into isError results with the status and a body excerpt", async () => {
@@ -437,7 +436,7 @@ describe("OpenApiLauncher", () => {
     const c = await client(server);
     const controller = new AbortController();
     const before = api.requests.length;
-    const pending = c.callTool({ name: "slow", arguments: {} }, CallToolResultSchema, { signal: controller.signal });
+    const pending = toolCall(c, { name: "slow", arguments: {} }, { signal: controller.signal });
     const outcome = pending.then(() => "resolved", () => "rejected");
     for (let i = 0; i < 400 && api.requests.length === before; i += 1) await new Promise((r) => setTimeout(r, 10));
     controller.abort("test cancels");
@@ -451,9 +450,9 @@ describe("OpenApiLauncher", () => {
     leases.push(lease);
     const aborted = new AbortController();
     aborted.abort();
-    await assert.rejects(lease.run((cl) => cl.listTools(), aborted.signal), (e: unknown) => isLaunchError(e, "ABORTED"));
+    await assert.rejects(lease.run((cl) => toolList(cl), aborted.signal), (e: unknown) => isLaunchError(e, "ABORTED"));
     lease.release();
-    await assert.rejects(lease.run((cl) => cl.listTools()), /already released/);
+    await assert.rejects(lease.run((cl) => toolList(cl)), /already released/);
   });
 
   describe("broken documents fail prepare with PREPARE_FAILED and say where", () => {

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { callTool, listTools } from "../../src/launch/call-tool.js";
+import { callTool, listTools, toolCall } from "../../src/launch/call-tool.js";
 import { DockerLauncher } from "../../src/launch/docker/docker-launcher.js";
 import { isLaunchError } from "../../src/launch/errors.js";
 import { builtImageTag } from "../../src/launch/docker/package-preparer.js";
@@ -223,7 +223,7 @@ describeWhen(hasDocker, "built-in python_sandbox (real Docker engine)", {}, () =
     const t0 = performance.now();
     let result: CallToolResult;
     try {
-      result = (await lease.run((client, signal) => client.callTool({ name: TOOL, arguments: { code: "print('spinning', flush=True)\nwhile True:\n    pass", timeout_seconds: 5 } }, undefined, { signal }))) as CallToolResult;
+      result = (await lease.run((client, signal) => toolCall(client, { name: TOOL, arguments: { code: "print('spinning', flush=True)\nwhile True:\n    pass", timeout_seconds: 5 } }, { signal }))) as CallToolResult;
     } finally {
       lease.release();
     }

@@ -24,6 +24,7 @@ import { CompositeLauncher, launcherKind } from "../../src/launch/composite-laun
 import { isLaunchError } from "../../src/launch/errors.js";
 import { waitForPort } from "../../src/launch/docker/http-endpoint.js";
 import type { Lease } from "../../src/launch/launcher.js";
+import { toolCall, toolList } from "../../src/launch/call-tool.js";
 import { DEFAULT_POLICY } from "../../src/registry/policy.js";
 import { RemoteLauncher } from "../../src/launch/remote/remote-launcher.js";
 import type { RemoteLauncherOptions } from "../../src/launch/remote/remote-launcher.js";
@@ -183,7 +184,7 @@ function capturingLogger(): { logger: Logger; lines: string[] } {
 const secrets = staticSecretSource({ UPSTREAM_TOKEN: TOKEN, X_API_KEY: API_KEY, URL_KEY });
 
 async function call(lease: Lease, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
-  return lease.run((client, runSignal) => client.callTool({ name, arguments: args }, CallToolResultSchema, { signal: runSignal }) as Promise<CallToolResult>, signal);
+  return lease.run((client, runSignal) => toolCall(client, { name, arguments: args }, { signal: runSignal }), signal);
 }
 
 async function echo(launcher: RemoteLauncher, server: RegistryServer, sessionId: string, message: string): Promise<string> {
@@ -246,7 +247,7 @@ describe("RemoteLauncher against real upstreams", () => {
         const lease = await launcher.acquire(server, { sessionId: "s1" });
         try {
           assert.equal(lease.containerId, undefined);
-          const { tools } = await lease.run((client, signal) => client.listTools({}, { signal }));
+          const { tools } = await lease.run((client, signal) => toolList(client, undefined, { signal }));
           assert.ok(tools.some((t) => t.name === "echo"), tools.map((t) => t.name).join(","));
           assert.equal(text(await call(lease, "echo", { message: `over ${kind}` })), `Echo: over ${kind}`);
           assert.equal(text(await call(lease, "get-sum", { a: 2, b: 3 })), "The sum of 2 and 3 is 5.");
@@ -280,6 +281,10 @@ describe("RemoteLauncher against real upstreams", () => {
         const proxy = await proxyFor(kind);
         const launcher = newLauncher();
         const server = remoteServer(`sess-${kind}`, { type: kind, url: proxy.url(endpoint(kind)) });
+        // prepare probes the era once (a 2025 upstream: server/discover refused, then one initialize, ended at once).
+        await launcher.prepare(server);
+        if (kind === "streamable-http") assert.equal(proxy.requests.filter((r) => methods(r).includes("server/discover")).length, 1, "the era probed once");
+        proxy.requests.length = 0;
         assert.equal(await echo(launcher, server, "client-a", "a1"), "Echo: a1");
         assert.equal(await echo(launcher, server, "client-a", "a2"), "Echo: a2");
         assert.equal(await echo(launcher, server, "client-b", "b1"), "Echo: b1");
@@ -290,6 +295,7 @@ describe("RemoteLauncher against real upstreams", () => {
         assert.equal(a2, a1, "the same client session reuses its upstream session");
         assert.notEqual(b1, a1, "another client session gets its own upstream session");
         assert.equal(proxy.requests.filter((r) => methods(r).includes("initialize")).length, 2, "two sessions initialized, no more");
+        assert.equal(proxy.requests.filter((r) => methods(r).includes("server/discover")).length, 0, "the verdict is reused: no probe per session");
         assert.deepEqual(opened(launcher, server), { running: 2, started: 2 });
         await launcher.endSession("client-a");
         assert.deepEqual(opened(launcher, server), { running: 1, started: 2 });
@@ -335,6 +341,8 @@ describe("RemoteLauncher against real upstreams", () => {
     try {
       const launcher = newLauncher();
       const server = remoteServer("resend", { type: "streamable-http", url: proxy.url("/mcp") });
+      await launcher.prepare(server);
+      proxy.requests.length = 0;
       assert.equal(await echo(launcher, server, "x", "one"), "Echo: one");
       await upstream.kill();
       await upstream.restart();
@@ -420,11 +428,15 @@ describe("RemoteLauncher against real upstreams", () => {
     const proxy = await proxyFor("streamable-http");
     const idle = newLauncher({ sessionIdleMs: 50 });
     const server = remoteServer("idle", { type: "streamable-http", url: proxy.url("/mcp") });
+    await idle.prepare(server);
+    proxy.requests.length = 0;
     assert.equal(await echo(idle, server, "i", "idle"), "Echo: idle");
     await waitFor("the idle session to close", () => (opened(idle, server)?.running === 0 ? true : undefined));
     await waitFor("its DELETE upstream", () => (proxy.requests.some((r) => r.method === "DELETE") ? true : undefined));
 
     const kept = newLauncher();
+    await kept.prepare(server);
+    proxy.requests.length = 0;
     assert.equal(await echo(kept, server, "k", "kept"), "Echo: kept");
     const held = await kept.acquire(server, { sessionId: "held" });
     await kept.retire(server);
@@ -432,7 +444,7 @@ describe("RemoteLauncher against real upstreams", () => {
     assert.equal(text(await call(held, "echo", { message: "in use" })), "Echo: in use");
     held.release();
     await waitFor("the retired version to be forgotten", () => (opened(kept, server) === undefined ? true : undefined));
-    await waitFor("both sessions of the retired version ended upstream", () => (proxy.requests.filter((r) => r.method === "DELETE").length === 3 ? true : undefined));
+    await waitFor("both sessions of the retired version ended upstream", () => (proxy.requests.filter((r) => r.method === "DELETE").length === 2 ? true : undefined));
   });
 });
 

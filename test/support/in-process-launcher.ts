@@ -17,7 +17,8 @@ import { selectedPackage } from "../../src/launch/docker/container-spec.js";
 import type { ResourceDefaults } from "../../src/launch/limits.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "../../src/launch/limits.js";
 import { LaunchError } from "../../src/launch/errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../../src/launch/launcher.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../../src/launch/launcher.js";
+import { legacyUpstreamClient } from "../../src/launch/legacy-upstream-client.js";
 import type { Lifecycle, RegistryServer } from "../../src/registry/types.js";
 import { lifecycleOf } from "../../src/registry/types.js";
 import { IMPLEMENTATION } from "../../src/version.js";
@@ -273,13 +274,14 @@ export class InProcessLauncher implements Launcher {
     instance.active += 1;
     let released = false;
     let runs = 0;
-    const run = <T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, fn, signal);
+    const client = legacyUpstreamClient(instance.client);
+    const run = <T>(fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, (_, s) => fn(client, s), signal);
     const onRelease = (): void => this.released(instance, perCall);
     return {
-      client: instance.client,
+      client,
       containerId: instance.id,
       timings,
-      run<T>(fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      run<T>(fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
         if (released) return Promise.reject(new LaunchError("ABORTED", "the lease was already released", "Acquire a new lease for each call."));
         runs += 1;
         if (perCall && runs > 1) {

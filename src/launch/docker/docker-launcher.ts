@@ -12,6 +12,7 @@ import type { RegistryServer } from "../../registry/types.js";
 import { lifecycleOf } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
+import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import type { AcquireOptions, Launcher, LauncherStats, Lease, LeaseTimings } from "../launcher.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
@@ -264,11 +265,12 @@ export class DockerLauncher implements Launcher {
   private lease(instance: Instance, timings: LeaseTimings, release?: () => void): Lease {
     const perCall = release === undefined;
     const call = { limitMs: timeoutMs(instance.server, this.defaults), perCall, kill: (why: string) => this.destroy(instance, why) };
+    const client = legacyUpstreamClient(instance.client);
     return guardedLease({
-      client: instance.client,
+      client,
       containerId: instance.containerId,
       timings,
-      run: (fn, signal) => containerCall(instance, call, fn, signal),
+      run: (fn, signal) => containerCall(instance, call, (_, s) => fn(client, s), signal),
       release: release ?? (() => this.destroy(instance, "call done")),
       ...(perCall ? { singleUse: `a per-call container of ${instance.server.prefix} serves exactly one request` } : {}),
     });

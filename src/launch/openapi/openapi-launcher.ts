@@ -11,7 +11,8 @@ import type { Dispatcher } from "undici";
 import type { RegistryServer } from "../../registry/types.js";
 import { callLimit } from "../call-limit.js";
 import { LaunchError } from "../errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease } from "../launcher.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, UpstreamClient } from "../launcher.js";
+import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import { authConfigProblem } from "./openapi-auth.js";
 import type { HttpLimits } from "./openapi-http.js";
 import { createOpenApiMcpServer } from "./openapi-mcp-server.js";
@@ -79,13 +80,14 @@ export class OpenApiLauncher implements Launcher {
     this.startedTotal += 1;
     let released = false;
     const runLimitMs = prepared.limits.timeoutMs + RUN_GRACE_MS;
+    const upstream = legacyUpstreamClient(client);
     return {
-      client,
+      client: upstream,
       containerId: undefined,
       timings: { queueMs: 0, startMs: 0, warm: true },
-      run: <T>(fn: (c: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => {
+      run: <T>(fn: (c: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => {
         if (released) return Promise.reject(new LaunchError("ABORTED", "the lease was already released", "Acquire a new lease for each call."));
-        return runLimited(server.prefix, runLimitMs, (s) => fn(client, s), signal);
+        return runLimited(server.prefix, runLimitMs, (s) => fn(upstream, s), signal);
       },
       release: (): void => {
         if (released) return;

@@ -1,12 +1,19 @@
 /**
  * Remote-only servers (`remotes[]`, no `packages`): proxied over Streamable HTTP or SSE with the
- * same passthrough as local ones. One upstream MCP session (upstream-session) per (server version,
- * client session), kept by the session pool: opened on first use and kept for that session's later
- * calls; closed when the client session ends, when the version is retired, after an idle time, and
- * on close. If the upstream restarted (connection refused, or its session rejected as unknown), the
- * session is reopened and the request sent once more, but only when it cannot have run upstream.
+ * same passthrough as local ones, in the era the upstream speaks.
+ *
+ * The era is probed once per server version (at prepare, else at the first acquire) and the
+ * verdict kept in memory by the version's hash (modern-upstream.ts). A 2026-07-28 upstream is
+ * stateless: each lease is an SDK v2 client connected with the kept DiscoverResult (no probe, no
+ * initialize, no session to open or close), and its `input_required` rounds pass through.
+ *
+ * A 2025 upstream (and every SSE one) gets one upstream MCP session (upstream-session) per (server
+ * version, client session), kept by the session pool: opened on first use and kept for that
+ * session's later calls; closed when the client session ends, when the version is retired, after
+ * an idle time, and on close. If the upstream restarted (connection refused, or its session
+ * rejected as unknown), the session is reopened and the request sent once more, but only when it
+ * cannot have run upstream.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { callLimit } from "../call-limit.js";
@@ -14,9 +21,13 @@ import type { ResourceDefaults } from "../limits.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "../limits.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats } from "../launcher.js";
+import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../launcher.js";
+import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
+import type { EraVerdict, ModernUpstreamClient } from "./modern-upstream.js";
+import { connectModern, eraVerdict } from "./modern-upstream.js";
+import type { RemoteFailure, RemoteTarget } from "./remote-target.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
 import type { UpstreamOptions, UpstreamSessionEvents } from "./upstream-session.js";
 import { UpstreamSession } from "./upstream-session.js";
@@ -42,7 +53,18 @@ interface ServerState {
   open: Set<UpstreamSession>;
   /** Upstream sessions opened (each initialize) for this version. */
   opened: number;
+  /** Leases on a modern upstream held now (a client each, no session). */
+  modern: number;
 }
+
+/** The era of an upstream version, once probed; with the probe's upstream name, for the log. */
+interface Verdict {
+  verdict: EraVerdict;
+  name: string | undefined;
+}
+
+/** UnsupportedProtocolVersion: a modern verdict gone stale (the upstream was redeployed). */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** The Launcher for remote-only servers. Containers: none. */
 export class RemoteLauncher implements Launcher {
@@ -54,6 +76,12 @@ export class RemoteLauncher implements Launcher {
   private readonly closing = new Set<Promise<void>>();
   /** Upstream sessions by (server version, client session); a shared server's idle session expires too. */
   private readonly sessions: SessionPool<UpstreamSession>;
+  /** Era verdicts by server version (hash): probed once, reused by every later connect. */
+  private readonly verdicts = new Map<string, Promise<Verdict>>();
+  /** Clients of modern leases not yet released. */
+  private readonly modernClients = new Set<ModernUpstreamClient>();
+  /** Era probes sent since the launcher was created (tests and stats: one per server version). */
+  probes = 0;
   private closed = false;
 
   constructor(private readonly options: RemoteLauncherOptions) {
@@ -86,27 +114,67 @@ export class RemoteLauncher implements Launcher {
     });
   }
 
-  /** Resolves URL and headers (a missing secret fails here, by name) and checks the upstream answers initialize. */
+  /**
+   * Resolves URL and headers (a missing secret fails here, by name), checks the upstream answers
+   * MCP and learns its era, once per version (kept for every later connect of it; a failed probe is
+   * not kept, and retiring the version forgets it).
+   */
   async prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
     const target = remoteTarget(server, this.options.secrets);
-    onProgress?.(`checking that ${target.display} (${target.type}) answers MCP initialize`);
+    onProgress?.(`checking that ${target.display} (${target.type}) answers MCP ${target.type === "sse" ? "initialize" : "server/discover or initialize"}`);
     try {
-      const upstream = await UpstreamSession.probe(target, this.upstream);
-      this.logger.debug({ server: server.prefix, url: target.display, upstream }, "remote answers");
+      if (target.type === "sse") {
+        const upstream = await UpstreamSession.probe(target, this.upstream);
+        this.logger.debug({ server: server.prefix, url: target.display, upstream }, "remote answers");
+      }
+      const { verdict } = await this.verdict(server, target);
+      onProgress?.(`${server.prefix} speaks ${verdict.kind === "modern" ? "2026-07-28 (stateless)" : "a 2025 revision (sessions)"}`);
     } catch (error) {
       throw new LaunchError(
         "PREPARE_FAILED",
-        `remote server ${server.prefix} at ${target.display} (${target.type}) did not answer MCP initialize: ${describeFailure(error, target.secretValues)}`,
+        `remote server ${server.prefix} at ${target.display} (${target.type}) did not answer MCP ${target.type === "sse" ? "initialize" : "server/discover or initialize"}: ${describeFailure(error, target.secretValues)}`,
         "Check the url and transport type in the registry file, that the server is up and reachable from the daemon, and that its header secrets are right.",
       );
     }
   }
 
+  /** The era of this version: probed once, then remembered (SSE is a 2025 transport: nothing to probe). */
+  private verdict(server: RegistryServer, target: RemoteTarget): Promise<Verdict> {
+    if (target.type === "sse") return Promise.resolve({ verdict: { kind: "legacy" }, name: undefined });
+    let known = this.verdicts.get(server.hash);
+    if (!known) {
+      this.probes += 1;
+      known = eraVerdict(target, this.upstream).then((found) => {
+        this.logger.debug({ server: server.prefix, url: target.display, upstream: found.name, era: found.verdict.kind }, "remote answers");
+        return found;
+      });
+      this.verdicts.set(server.hash, known);
+      // A failed probe is not a verdict: the next prepare or acquire probes again.
+      known.catch(() => {
+        if (this.verdicts.get(server.hash) === known) this.verdicts.delete(server.hash);
+      });
+    }
+    return known;
+  }
+
   async acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease> {
     if (this.closed) throw new LaunchError("LAUNCHER_CLOSED", "the launcher is shutting down", "Retry once the daemon is back.");
     // Fail fast, before connecting: resolves URL and headers (throws SECRET_MISSING etc.).
-    remoteTarget(server, this.options.secrets);
+    const target = remoteTarget(server, this.options.secrets);
     this.state(server);
+    let verdict: Verdict;
+    try {
+      verdict = await this.verdict(server, target);
+    } catch (error) {
+      throw new LaunchError(
+        "CONTAINER_START_FAILED",
+        `cannot reach the remote server ${server.prefix} at ${target.display} (${target.type}): ${describeFailure(error, target.secretValues)}`,
+        "Check that the server is up and reachable from the daemon, and its url and header secrets; the next call tries again.",
+      );
+    }
+    const found = verdict.verdict;
+    // A 2025 caller keeps a 2025 session with an upstream that also speaks 2025 (it is asked mid-call, as before).
+    if (found.kind === "modern" && (opts.era !== "legacy" || !found.alsoLegacy)) return this.acquireModern(server, target, found.discover);
     const t0 = performance.now();
     const held = await this.sessions.acquire(server, opts.sessionId, (key) => UpstreamSession.open(server, key, this.upstream, this.events, opts.signal));
     const session = held.instance;
@@ -119,7 +187,7 @@ export class RemoteLauncher implements Launcher {
     }
     const reused = held.reused;
     return guardedLease({
-      client: session.client,
+      client: legacyUpstreamClient(session.client),
       containerId: undefined,
       timings: { queueMs: reused ? 0 : Math.max(0, performance.now() - t0 - session.startMs), startMs: reused ? 0 : session.startMs, warm: reused },
       run: (fn, signal) => this.run(session, fn, signal),
@@ -127,11 +195,59 @@ export class RemoteLauncher implements Launcher {
     });
   }
 
+  /** A lease on a modern upstream: a client connected with the kept advertisement (no round trip), closed on release. */
+  private async acquireModern(server: RegistryServer, target: RemoteTarget, discover: Extract<EraVerdict, { kind: "modern" }>["discover"]): Promise<Lease> {
+    const t0 = performance.now();
+    const client = await connectModern(target, discover, this.upstream);
+    const state = this.state(server);
+    state.modern += 1;
+    this.modernClients.add(client);
+    return guardedLease({
+      client,
+      containerId: undefined,
+      timings: { queueMs: 0, startMs: performance.now() - t0, warm: true },
+      run: (fn, signal) => this.runModern(server, target, client, fn, signal),
+      release: () => {
+        state.modern -= 1;
+        this.modernClients.delete(client);
+        void client.close();
+        this.forgetIfEmpty(state);
+      },
+    });
+  }
+
+  /** One request to a modern upstream: under the time limit; sent once more only when it never left. */
+  private async runModern<T>(server: RegistryServer, target: RemoteTarget, client: ModernUpstreamClient, fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const limit = this.limit(server, signal);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await Promise.race([fn(client, limit.signal), limit.stopped]);
+        } catch (error) {
+          if (limit.error) throw limit.error;
+          if (error instanceof LaunchError) throw error;
+          const failure = classifyFailure(error);
+          if (failure === "answer") {
+            // The upstream no longer speaks the era we remembered: the next acquire probes again.
+            if ((error as { code?: unknown }).code === UNSUPPORTED_PROTOCOL_VERSION) this.verdicts.delete(server.hash);
+            throw error;
+          }
+          if (failure === "session-gone" || failure === "http") throw this.failure(server, target, "http", error);
+          if (failure === "lost" || attempt >= 2) throw this.failure(server, target, failure, error);
+          this.logger.info({ server: server.prefix, url: target.display, failure }, "upstream unreachable; sending the request once more");
+        }
+      }
+    } finally {
+      limit.dispose();
+    }
+  }
+
   async endSession(sessionId: string): Promise<void> {
     await this.sessions.endSession(sessionId);
   }
 
   async retire(server: RegistryServer): Promise<void> {
+    this.verdicts.delete(server.hash);
     await this.sessions.retire(server);
     const state = this.states.get(server.hash);
     if (state) this.forgetIfEmpty(state);
@@ -141,7 +257,7 @@ export class RemoteLauncher implements Launcher {
     const servers: ServerStats[] = [...this.states.values()].map((s) => ({
       prefix: s.server.prefix,
       revision: s.server.hash,
-      running: s.open.size,
+      running: s.open.size + s.modern,
       warm: 0,
       warming: 0,
       poolTarget: 0,
@@ -153,6 +269,8 @@ export class RemoteLauncher implements Launcher {
   async close(): Promise<void> {
     this.closed = true;
     await this.sessions.close();
+    await Promise.all([...this.modernClients].map((c) => c.close()));
+    this.modernClients.clear();
     const ends: Array<Promise<void>> = [];
     for (const state of this.states.values()) for (const session of state.open) ends.push(this.closeSession(session, "launcher closed"));
     await Promise.all(ends);
@@ -160,11 +278,11 @@ export class RemoteLauncher implements Launcher {
   }
 
   /** One request: under the time limit, reconnecting and sending once more only when it cannot have run upstream. */
-  private async run<T>(session: UpstreamSession, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const prefix = session.server.prefix;
-    const limitMs = timeoutMs(session.server, this.defaults);
-    // The SDK sends notifications/cancelled upstream for a request whose signal aborts.
-    const limit = callLimit({
+  /** The server's time limit and the caller's cancel, as one signal (the SDK sends notifications/cancelled upstream when it aborts). */
+  private limit(server: RegistryServer, signal?: AbortSignal): ReturnType<typeof callLimit> {
+    const prefix = server.prefix;
+    const limitMs = timeoutMs(server, this.defaults);
+    return callLimit({
       limitMs,
       signal,
       error: (why) =>
@@ -172,6 +290,37 @@ export class RemoteLauncher implements Launcher {
           ? new LaunchError("TIMEOUT", `the call to ${prefix} timed out after ${limitMs / 1000} s; the remote server was told to cancel it`, "Raise router.limits.timeoutSeconds if the tool needs longer.")
           : new LaunchError("ABORTED", `the call to ${prefix} was cancelled; the remote server was told to cancel it`, "Nothing to do: the client cancelled the request."),
     });
+  }
+
+  /** The LaunchError for a request that failed on the way (not an upstream's own answer). */
+  private failure(server: RegistryServer, target: RemoteTarget | undefined, failure: Exclude<RemoteFailure, "answer">, error: unknown): LaunchError {
+    const prefix = server.prefix;
+    const url = target?.display ?? "its url";
+    const reason = describeFailure(error, target?.secretValues ?? []);
+    if (failure === "http") {
+      return new LaunchError(
+        "UPSTREAM_REFUSED",
+        `the remote server ${prefix} at ${url} refused the request: ${reason}`,
+        "Check the server's header secrets (401/403) or its health (5xx); the request was not retried.",
+      );
+    }
+    if (failure === "lost") {
+      return new LaunchError(
+        "UPSTREAM_GONE",
+        `the connection to the remote server ${prefix} at ${url} was lost during the call (${reason}); it was not retried because it may have run`,
+        "Retry the call if it is safe to repeat; the next call opens a new session.",
+      );
+    }
+    return new LaunchError(
+      "CONTAINER_START_FAILED",
+      `the remote server ${prefix} at ${url} did not take the request after reconnecting: ${reason}`,
+      "Check that the server is up and reachable from the daemon; the next call tries again.",
+    );
+  }
+
+  private async run<T>(session: UpstreamSession, fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const prefix = session.server.prefix;
+    const limit = this.limit(session.server, signal);
     const stopped = limit.stopped;
     session.running += 1;
     try {
@@ -179,38 +328,17 @@ export class RemoteLauncher implements Launcher {
         await Promise.race([session.ensureConnected(limit.signal), stopped]);
         const generation = session.generation;
         try {
-          return await Promise.race([fn(session.client, limit.signal), stopped]);
+          return await Promise.race([fn(legacyUpstreamClient(session.client), limit.signal), stopped]);
         } catch (error) {
           if (limit.error) throw limit.error;
           if (error instanceof LaunchError) throw error;
           const failure = classifyFailure(error);
           if (failure === "answer") throw error;
           const target = session.target;
-          const url = target?.display ?? "its url";
-          const reason = describeFailure(error, target?.secretValues ?? []);
-          if (failure === "http") {
-            throw new LaunchError(
-              "UPSTREAM_REFUSED",
-              `the remote server ${prefix} at ${url} refused the request: ${reason}`,
-              "Check the server's header secrets (401/403) or its health (5xx); the request was not retried.",
-            );
-          }
+          if (failure === "http") throw this.failure(session.server, target, "http", error);
           session.invalidate(generation, failure);
-          if (failure === "lost") {
-            throw new LaunchError(
-              "UPSTREAM_GONE",
-              `the connection to the remote server ${prefix} at ${url} was lost during the call (${reason}); it was not retried because it may have run`,
-              "Retry the call if it is safe to repeat; the next call opens a new session.",
-            );
-          }
-          if (attempt >= 2) {
-            throw new LaunchError(
-              "CONTAINER_START_FAILED",
-              `the remote server ${prefix} at ${url} did not take the request after reconnecting: ${reason}`,
-              "Check that the server is up and reachable from the daemon; the next call tries again.",
-            );
-          }
-          this.logger.info({ server: prefix, url, failure }, "upstream restarted or unreachable; reconnecting and sending the request once more");
+          if (failure === "lost" || attempt >= 2) throw this.failure(session.server, target, failure, error);
+          this.logger.info({ server: prefix, url: target?.display ?? "its url", failure }, "upstream restarted or unreachable; reconnecting and sending the request once more");
         }
       }
     } finally {
@@ -228,7 +356,7 @@ export class RemoteLauncher implements Launcher {
   private state(server: RegistryServer): ServerState {
     let state = this.states.get(server.hash);
     if (!state) {
-      state = { server, open: new Set(), opened: 0 };
+      state = { server, open: new Set(), opened: 0, modern: 0 };
       this.states.set(server.hash, state);
     }
     return state;
@@ -236,6 +364,6 @@ export class RemoteLauncher implements Launcher {
 
   /** Forgets a retired version once its last session closed. */
   private forgetIfEmpty(state: ServerState): void {
-    if (!this.sessions.tracks(state.server) && state.open.size === 0) this.states.delete(state.server.hash);
+    if (!this.sessions.tracks(state.server) && state.open.size === 0 && state.modern === 0) this.states.delete(state.server.hash);
   }
 }

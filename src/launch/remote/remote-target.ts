@@ -98,6 +98,9 @@ function errorCodes(error: unknown, depth = 0): string[] {
 /** The HTTP status a transport error carries, if any. */
 export function httpStatus(error: unknown): number | undefined {
   if (error instanceof StreamableHTTPError && typeof error.code === "number" && error.code >= 100) return error.code;
+  // The SDK v2's HTTP errors carry the status in their data.
+  const data = (error as { data?: { status?: unknown } } | undefined)?.data;
+  if (error instanceof Error && typeof data?.status === "number" && data.status >= 100) return data.status;
   const match = /\(HTTP (\d{3})\)/.exec(error instanceof Error ? error.message : "");
   return match ? Number(match[1]) : undefined;
 }
