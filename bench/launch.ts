@@ -108,6 +108,11 @@ export async function runLaunchBench(options: LaunchBenchOptions = {}): Promise<
     log(`(c) ours per-call, warm pool x${n}`);
     await oursEcho(warm, server);
     const c = await timeIt(n, () => oursEcho(warm, server), () => warm.waitWarm(server, 1));
+    // Back to back: the next call as soon as the last one returned, no waiting for the pool between calls.
+    log(`(c') ours per-call, warm pool, back to back x${n * 2}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const backToBack = await timeIt(n * 2, () => oursEcho(warm, server));
+    const spaced = await timeIt(n, () => oursEcho(warm, server), () => new Promise((r) => setTimeout(r, 300)));
     log(`(d) direct stdio to a local process x${n}`);
     const d = await timeIt(n, () => stdioEcho(process.execPath, [entry]), async () => {
       await Promise.all(pendingCloses.splice(0));
@@ -146,6 +151,8 @@ export async function runLaunchBench(options: LaunchBenchOptions = {}): Promise<
     add("(a) naive docker run -i --rm + init + call + close", a);
     add("(b) per-call, no pool", b, a, 0.6);
     add("(c) per-call, warm pool", c, a, 0.05);
+    add("(c') per-call, warm pool, calls back to back", backToBack, a);
+    add("(c'') per-call, warm pool, calls 300 ms apart", spaced, a, 0.2);
     add("(d) local stdio process: spawn + init + call + close", d, a);
     add("(d') local stdio process: spawn + init + call (close off-path)", dResult, a);
     rows.push({

@@ -163,16 +163,16 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   // carries the client's answers and that state back to it.
   const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
   const { requestState, inputResponses, ...callParams } = params;
-  const upstreamRound = typeof requestState === "string" ? gateway.rounds.openUpstream(binding, requestState) : undefined;
-  const runParams = upstreamRound
-    ? { ...callParams, ...(inputResponses !== undefined ? { inputResponses } : {}), ...(upstreamRound.upstreamState !== undefined ? { requestState: upstreamRound.upstreamState } : {}) }
-    : callParams;
-  // The call (and what it holds: a per-call container, per-session instances) belongs to the round that started it; a retry only resumes it.
-  const begin = (ask: (req: InputRequest) => Promise<unknown>, signal: AbortSignal) => {
-    const request = open();
-    return Promise.resolve(method.run(request.handlers, runParams, { ...extra, signal, sendRequest: ask } as unknown as HandlerExtra)).finally(() => request.end());
-  };
   try {
+    const upstreamRound = typeof requestState === "string" ? gateway.rounds.openUpstream(binding, requestState) : undefined;
+    const runParams = upstreamRound
+      ? { ...callParams, ...(inputResponses !== undefined ? { inputResponses } : {}), ...(upstreamRound.upstreamState !== undefined ? { requestState: upstreamRound.upstreamState } : {}) }
+      : callParams;
+    // The call (and what it holds: a per-call container, per-session instances) belongs to the round that started it; a retry only resumes it.
+    const begin = (ask: (req: InputRequest) => Promise<unknown>, signal: AbortSignal) => {
+      const request = open();
+      return Promise.resolve(method.run(request.handlers, runParams, { ...extra, signal, sendRequest: ask } as unknown as HandlerExtra)).finally(() => request.end());
+    };
     const resumed = typeof requestState === "string" && !upstreamRound;
     const outcome = resumed
       ? await gateway.rounds.resume(binding, requestState as string, (inputResponses ?? {}) as Record<string, unknown>, call.signal)

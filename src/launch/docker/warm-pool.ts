@@ -136,9 +136,11 @@ export class WarmPool<I> {
    * Undefined when none is ready or warming (the caller starts its own), or when `signal` aborts.
    */
   async takeOrWait(server: RegistryServer, signal?: AbortSignal): Promise<I | undefined> {
-    const ready = this.take(server);
     const state = this.state(server);
-    if (ready !== undefined || state.warming === 0 || signal?.aborted) return ready;
+    // Only a container that was warming before this call arrived is worth waiting for; one this arrival started is no sooner than the caller's own.
+    const warmingBefore = state.warming;
+    const ready = this.take(server);
+    if (ready !== undefined || warmingBefore === 0 || signal?.aborted) return ready;
     return new Promise<I | undefined>((resolve) => {
       const waiter = (instance: I | undefined): void => {
         signal?.removeEventListener("abort", onAbort);
