@@ -105,7 +105,8 @@ export interface UpstreamMessage {
 
 /**
  * What the gateway needs of a connected upstream, whatever its era: the seam between the gateway
- * and the SDK clients (v1 for containers and in-process servers, v2 for remote ones).
+ * and the SDK clients (v1 for 2025 upstreams, v2 for 2026 ones: remote, and containers whose
+ * kept era is 2026-07-28).
  */
 export interface UpstreamClient {
   readonly era: UpstreamEra;
