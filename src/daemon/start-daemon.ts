@@ -151,6 +151,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     dataDir: config.dataDir,
     logger,
     prepare: async (server) => {
+      // A cached catalog hands the era it kept to the launcher first: prepare has nothing to probe then.
+      await runtime.store.load(server);
       await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
       await runtime.ensureCatalog(server);
     },

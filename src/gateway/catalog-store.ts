@@ -1,7 +1,8 @@
 /**
  * Catalogs on disk: one JSON file per server version under `<dataDir>/catalogs/`, written after
  * a discovery (a lease: list tools, resources, templates, prompts; release). `tools/list` only
- * ever reads what is here, so it never starts a container.
+ * ever reads what is here, so it never starts a container. The era the launcher found for the
+ * version is kept in it, and handed back to the launcher when a cached catalog is loaded.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ListToolsResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import type { Launcher, UpstreamClient } from "../launch/launcher.js";
+import type { KnownEra, Launcher, UpstreamClient } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { Catalog } from "./catalog.js";
 
@@ -67,6 +68,14 @@ export async function listEverything(client: UpstreamClient, hash: string, signa
   };
 }
 
+/** A kept era as written by `discover` (a file edited by hand or by an older build is checked, not trusted). */
+function isKnownEra(value: unknown): value is KnownEra {
+  if (typeof value !== "object" || value === null) return false;
+  const era = value as { kind?: unknown; discover?: { supportedVersions?: unknown; capabilities?: unknown } };
+  if (era.kind === "legacy") return true;
+  return era.kind === "modern" && typeof era.discover === "object" && era.discover !== null && Array.isArray(era.discover.supportedVersions) && typeof era.discover.capabilities === "object";
+}
+
 export class CatalogStore {
   private readonly dir: string;
   private readonly memory = new Map<string, Catalog>();
@@ -79,18 +88,24 @@ export class CatalogStore {
     return join(this.dir, `${server.prefix}-${server.hash.slice(0, 16)}.json`);
   }
 
-  /** The cached catalog of this server version, if discovered before (memory, then disk). */
+  /**
+   * The cached catalog of this server version, if discovered before (memory, then disk). A kept
+   * era is handed to the launcher on the way (it connects from it, with no probe).
+   */
   async load(server: RegistryServer): Promise<Catalog | undefined> {
     const known = this.memory.get(server.hash);
     if (known) return known;
+    let parsed: Catalog;
     try {
-      const parsed = JSON.parse(await readFile(this.file(server), "utf8")) as Catalog;
-      if (parsed.hash !== server.hash || !Array.isArray(parsed.tools)) return undefined;
-      this.memory.set(server.hash, parsed);
-      return parsed;
+      parsed = JSON.parse(await readFile(this.file(server), "utf8")) as Catalog;
     } catch {
       return undefined;
     }
+    if (parsed.hash !== server.hash || !Array.isArray(parsed.tools)) return undefined;
+    if (parsed.era !== undefined && !isKnownEra(parsed.era)) delete parsed.era;
+    this.memory.set(server.hash, parsed);
+    if (parsed.era) this.launcher.adoptEra?.(server, parsed.era);
+    return parsed;
   }
 
   /** Starts the server once (prepare + one lease), lists what it offers, caches it. */
@@ -112,6 +127,8 @@ export class CatalogStore {
       lease.release();
       await this.launcher.endSession(sessionId).catch(() => undefined);
     }
+    const era = this.launcher.eraOf?.(server);
+    if (era) catalog.era = era;
     await mkdir(this.dir, { recursive: true });
     const file = this.file(server);
     const tmp = `${file}.${process.pid}.tmp`;
@@ -119,7 +136,7 @@ export class CatalogStore {
     await rename(tmp, file);
     this.memory.set(server.hash, catalog);
     log.info(
-      { tools: catalog.tools.length, resources: catalog.resources.length, prompts: catalog.prompts.length, ms: Math.round(performance.now() - t0) },
+      { tools: catalog.tools.length, resources: catalog.resources.length, prompts: catalog.prompts.length, ...(era ? { era: era.kind } : {}), ms: Math.round(performance.now() - t0) },
       "catalog discovered",
     );
     return catalog;

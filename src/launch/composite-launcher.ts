@@ -4,7 +4,7 @@
  */
 import type { RegistryServer } from "../registry/types.js";
 import { LaunchError } from "./errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease } from "./launcher.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease } from "./launcher.js";
 
 /** `openapi`: REST operations as tools; `remote`: proxied hosted endpoint; `docker`: packages and builds in containers. */
 export type LauncherKind = "docker" | "remote" | "openapi";
@@ -58,6 +58,14 @@ export class CompositeLauncher implements Launcher {
 
   async acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease> {
     return this.launcherFor(server).acquire(server, opts);
+  }
+
+  eraOf(server: RegistryServer): KnownEra | undefined {
+    return this.byKind[launcherKind(server)]?.eraOf?.(server);
+  }
+
+  adoptEra(server: RegistryServer, era: KnownEra): void {
+    this.byKind[launcherKind(server)]?.adoptEra?.(server, era);
   }
 
   async endSession(sessionId: string): Promise<void> {

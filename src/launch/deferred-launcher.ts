@@ -6,7 +6,7 @@
  */
 import type { RegistryServer } from "../registry/types.js";
 import { LaunchError } from "./errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease } from "./launcher.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease } from "./launcher.js";
 
 export interface DeferredLauncherOptions {
   /** Creates the real launcher; a rejection (ideally with a `hint`) means "not yet". */
@@ -26,6 +26,8 @@ export class DeferredLauncher implements Launcher {
   #lastError: LaunchError | undefined;
   #lastAttemptAt = -Infinity;
   #closed = false;
+  /** Eras adopted before the real launcher exists, handed to it when it does. */
+  readonly #eras = new Map<string, { server: RegistryServer; era: KnownEra }>();
 
   constructor(private readonly options: DeferredLauncherOptions) {}
 
@@ -51,6 +53,15 @@ export class DeferredLauncher implements Launcher {
 
   async acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease> {
     return (await this.#get()).acquire(server, opts);
+  }
+
+  eraOf(server: RegistryServer): KnownEra | undefined {
+    return this.#launcher?.eraOf?.(server);
+  }
+
+  adoptEra(server: RegistryServer, era: KnownEra): void {
+    if (this.#launcher) this.#launcher.adoptEra?.(server, era);
+    else this.#eras.set(server.hash, { server, era });
   }
 
   async endSession(sessionId: string): Promise<void> {
@@ -87,6 +98,8 @@ export class DeferredLauncher implements Launcher {
         }
         this.#launcher = launcher;
         this.#lastError = undefined;
+        for (const { server, era } of this.#eras.values()) launcher.adoptEra?.(server, era);
+        this.#eras.clear();
         if (failedBefore) this.options.onRecovered?.();
         return launcher;
       },

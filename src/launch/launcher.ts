@@ -1,3 +1,4 @@
+import type { DiscoverResult } from "@modelcontextprotocol/client";
 import type { ClientCapabilities, LoggingLevel, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { RegistryServer } from "../registry/types.js";
 
@@ -17,7 +18,25 @@ export interface Launcher {
   stats(): LauncherStats;
   /** Removes everything of ours. */
   close(): Promise<void>;
+  /**
+   * The era this launcher found for a server version (probed at prepare, or adopted), if its kind
+   * has eras to find; the catalog keeps it (`Catalog.era`).
+   */
+  eraOf?(server: RegistryServer): KnownEra | undefined;
+  /**
+   * An era found before, kept with the version's cached catalog: later connects use it, with no
+   * probe. A launcher whose upstreams can change era under an unchanged version (a remote URL)
+   * does not take it.
+   */
+  adoptEra?(server: RegistryServer, era: KnownEra): void;
 }
+
+/**
+ * A server version's era as probed once: a 2026-07-28 server with its `server/discover` answer
+ * (every later client connects from it: nothing sent on connect), or a 2025 one (initialize). The
+ * persistable subset of what the probe learns (the SDK v2's `connect({ prior })` takes it as is).
+ */
+export type KnownEra = { kind: "modern"; discover: DiscoverResult } | { kind: "legacy" };
 
 export interface AcquireOptions {
   sessionId: string;
@@ -86,7 +105,8 @@ export interface UpstreamMessage {
 
 /**
  * What the gateway needs of a connected upstream, whatever its era: the seam between the gateway
- * and the SDK clients (v1 for containers and in-process servers, v2 for remote ones).
+ * and the SDK clients (v1 for 2025 upstreams, v2 for 2026 ones: remote, and containers whose
+ * kept era is 2026-07-28).
  */
 export interface UpstreamClient {
   readonly era: UpstreamEra;

@@ -4,7 +4,7 @@
  * client. What reaches the upstream is recorded at the fetch boundary the RemoteLauncher uses.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -85,6 +85,15 @@ describe("a 2026-07-28 remote upstream through the gateway (the modern hop)", ()
   it("probed the era once, at prepare", () => {
     assert.equal(launcher.probes, 1);
     assert.equal(rpcs("server/discover"), 1, "one server/discover");
+  });
+
+  it("the catalog on disk keeps the era found at discovery, with the upstream's server/discover answer", async () => {
+    const files = await readdir(join(dir, "data", "catalogs"));
+    assert.equal(files.length, 1);
+    const catalog = JSON.parse(await readFile(join(dir, "data", "catalogs", files[0] as string), "utf8")) as { era?: { kind: string; discover?: { supportedVersions: string[] } } };
+    assert.equal(catalog.era?.kind, "modern");
+    assert.ok(catalog.era?.discover?.supportedVersions.includes("2026-07-28"));
+    assert.equal(launcher.eraOf({ hash: "never-probed" } as never), undefined, "no verdict for a version never probed");
   });
 
   it("a 2026 client's calls reach the upstream as single requests: no initialize, no session, no DELETE", async () => {

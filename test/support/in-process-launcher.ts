@@ -5,28 +5,56 @@
  * acquire; per-session: one per session id; shared: one), applies the server's time limit and
  * the caller's cancellation with the same `callLimit`, and counts what it starts. The gateway,
  * the reconciler and the transports above it are the ones users run; only containers are left out.
+ *
+ * Eras as for containers: an upstream may be an SDK v2 server served with stdio framing
+ * (`serveStdio` on a linked in-memory pair), whose opening message picks its era as a 2026 stdio
+ * server's in a container does. With `probeEras`, prepare learns a version's era once on a
+ * throwaway instance (in place: `server/discover`, else `initialize`); an era adopted from a cached
+ * catalog (`adoptEra`) or probed is used by every later start: a modern one connects the SDK v2
+ * client from the kept `server/discover` answer and sends nothing on connect (no initialize); with
+ * no verdict, the SDK v1 client initializes (the 2025 default).
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
+import type { JSONRPCMessage as ModernMessage, Transport as ModernTransport } from "@modelcontextprotocol/client";
+import { InMemoryTransport as ModernInMemoryTransport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { McpServerFactory } from "@modelcontextprotocol/server";
+import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import { callLimit } from "../../src/launch/call-limit.js";
 import { selectedPackage } from "../../src/launch/docker/container-spec.js";
 import type { ResourceDefaults } from "../../src/launch/limits.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "../../src/launch/limits.js";
 import { LaunchError } from "../../src/launch/errors.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../../src/launch/launcher.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../../src/launch/launcher.js";
 import { legacyUpstreamClient } from "../../src/launch/legacy-upstream-client.js";
+import { connectModernStream, probeStreamEra } from "../../src/launch/modern-upstream-client.js";
 import type { Lifecycle, RegistryServer } from "../../src/registry/types.js";
 import { lifecycleOf } from "../../src/registry/types.js";
 import { IMPLEMENTATION } from "../../src/version.js";
 
 /** One running upstream: an SDK server (low-level `Server` or `McpServer`) and what stops its timers. */
-export interface InProcessUpstream {
+export type InProcessUpstream = ConnectedUpstream | StdioUpstream;
+
+/** An SDK v1 server connected to its end of the pair (it speaks the 2025 revisions). */
+export interface ConnectedUpstream {
   readonly server: { connect(transport: Transport): Promise<void>; close(): Promise<void> };
   /** Stops what the server started on its own (intervals, timeouts), once it is closed. */
+  cleanup?(sessionId: string): void | Promise<void>;
+}
+
+/**
+ * An SDK v2 server served as a stdio server is (`serveStdio`): the connection's opening message
+ * picks the era (a 2026 request pins a modern instance, `initialize` a 2025 one), one instance
+ * from `stdio` per connection.
+ */
+export interface StdioUpstream {
+  readonly stdio: McpServerFactory;
+  /** Every message the upstream receives on this instance, in order (tests count them). */
+  onMessage?(message: ModernMessage): void;
   cleanup?(sessionId: string): void | Promise<void>;
 }
 
@@ -39,6 +67,8 @@ export interface InProcessLauncherOptions {
   /** Time limits of servers without `router.limits.timeoutSeconds`. */
   defaults?: ResourceDefaults;
   clientInfo?: { name: string; version: string };
+  /** Learn each version's era at prepare on a throwaway instance, as the Docker launcher does (default: no probe; 2025 unless adopted). */
+  probeEras?: boolean;
 }
 
 /** Why an instance stopped, as `stopped` events report it. */
@@ -59,7 +89,11 @@ export interface InProcessLauncherEvents {
 
 interface Instance extends InstanceEvent {
   readonly server: RegistryServer;
-  readonly client: Client;
+  /** The connected client: SDK v1 (initialized) or v2 (connected from a modern verdict). */
+  readonly client: UpstreamClient;
+  readonly closeClient: () => Promise<void>;
+  /** Closes the upstream's side. */
+  readonly closeUpstream: () => Promise<void>;
   readonly upstream: InProcessUpstream;
   /** Rejects with a LaunchError once the instance stops (calls in progress end with it). */
   readonly lost: Promise<never>;
@@ -83,6 +117,10 @@ export class InProcessLauncher implements Launcher {
   private readonly states = new Map<string, ServerState>();
   private readonly instances = new Set<Instance>();
   private readonly prepared = new Set<string>();
+  /** Era verdicts by server version: probed at prepare (`probeEras`) or adopted from a cached catalog. */
+  private readonly eras = new Map<string, KnownEra>();
+  /** Era probes run (one throwaway instance each). */
+  probes = 0;
   private startedTotal = 0;
   private perCallStarts = 0;
   private closed = false;
@@ -93,6 +131,67 @@ export class InProcessLauncher implements Launcher {
     this.factory(server);
     if (!this.prepared.has(server.hash)) onProgress?.(`${server.prefix} runs in process; nothing to prepare`);
     this.prepared.add(server.hash);
+    if (this.options.probeEras && !this.eras.has(server.hash)) {
+      const era = await this.probe(server);
+      this.eras.set(server.hash, era);
+      onProgress?.(`${server.prefix} speaks ${era.kind === "modern" ? "2026-07-28 (no initialize)" : "a 2025 revision (initialize)"}`);
+    }
+  }
+
+  eraOf(server: RegistryServer): KnownEra | undefined {
+    return this.eras.get(server.hash);
+  }
+
+  adoptEra(server: RegistryServer, era: KnownEra): void {
+    if (!this.eras.has(server.hash)) this.eras.set(server.hash, era);
+  }
+
+  /** The era of a version, probed in place on a throwaway instance (no events, not counted as started). */
+  private async probe(server: RegistryServer): Promise<KnownEra> {
+    this.probes += 1;
+    const upstream = this.factory(server)();
+    const id = randomBytes(6).toString("hex");
+    const link = this.link(upstream, id);
+    try {
+      await link.serve();
+      return await probeStreamEra(link.client, { timeoutMs: 10_000, ...(this.options.clientInfo ? { clientInfo: this.options.clientInfo } : {}) });
+    } finally {
+      await link.client.close().catch(() => undefined);
+      await link.closeUpstream().catch(() => undefined);
+      await upstream.cleanup?.(id);
+    }
+  }
+
+  /** A linked pair with the upstream on one end: `serve` connects (or serves) it; `client` is the other end. */
+  private link(upstream: InProcessUpstream, id: string): { client: ModernTransport; serve(): Promise<void>; closeUpstream(): Promise<void> } {
+    if ("stdio" in upstream) {
+      const [client, served] = ModernInMemoryTransport.createLinkedPair();
+      served.sessionId = id;
+      const send = client.send.bind(client);
+      client.send = (message, options) => {
+        upstream.onMessage?.(message);
+        return send(message, options);
+      };
+      let handle: { close(): Promise<void> } | undefined;
+      return {
+        client,
+        serve: async () => {
+          handle = serveStdio(upstream.stdio, { transport: served, legacy: "serve" });
+        },
+        closeUpstream: async () => {
+          await handle?.close();
+        },
+      };
+    }
+    const [client, served] = InMemoryTransport.createLinkedPair();
+    // Servers that keep per-session state in module globals (server-everything) key it by the
+    // transport's session id: a distinct one per instance keeps instances apart.
+    served.sessionId = id;
+    return {
+      client: client as unknown as ModernTransport,
+      serve: () => upstream.server.connect(served),
+      closeUpstream: () => upstream.server.close(),
+    };
   }
 
   async acquire(server: RegistryServer, opts: AcquireOptions): Promise<Lease> {
@@ -225,23 +324,28 @@ export class InProcessLauncher implements Launcher {
     const server = state.server;
     const upstream = this.factory(server)();
     const id = randomBytes(6).toString("hex");
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    // Servers that keep per-session state in module globals (server-everything) key it by the
-    // transport's session id: a distinct one per instance keeps instances apart.
-    serverTransport.sessionId = id;
-    const client = new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: { sampling: {}, elicitation: {} } });
+    const link = this.link(upstream, id);
+    const era = this.eras.get(server.hash);
     let lose: (error: LaunchError) => void = () => undefined;
     const lost = new Promise<never>((_, reject) => {
       lose = reject;
     });
     lost.catch(() => undefined);
+    let closeClient: () => Promise<void> = async () => undefined;
+    let client: UpstreamClient | undefined;
+    const onclose = (): void => void this.stop(instance, "closed by the upstream");
     const instance: Instance = {
       id,
       prefix: server.prefix,
       lifecycle: lifecycleOf(server),
       sessionKey,
       server,
-      client,
+      get client(): UpstreamClient {
+        if (!client) throw new Error("the in-process instance is not connected yet");
+        return client;
+      },
+      closeClient: () => closeClient(),
+      closeUpstream: () => link.closeUpstream(),
       upstream,
       lost,
       lose,
@@ -249,14 +353,25 @@ export class InProcessLauncher implements Launcher {
       stopped: false,
       retireWhenIdle: false,
     };
-    client.onclose = () => void this.stop(instance, "closed by the upstream");
     try {
-      await upstream.server.connect(serverTransport);
-      await client.connect(clientTransport);
+      await link.serve();
+      if (era?.kind === "modern") {
+        // The kept advertisement: nothing is sent on connect (no initialize, no probe).
+        const modern = await connectModernStream(link.client, era.discover, this.options.clientInfo);
+        modern.client.onclose = onclose;
+        closeClient = () => modern.close();
+        client = modern;
+      } else {
+        const legacy = new Client(this.options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: { sampling: {}, elicitation: {} } });
+        legacy.onclose = onclose;
+        closeClient = () => legacy.close();
+        await legacy.connect(link.client as unknown as Transport);
+        client = legacyUpstreamClient(legacy);
+      }
     } catch (error) {
       instance.stopped = true;
-      await client.close().catch(() => undefined);
-      await upstream.server.close().catch(() => undefined);
+      await closeClient().catch(() => undefined);
+      await link.closeUpstream().catch(() => undefined);
       throw new LaunchError("CONTAINER_START_FAILED", `could not start the in-process upstream of ${server.prefix}: ${(error as Error).message}`, "Check the upstream factory.", { cause: error });
     }
     state.started += 1;
@@ -274,8 +389,8 @@ export class InProcessLauncher implements Launcher {
     instance.active += 1;
     let released = false;
     let runs = 0;
-    const client = legacyUpstreamClient(instance.client);
-    const run = <T>(fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, (_, s) => fn(client, s), signal);
+    const client = instance.client;
+    const run = <T>(fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> => this.run(instance, perCall, fn, signal);
     const onRelease = (): void => this.released(instance, perCall);
     return {
       client,
@@ -311,7 +426,7 @@ export class InProcessLauncher implements Launcher {
     }
   }
 
-  private async run<T>(instance: Instance, perCall: boolean, fn: (client: Client, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async run<T>(instance: Instance, perCall: boolean, fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const prefix = instance.prefix;
     const limitMs = timeoutMs(instance.server, this.options.defaults ?? DEFAULT_RESOURCES);
     const stopped = perCall ? "; its instance was stopped" : "";
@@ -347,8 +462,8 @@ export class InProcessLauncher implements Launcher {
         ? new LaunchError("CONTAINER_CRASHED", `the in-process upstream of ${instance.prefix} closed during the call`, "The upstream server closed its transport: check its implementation.")
         : new LaunchError(reason === "launcher closed" ? "LAUNCHER_CLOSED" : "ABORTED", `the instance of ${instance.prefix} was stopped (${reason})`, "Retry the call."),
     );
-    await instance.client.close().catch(() => undefined);
-    await instance.upstream.server.close().catch(() => undefined);
+    await instance.closeClient().catch(() => undefined);
+    await instance.closeUpstream().catch(() => undefined);
     await instance.upstream.cleanup?.(instance.id);
     this.events.emit("stopped", { ...this.describe(instance), reason });
   }

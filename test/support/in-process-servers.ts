@@ -11,7 +11,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Package } from "../../src/registry/types.js";
-import type { InProcessUpstream, UpstreamFactory } from "./in-process-launcher.js";
+import type { ConnectedUpstream, UpstreamFactory } from "./in-process-launcher.js";
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +19,7 @@ export const EVERYTHING_PACKAGE = "@modelcontextprotocol/server-everything";
 export const PROBE_PACKAGE = "@mcp-router-test/probe";
 
 interface EverythingModule {
-  createServer(): { server: InProcessUpstream["server"]; cleanup(sessionId?: string): void };
+  createServer(): { server: ConnectedUpstream["server"]; cleanup(sessionId?: string): void };
 }
 
 /** server-everything's `createServer` (its package has no `exports`, so the file is imported by path). */

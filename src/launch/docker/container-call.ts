@@ -3,10 +3,11 @@
  * per-call container is killed when the call is stopped; a container that exits during the call
  * fails it with CONTAINER_CRASHED, naming the exit code and its last stderr lines (scrubbed).
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { callLimit } from "../call-limit.js";
 import { LaunchError } from "../errors.js";
+import type { UpstreamClient } from "../launcher.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { RunningContainer } from "./container-runner.js";
 
@@ -23,7 +24,7 @@ const EXIT_CODE_WAIT_MS = 3_000;
 export async function containerCall<T>(
   container: RunningContainer,
   options: ContainerCallOptions,
-  fn: (client: Client, signal: AbortSignal) => Promise<T>,
+  fn: (client: UpstreamClient, signal: AbortSignal) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
   const prefix = container.server.prefix;
@@ -49,7 +50,8 @@ export async function containerCall<T>(
   } catch (error) {
     if (limit.error) throw limit.error;
     if (error instanceof LaunchError) throw error;
-    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+    // The connection closed under the call (SDK v1 client: 2025; v2: a 2026 verdict): the container went away.
+    if ((error instanceof McpError && error.code === ErrorCode.ConnectionClosed) || (error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed)) {
       let timer: NodeJS.Timeout | undefined;
       const code = await Promise.race([container.exited, new Promise<null>((r) => (timer = setTimeout(() => r(null), EXIT_CODE_WAIT_MS)))]);
       clearTimeout(timer);

@@ -1,6 +1,8 @@
 /**
- * Starts ONE container of a server and hands back an initialized MCP client on it and a promise of
- * its exit. The container's create options come from the server's resolved spec (built once per
+ * Starts ONE container of a server and hands back a connected MCP client on it and a promise of
+ * its exit. The client is initialized (2025) unless the version's era is known to be 2026-07-28 and
+ * it speaks stdio: then the SDK v2 client is connected from the kept `server/discover` answer and
+ * nothing is sent before the first request. The container's create options come from the server's resolved spec (built once per
  * call, by the launcher) placed on its prepared image and network. A failed start removes what it
  * created and says why, scrubbed of secrets.
  */
@@ -11,10 +13,14 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Transport as ModernTransport } from "@modelcontextprotocol/client";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
+import type { KnownEra, UpstreamClient } from "../launcher.js";
+import { legacyUpstreamClient } from "../legacy-upstream-client.js";
+import { connectModernStream } from "../modern-upstream-client.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { ContainerRemover } from "./container-remover.js";
 import type { ContainerSpec, ResolvedContainer } from "./container-spec.js";
@@ -44,12 +50,14 @@ export interface ContainerRunnerOptions {
   clientInfo?: { name: string; version: string };
 }
 
-/** A started container with an initialized MCP client. */
+/** A started container with a connected MCP client. */
 export interface RunningContainer {
   readonly server: RegistryServer;
   readonly containerId: string;
   readonly container: Docker.Container;
-  readonly client: Client;
+  /** Initialized (2025), or connected from a kept 2026 verdict (nothing sent yet). */
+  readonly client: UpstreamClient;
+  readonly closeClient: () => Promise<void>;
   readonly transport: ContainerTransport;
   /** Resolves with the exit code (null if unknown) when the container stops. */
   readonly exited: Promise<number | null>;
@@ -67,7 +75,7 @@ export class ContainerRunner {
    * Starts a container from the resolved spec and initializes MCP on it. If the start fails, the
    * container is removed and then `release` is called; on success the caller holds `release`.
    */
-  async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal): Promise<RunningContainer> {
+  async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal, era?: KnownEra): Promise<RunningContainer> {
     const { docker } = this.options;
     const server = resolved.server;
     const t0 = performance.now();
@@ -97,8 +105,11 @@ export class ContainerRunner {
       );
       const logs = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 });
       transport = logs;
-      const client = await this.initialize(resolved, spec, c, logs, exited, signal);
-      return { server, containerId: c.id, container: c, client, transport: logs, exited, startMs: performance.now() - t0, secretValues: spec.secretValues };
+      const connected =
+        era?.kind === "modern" && resolved.pkg.transport.type === "stdio"
+          ? await connectModernStream(logs as unknown as ModernTransport, era.discover, this.options.clientInfo).then((modern) => ({ client: modern as UpstreamClient, closeClient: () => modern.close() }))
+          : await this.initialize(resolved, spec, c, logs, exited, signal).then((legacy) => ({ client: legacyUpstreamClient(legacy), closeClient: () => legacy.close() }));
+      return { server, containerId: c.id, container: c, ...connected, transport: logs, exited, startMs: performance.now() - t0, secretValues: spec.secretValues };
     } catch (error) {
       if (container) this.options.remover.remove(container, release);
       else release();

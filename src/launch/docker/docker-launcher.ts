@@ -12,8 +12,8 @@ import type { RegistryServer } from "../../registry/types.js";
 import { lifecycleOf } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
-import { legacyUpstreamClient } from "../legacy-upstream-client.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, LeaseTimings } from "../launcher.js";
+import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, LeaseTimings } from "../launcher.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
@@ -94,6 +94,13 @@ export class DockerLauncher implements Launcher {
   private readonly instances = new Set<Instance>();
   /** Server versions acquired, with how many containers each started. */
   private readonly servers = new Map<string, { server: RegistryServer; started: number }>();
+  /**
+   * Era verdicts by server version, adopted from cached catalogs: a version is pinned (package
+   * version, image), so its era is too. A modern one connects every container of the version from
+   * it (stdio: nothing sent before the first request, no initialize in the warm pool or on a call's
+   * path). No verdict: initialize (2025). Not probed here yet (see docs/serving.md "Protocol eras").
+   */
+  private readonly eras = new Map<string, KnownEra>();
   private closed = false;
   private startedTotal = 0;
   private poolHits = 0;
@@ -135,7 +142,8 @@ export class DockerLauncher implements Launcher {
       start: async (server, release) => {
         const instance = await this.start(this.resolve(server), release);
         // Warm the server's code paths (JIT, schemas) with a read-only request that changes no state.
-        await instance.client.listTools().catch(() => undefined);
+        // For a 2026 server connected from its verdict this is also the first message it reads.
+        await instance.client.request({ method: "tools/list", params: {} }, ListToolsResultSchema).catch(() => undefined);
         return instance;
       },
       destroy: (instance, why) => this.destroy(instance, why),
@@ -162,6 +170,14 @@ export class DockerLauncher implements Launcher {
 
   async prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
     await this.preparer.prepare(server, onProgress);
+  }
+
+  eraOf(server: RegistryServer): KnownEra | undefined {
+    return this.eras.get(server.hash);
+  }
+
+  adoptEra(server: RegistryServer, era: KnownEra): void {
+    if (!this.eras.has(server.hash)) this.eras.set(server.hash, era);
   }
 
   /** The image a prepared server version starts from, if it is prepared. */
@@ -265,7 +281,7 @@ export class DockerLauncher implements Launcher {
   private lease(instance: Instance, timings: LeaseTimings, release?: () => void): Lease {
     const perCall = release === undefined;
     const call = { limitMs: timeoutMs(instance.server, this.defaults), perCall, kill: (why: string) => this.destroy(instance, why) };
-    const client = legacyUpstreamClient(instance.client);
+    const client = instance.client;
     return guardedLease({
       client,
       containerId: instance.containerId,
@@ -285,7 +301,7 @@ export class DockerLauncher implements Launcher {
   /** Starts a container and tracks it. Holds `release` until the container is removed. */
   private async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal): Promise<Instance> {
     const server = resolved.server;
-    const running = await this.runner.start(resolved, release, signal);
+    const running = await this.runner.start(resolved, release, signal, this.eras.get(server.hash));
     const instance: Instance = { ...running, release, exitCode: undefined, destroyed: false };
     this.warm.observeStart(server, instance.startMs);
     const counts = this.servers.get(server.hash) ?? { server, started: 0 };
@@ -313,7 +329,7 @@ export class DockerLauncher implements Launcher {
     const tail = instance.transport.stderrTail();
     if (tail) this.logger.debug({ server: instance.server.prefix, container: instance.containerId.slice(0, 12), stderr: scrubSecrets(tail.slice(-2048), instance.secretValues) }, "container stderr");
     this.logger.debug({ server: instance.server.prefix, container: instance.containerId.slice(0, 12), why }, "removing container");
-    void instance.client.close().catch(() => undefined);
+    void instance.closeClient().catch(() => undefined);
     this.remover.remove(instance.container, instance.release);
   }
 }

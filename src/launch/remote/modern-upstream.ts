@@ -3,27 +3,12 @@
  * server version (`eraVerdict`: `server/discover` under `mode: 'auto'`; a 2025 server falls back to
  * `initialize`, and that probe session is ended at once). A modern verdict keeps the server's
  * DiscoverResult, and every later client connects with it as `prior`: nothing is sent on connect,
- * no session exists, so a client is made per lease and costs no round trip.
- *
- * `ModernUpstreamClient` is the `UpstreamClient` over such a client: each request carries the
- * calling client's capabilities and log level in `_meta`; an `input_required` answer is either
- * handed back as it is (a 2026 caller answers it) or fulfilled through the `onRequest` handlers and
- * retried by the SDK (a 2025 caller, asked mid-call through its session).
+ * no session exists, so a client is made per lease and costs no round trip. The client it makes is
+ * the era-neutral `ModernUpstreamClient` (../modern-upstream-client.ts).
  */
-import {
-  CLIENT_CAPABILITIES_META_KEY,
-  Client,
-  LOG_LEVEL_META_KEY,
-  ProtocolError,
-  SERVER_INFO_META_KEY,
-  StreamableHTTPClientTransport,
-} from "@modelcontextprotocol/client";
-import type { DiscoverResult, RequestMethod } from "@modelcontextprotocol/client";
-import type { LoggingLevel, ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { ResultSchema, UpstreamClient, UpstreamInputRequired, UpstreamMessage, UpstreamNotice, UpstreamQuestion, UpstreamRequestOptions } from "../launcher.js";
-import { isUpstreamInputRequired } from "../launcher.js";
-import { IMPLEMENTATION } from "../../version.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { Client, DiscoverResult } from "@modelcontextprotocol/client";
+import { ModernUpstreamClient, newModernClient } from "../modern-upstream-client.js";
 import type { RemoteTarget } from "./remote-target.js";
 
 /**
@@ -39,13 +24,10 @@ export interface ModernClientOptions {
   connectTimeoutMs?: number;
 }
 
-/** What the gateway can pass on: a modern upstream may ask for any of these in an input_required round. */
-const CAPABILITIES = { sampling: {}, elicitation: {}, roots: {} };
-
 const TERMINATE_WAIT_MS = 2_000;
 
 function newClient(options: ModernClientOptions): Client {
-  return new Client(options.clientInfo ?? { ...IMPLEMENTATION }, { capabilities: CAPABILITIES, versionNegotiation: { mode: "auto" } });
+  return newModernClient(options.clientInfo);
 }
 
 function newTransport(target: RemoteTarget, fetchFn: typeof fetch = fetch): StreamableHTTPClientTransport {
@@ -96,74 +78,4 @@ export async function connectModern(target: RemoteTarget, discover: DiscoverResu
   const client = newClient(options);
   await client.connect(newTransport(target, options.fetch), { prior: { kind: "modern", discover } });
   return new ModernUpstreamClient(client);
-}
-
-/** The SDK v2 client's errors as the gateway knows them: an upstream's JSON-RPC error is an McpError with its code and data. */
-function asGatewayError(error: unknown): unknown {
-  if (error instanceof ProtocolError) return new McpError(error.code, error.message, error.data);
-  return error;
-}
-
-/** The upstream's own identity stays on its hop: the gateway answers in its own name. */
-function withoutServerInfo<T>(result: T): T {
-  const meta = (result as { _meta?: Record<string, unknown> })._meta;
-  if (!meta || !(SERVER_INFO_META_KEY in meta)) return result;
-  const { [SERVER_INFO_META_KEY]: _dropped, ...rest } = meta;
-  const { _meta: _old, ...body } = result as Record<string, unknown>;
-  return (Object.keys(rest).length > 0 ? { ...body, _meta: rest } : body) as T;
-}
-
-export class ModernUpstreamClient implements UpstreamClient {
-  readonly era = "modern" as const;
-
-  constructor(readonly client: Client) {}
-
-  request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options?: UpstreamRequestOptions & { inputRequired?: "fulfil" }): Promise<T>;
-  request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options: UpstreamRequestOptions): Promise<T | UpstreamInputRequired>;
-  async request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options: UpstreamRequestOptions = {}): Promise<T | UpstreamInputRequired> {
-    const params = { ...(request.params ?? {}) };
-    if (options.caller) {
-      // The caller's own declaration replaces the one the SDK would attach (the gateway's).
-      const meta: Record<string, unknown> = { ...((params._meta as Record<string, unknown> | undefined) ?? {}) };
-      meta[CLIENT_CAPABILITIES_META_KEY] = options.caller.capabilities ?? {};
-      if (options.caller.logLevel) meta[LOG_LEVEL_META_KEY] = options.caller.logLevel;
-      params._meta = meta;
-    }
-    const sdkOptions = {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-      allowInputRequired: options.inputRequired === "return",
-    };
-    let result: unknown;
-    try {
-      result =
-        request.method === "tools/call" && options.tool
-          ? // callTool mirrors the tool's `Mcp-Param-*` headers from the definition the gateway already holds (no tools/list first).
-            await this.client.callTool(params as Parameters<Client["callTool"]>[0], { ...sdkOptions, toolDefinition: options.tool as Parameters<Client["callTool"]>[1] extends infer O ? O extends { toolDefinition?: infer D } ? D : never : never })
-          : await this.client.request({ method: request.method as RequestMethod, params }, sdkOptions);
-    } catch (error) {
-      throw asGatewayError(error);
-    }
-    if (isUpstreamInputRequired(result)) return withoutServerInfo(result);
-    return schema.parse(withoutServerInfo(result));
-  }
-
-  onRequest(method: UpstreamQuestion, handler: (request: UpstreamMessage, extra: { signal: AbortSignal }) => Promise<unknown>): void {
-    this.client.setRequestHandler(method, async (request, ctx) => (await handler(request as UpstreamMessage, { signal: ctx.mcpReq.signal })) as never);
-  }
-
-  onNotification(method: UpstreamNotice, handler: (notification: UpstreamMessage) => void | Promise<void>): void {
-    this.client.setNotificationHandler(method, (notification) => handler(notification as UpstreamMessage));
-  }
-
-  serverCapabilities(): ServerCapabilities | undefined {
-    return this.client.getServerCapabilities() as ServerCapabilities | undefined;
-  }
-
-  /** Nothing to send: a modern upstream takes the level on each request (`caller.logLevel`). */
-  async setLoggingLevel(_level: LoggingLevel): Promise<void> {}
-
-  close(): Promise<void> {
-    return this.client.close().catch(() => undefined);
-  }
 }

@@ -21,11 +21,12 @@ import type { ResourceDefaults } from "../limits.js";
 import { DEFAULT_RESOURCES, timeoutMs } from "../limits.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
-import type { AcquireOptions, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../launcher.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../launcher.js";
 import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
-import type { EraVerdict, ModernUpstreamClient } from "./modern-upstream.js";
+import type { ModernUpstreamClient } from "../modern-upstream-client.js";
+import type { EraVerdict } from "./modern-upstream.js";
 import { connectModern, eraVerdict } from "./modern-upstream.js";
 import type { RemoteFailure, RemoteTarget } from "./remote-target.js";
 import { classifyFailure, describeFailure, remoteTarget } from "./remote-target.js";
@@ -78,6 +79,8 @@ export class RemoteLauncher implements Launcher {
   private readonly sessions: SessionPool<UpstreamSession>;
   /** Era verdicts by server version (hash): probed once, reused by every later connect. */
   private readonly verdicts = new Map<string, Promise<Verdict>>();
+  /** The same verdicts once settled (what `eraOf` reports for the catalog). */
+  private readonly settled = new Map<string, EraVerdict>();
   /** Clients of modern leases not yet released. */
   private readonly modernClients = new Set<ModernUpstreamClient>();
   /** Era probes sent since the launcher was created (tests and stats: one per server version). */
@@ -146,6 +149,7 @@ export class RemoteLauncher implements Launcher {
       this.probes += 1;
       known = eraVerdict(target, this.upstream).then((found) => {
         this.logger.debug({ server: server.prefix, url: target.display, upstream: found.name, era: found.verdict.kind }, "remote answers");
+        if (this.verdicts.get(server.hash) === known) this.settled.set(server.hash, found.verdict);
         return found;
       });
       this.verdicts.set(server.hash, known);
@@ -229,7 +233,7 @@ export class RemoteLauncher implements Launcher {
           const failure = classifyFailure(error);
           if (failure === "answer") {
             // The upstream no longer speaks the era we remembered: the next acquire probes again.
-            if ((error as { code?: unknown }).code === UNSUPPORTED_PROTOCOL_VERSION) this.verdicts.delete(server.hash);
+            if ((error as { code?: unknown }).code === UNSUPPORTED_PROTOCOL_VERSION) this.forgetVerdict(server);
             throw error;
           }
           if (failure === "session-gone" || failure === "http") throw this.failure(server, target, "http", error);
@@ -246,8 +250,25 @@ export class RemoteLauncher implements Launcher {
     await this.sessions.endSession(sessionId);
   }
 
-  async retire(server: RegistryServer): Promise<void> {
+  /**
+   * The era probed for this version in this process, for its catalog. Not `adoptEra`: a remote URL
+   * can change era without its registry file changing (a redeploy), and a stale 2025 verdict would
+   * never show itself (the server still answers initialize); the probe at prepare, once per
+   * version and process, is also the check that the upstream answers at all.
+   */
+  eraOf(server: RegistryServer): KnownEra | undefined {
+    const found = this.settled.get(server.hash);
+    if (!found) return undefined;
+    return found.kind === "modern" ? { kind: "modern", discover: found.discover } : { kind: "legacy" };
+  }
+
+  private forgetVerdict(server: RegistryServer): void {
     this.verdicts.delete(server.hash);
+    this.settled.delete(server.hash);
+  }
+
+  async retire(server: RegistryServer): Promise<void> {
+    this.forgetVerdict(server);
     await this.sessions.retire(server);
     const state = this.states.get(server.hash);
     if (state) this.forgetIfEmpty(state);
