@@ -19,22 +19,30 @@ const FORBIDDEN = {
   cli: [],
 };
 
-const rooms = Object.entries(FORBIDDEN).map(([room, forbidden]) => ({
-  files: [`src/${room}/**/*.ts`],
-  rules: {
-    "no-restricted-imports": [
-      "error",
-      {
-        patterns: [
-          ...(forbidden.length
-            ? [{ regex: `^(\\.\\./)+(${forbidden.join("|")})/`, message: `src/${room}/ may not import ${forbidden.join(", ")} (the rooms in ARCHITECTURE.md: arrows point down).` }]
-            : []),
-          { regex: "^(\\.\\./)+bin\\.js$", message: "Only the entry point is src/bin.ts; nothing imports it." },
-        ],
-      },
-    ],
-  },
-}));
+/** The one file that loads the OpenTelemetry SDK, imported lazily when tracing is on (observe/tracing.ts). */
+const OTEL_TRACER = "src/observe/otel-tracer.ts";
+
+const roomRule = (room, forbidden, otel) => ({
+  "no-restricted-imports": [
+    "error",
+    {
+      patterns: [
+        ...(forbidden.length
+          ? [{ regex: `^(\\.\\./)+(${forbidden.join("|")})/`, message: `src/${room}/ may not import ${forbidden.join(", ")} (the rooms in ARCHITECTURE.md: arrows point down).` }]
+          : []),
+        { regex: "^(\\.\\./)+bin\\.js$", message: "Only the entry point is src/bin.ts; nothing imports it." },
+        ...(otel
+          ? [{ group: ["@opentelemetry/*"], allowTypeImports: true, message: `Only ${OTEL_TRACER} loads the OpenTelemetry SDK (lazily, when tracing is on); use the CallTracer seam of observe/tracing.ts.` }]
+          : []),
+      ],
+    },
+  ],
+});
+
+const rooms = [
+  ...Object.entries(FORBIDDEN).map(([room, forbidden]) => ({ files: [`src/${room}/**/*.ts`], rules: roomRule(room, forbidden, true) })),
+  { files: [OTEL_TRACER], rules: roomRule("observe", FORBIDDEN.observe, false) },
+];
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "src/registry/types.generated.ts", "test/fixtures/"] },

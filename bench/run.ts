@@ -10,6 +10,7 @@ import { runLaunchBench } from "./launch.js";
 import { benchPropose } from "./propose.js";
 import { benchRegistry } from "./registry.js";
 import { benchSync } from "./sync.js";
+import { benchTracing } from "./tracing.js";
 
 const groups: Record<string, () => Promise<BenchRow[]>> = {
   registry: benchRegistry,
@@ -17,6 +18,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   launch: () => runLaunchBench(),
   gateway: () => benchGateway(),
   eras: () => benchEras(),
+  tracing: () => benchTracing(),
   propose: () => benchPropose(),
 };
 

@@ -16,7 +16,7 @@ import { defaultDataDir, defaultRegistry, dockerSettings, operatorPolicy, secret
 import type { DesktopEntry } from "./desktop-config.js";
 import { desktopConfigPath, installDesktopConfig, mergeDesktopConfig } from "./desktop-config.js";
 
-interface ServeOptions extends AuditFlags {
+interface ServeOptions extends AuditFlags, TracingFlags {
   registry: string;
   host: string;
   port: string;
@@ -38,7 +38,7 @@ interface ServeOptions extends AuditFlags {
   logLevel?: string;
 }
 
-interface StdioOptions extends AuditFlags {
+interface StdioOptions extends AuditFlags, TracingFlags {
   registry: string;
   dataDir: string;
   hierarchical?: boolean;
@@ -49,6 +49,17 @@ interface AuditFlags {
   auditLog?: string;
   auditLogMaxSize: string;
   auditLogKeep: string;
+}
+
+interface TracingFlags {
+  otelEndpoint?: string;
+}
+
+function addTracingOption(command: Command): Command {
+  return command.option(
+    "--otel-endpoint <url>",
+    "export OpenTelemetry traces (a span per call) to this OTLP/HTTP collector base URL, e.g. http://localhost:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); off by default",
+  );
 }
 
 function addAuditOptions(command: Command, target: string): Command {
@@ -63,6 +74,43 @@ function auditConfig(flags: AuditFlags, ctx: CliContext, stdoutFree: boolean): D
   const target = flags.auditLog ?? ctx.env.MCP_ROUTER_AUDIT_LOG;
   if (!target) return undefined;
   return { target, maxBytes: parseByteSize(flags.auditLogMaxSize), keep: Number(flags.auditLogKeep), ...(stdoutFree ? { stdout: ctx.stdout } : {}) };
+}
+
+/**
+ * The tracing settings the flag or the standard OpenTelemetry environment ask for: `--otel-endpoint`
+ * and OTEL_EXPORTER_OTLP_ENDPOINT are base URLs (`/v1/traces` is appended), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * is used as it is; OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_(TRACES_)HEADERS are respected, OTEL_SDK_DISABLED=true turns it off.
+ */
+export function tracingConfig(flags: TracingFlags, env: CliContext["env"]): DaemonConfig["tracing"] {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return undefined;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = flags.otelEndpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = flags.otelEndpoint === undefined && traces ? traces : base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined;
+  if (!url) return undefined;
+  const source = flags.otelEndpoint !== undefined ? "--otel-endpoint" : url === traces ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError("BAD_OTEL_ENDPOINT", `${source} ${JSON.stringify(url)} is not a URL`, "Give the collector's OTLP/HTTP base URL, e.g. --otel-endpoint http://localhost:4318.");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError("BAD_OTEL_ENDPOINT", `${source} ${parsed.protocol} is not supported: traces are exported over OTLP/HTTP`, "Give an http:// or https:// URL, e.g. http://localhost:4318 (OTLP/HTTP, not gRPC's 4317).");
+  }
+  const headers = { ...otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS), ...otlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) };
+  const serviceName = env.OTEL_SERVICE_NAME?.trim();
+  return { url, ...(serviceName ? { serviceName } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+}
+
+/** `key1=value1,key2=value2` (values URL-encoded), the OTLP exporter headers format. */
+function otlpHeaders(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (value ?? "").split(",")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) continue;
+    headers[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+  }
+  return headers;
 }
 
 export function registerGatewayCommands(program: Command, ctx: CliContext): void {
@@ -88,6 +136,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .option("--webhook-secret <secret>", "enable POST /hooks/github, verified with this secret (prefer MCP_ROUTER_WEBHOOK_SECRET)")
     .addOption(new Option("--log-format <format>", "auto: readable lines and a ready summary on a terminal, JSON otherwise").choices(["auto", "json", "text"]).default("auto"))
     .addOption(new Option("--log-level <level>", "log level (default: info for JSON logs; error for text, where the ready summary tells what happened)").choices(["trace", "debug", "info", "warn", "error", "silent"]));
+  addTracingOption(serve);
   addAuditOptions(serve, ", or `-` for stdout (also MCP_ROUTER_AUDIT_LOG)")
     .addHelpText(
       "after",
@@ -120,6 +169,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       const text = opts.logFormat === "text" || (opts.logFormat === "auto" && ctx.stderr.isTTY === true);
       const webhookSecret = opts.webhookSecret ?? ctx.env.MCP_ROUTER_WEBHOOK_SECRET;
       const audit = auditConfig(opts, ctx, true);
+      const tracing = tracingConfig(opts, ctx.env);
       const { startDaemon } = await import("../daemon/start-daemon.js");
       const daemon = await startDaemon({
         registry: opts.git ? { git: opts.git, branch: opts.branch, ...(opts.gitSubdir ? { subdir: opts.gitSubdir } : {}), pollSeconds } : { dir: opts.registry },
@@ -139,6 +189,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),
         ...(audit ? { audit } : {}),
+        ...(tracing ? { tracing } : {}),
         docker: dockerSettings(ctx.env),
       });
       if (apiKeys) daemon.logger.info({ keys: apiKeys.length, source: keySource }, "bearer auth on");
@@ -160,9 +211,11 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .option("--data-dir <dir>", "where catalogs and prepared packages live", defaultDataDir(ctx))
     .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
     .addOption(new Option("--log-level <level>", "log level (stderr)").choices(["trace", "debug", "info", "warn", "error", "silent"]).default("warn"));
+  addTracingOption(stdioCommand);
   addAuditOptions(stdioCommand, " (not `-`: stdout carries the protocol here; also MCP_ROUTER_AUDIT_LOG)")
     .action(async (opts: StdioOptions) => {
       const audit = auditConfig(opts, ctx, false);
+      const tracing = tracingConfig(opts, ctx.env);
       const { startDaemon } = await import("../daemon/start-daemon.js");
       const daemon = await startDaemon({
         registry: { dir: opts.registry },
@@ -173,6 +226,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
         stdio: { stdin: ctx.stdin, stdout: ctx.stdout },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(audit ? { audit } : {}),
+        ...(tracing ? { tracing } : {}),
         docker: dockerSettings(ctx.env),
       });
       ctx.onShutdown(() => daemon.close());

@@ -3,7 +3,7 @@
  * reverse one. `mcp-router serve` and `mcp-router stdio`, every test harness and the benchmarks
  * call this function, so what is tested and measured is what users run.
  *
- *   secrets -> logger -> audit -> launcher -> metrics -> gateway runtime -> reconciler -> transports
+ *   secrets -> logger -> audit -> tracer -> launcher -> metrics -> gateway runtime -> reconciler -> transports
  *
  * Nothing here reads the environment or argv: the CLI turns those into a DaemonConfig.
  */
@@ -20,6 +20,8 @@ import { DEFAULT_POLICY } from "../registry/policy.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
 import { GatewayMetrics } from "../observe/metrics.js";
+import type { CallTracer, TracingSettings } from "../observe/tracing.js";
+import { openCallTracer } from "../observe/tracing.js";
 import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
@@ -68,6 +70,8 @@ export interface DaemonConfig {
   webhookSecret?: string;
   /** One JSON line per call: a file, or `-` with `stdout` for standard output. */
   audit?: { target: string; maxBytes?: number; keep?: number; stdout?: Writable };
+  /** OpenTelemetry traces to an OTLP/HTTP collector; undefined = off (the SDK is not even loaded). */
+  tracing?: TracingSettings;
   /** How containers are run (the default launcher). */
   docker?: DockerSettings;
   /** Launch with this instead of the default launcher (tests: an in-process upstream); the daemon closes it. */
@@ -82,6 +86,8 @@ export interface Daemon {
   readonly runtime: GatewayRuntime;
   readonly sync: RegistrySync;
   readonly metrics: GatewayMetrics;
+  /** The call tracer, when tracing is on. */
+  readonly tracer: CallTracer | undefined;
   readonly http: HttpGateway | undefined;
   readonly stdio: StdioGateway | undefined;
   /** The HTTP endpoint's base URL, when serving HTTP. */
@@ -98,6 +104,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   const known = new KnownSecrets();
   if (config.http?.apiKeys) known.add(...config.http.apiKeys);
   if (config.webhookSecret) known.add(config.webhookSecret);
+  if (config.tracing?.headers) known.add(...Object.values(config.tracing.headers));
   const scrub = secretScrubber(known.values);
 
   // 2. logger
@@ -115,6 +122,13 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       onError: auditErrorReporter(logger, config.audit.target),
     });
     logger.info({ target: config.audit.target === "-" ? "stdout" : config.audit.target }, "audit log on");
+  }
+
+  // 3b. tracer: loaded only when tracing is on
+  let tracer: CallTracer | undefined;
+  if (config.tracing) {
+    tracer = await openCallTracer(config.tracing);
+    logger.info({ endpoint: redactUrl(config.tracing.url), service: config.tracing.serviceName ?? "mcp-router" }, "tracing on (OTLP/HTTP)");
   }
 
   // 4. launcher
@@ -135,6 +149,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     metrics,
     scrub,
     ...(audit ? { audit } : {}),
+    ...(tracer ? { tracer } : {}),
     ...(config.hierarchical ? { hierarchical: true } : {}),
   });
   sessions = () => runtime.gateway.sessionCount;
@@ -226,6 +241,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       await runtime.gateway.close();
       await launcher.close();
       await audit?.close();
+      await tracer?.close().catch((error: unknown) => logger.warn({ err: (error as Error).message }, "tracing: the last spans could not be exported"));
     })());
   return {
     logger,
@@ -233,6 +249,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     runtime,
     sync,
     metrics,
+    tracer,
     http,
     stdio,
     url: http?.url,
@@ -240,6 +257,16 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     done: stdio ? stdio.closed : new Promise<void>(() => undefined),
     close,
   };
+}
+
+/** A URL for a log line: without credentials or query. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
 }
 
 /** Reports audit write failures once a minute at most: lines are dropped meanwhile, calls go on. */

@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { isLaunchError } from "../launch/errors.js";
 import type { AuditLog, AuditRecord } from "../observe/audit-log.js";
 import type { CallMethod, CallOutcome, GatewayMetrics } from "../observe/metrics.js";
+import type { CallTracer, TraceCarrier } from "../observe/tracing.js";
+import { traceIdOf } from "../observe/tracing.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { Scrub } from "../secrets/secret-scrubber.js";
 import type { ServerRoutes } from "./routing-table.js";
@@ -28,6 +30,8 @@ export interface CallObserverOptions {
   inputRequired?: "fulfil" | "return";
   metrics?: GatewayMetrics;
   audit?: AuditLog;
+  /** Tracing on: a span per call (see observe/tracing.ts). */
+  tracer?: CallTracer;
   scrub?: Scrub;
 }
 
@@ -53,17 +57,27 @@ export class CallObserver {
     const target = routes.server;
     const revision = options.revisionOf(target);
     const call = `${this.#prefix}.${++this.#seq}`;
+    const t0 = performance.now();
     const trace: CallTrace = { lease: undefined, leasedAt: 0 };
+    // The client's trace context: `_meta` first, else the HTTP request's headers.
+    const parent = clientTraceContext(extra);
+    let traceId: string | undefined;
+    if (options.tracer) {
+      trace.span = options.tracer.startCall({ method, name, server: target.prefix, revision, call, session: options.sessionId, parent, at: t0 });
+      traceId = trace.span.traceId;
+    } else if (parent.traceparent !== undefined) {
+      traceId = traceIdOf(parent.traceparent);
+      if (extra._meta?.traceparent === undefined) trace.clientHeaders = parent;
+    }
     const ctx: CallerContext = {
       extra,
       sessionId: options.sessionId,
       clientCapabilities: options.clientCapabilities,
       logLevel: options.logLevel,
-      logger: options.logger.child({ call, revision, server: target.prefix, ...fields }),
+      logger: options.logger.child({ call, revision, server: target.prefix, ...fields, ...(traceId ? { traceId } : {}) }),
       trace,
       ...(options.inputRequired ? { inputRequired: options.inputRequired } : {}),
     };
-    const t0 = performance.now();
     let outcome: CallOutcome = "ok";
     let failure: unknown;
     try {
@@ -77,17 +91,26 @@ export class CallObserver {
       failure = clientError(error, options.scrub);
       throw failure;
     } finally {
-      this.#record({ method, name, target: target.prefix, revision, call, ctx, trace, outcome, failure, ms: performance.now() - t0 });
+      const t1 = performance.now();
+      this.#record({ method, name, target: target.prefix, revision, call, ctx, trace, traceId, outcome, failure, ms: t1 - t0, at: t1 });
     }
   }
 
-  #record(c: { method: CallMethod; name: string; target: string; revision: string; call: string; ctx: CallerContext; trace: CallTrace; outcome: CallOutcome; failure: unknown; ms: number }): void {
+  #record(c: { method: CallMethod; name: string; target: string; revision: string; call: string; ctx: CallerContext; trace: CallTrace; traceId: string | undefined; outcome: CallOutcome; failure: unknown; ms: number; at: number }): void {
     const { metrics, audit } = this.options;
     const lease = c.trace.lease;
     const queueMs = lease?.timings.queueMs;
     const startMs = lease?.timings.startMs;
-    const callMs = lease ? performance.now() - c.trace.leasedAt : undefined;
+    const callMs = lease ? c.at - c.trace.leasedAt : undefined;
     const container = lease?.containerId?.slice(0, 12);
+    c.trace.span?.end({
+      outcome: c.outcome,
+      at: c.at,
+      ...(c.trace.acquireAt !== undefined ? { acquireAt: c.trace.acquireAt } : {}),
+      ...(lease ? { leasedAt: c.trace.leasedAt, timings: lease.timings } : {}),
+      ...(container ? { container } : {}),
+      ...(c.failure !== undefined ? { error: auditError(c.failure).code } : {}),
+    });
     metrics?.observeCall(c.target, c.method, c.name, c.outcome, { queueMs, startMs, callMs });
     const failed = c.outcome === "error" || c.outcome === "timeout";
     const level = failed ? "warn" : c.method === "completion/complete" ? "debug" : "info";
@@ -116,6 +139,7 @@ export class CallObserver {
         server: c.target,
         ...(c.method === "resources/read" ? {} : { tool: c.name }),
         revision: c.revision,
+        ...(c.traceId ? { traceId: c.traceId } : {}),
         ...(container ? { container } : {}),
         durationMs: ms,
         ...(q !== undefined ? { queueMs: q } : {}),
@@ -164,6 +188,17 @@ export function scrubStrings(value: unknown, scrub: Scrub): void {
       if (clean !== child) node[key] = clean;
     } else if (child !== null && typeof child === "object") scrubStrings(child, scrub);
   }
+}
+
+/** The W3C trace context the client sent: in the request's `_meta`, else in its HTTP headers (a header sent twice is not used). */
+function clientTraceContext(extra: HandlerExtra): TraceCarrier {
+  const meta = extra._meta as Record<string, unknown> | undefined;
+  if (typeof meta?.traceparent === "string") return { traceparent: meta.traceparent, ...(typeof meta.tracestate === "string" ? { tracestate: meta.tracestate } : {}) };
+  const headers = extra.requestInfo?.headers;
+  const traceparent = headers?.traceparent;
+  if (typeof traceparent !== "string") return {};
+  const tracestate = headers?.tracestate;
+  return { traceparent, ...(typeof tracestate === "string" ? { tracestate } : {}) };
 }
 
 function outcomeOf(error: unknown, signal: AbortSignal): CallOutcome {

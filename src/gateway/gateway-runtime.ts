@@ -11,6 +11,7 @@ import { discoverMissingCatalogs } from "./catalog-discovery.js";
 import { CatalogStore } from "./catalog-store.js";
 import { Gateway } from "./gateway.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
+import type { CallTracer } from "../observe/tracing.js";
 import { buildRoutingTable } from "./routing-table.js";
 import type { Scrub } from "../secrets/secret-scrubber.js";
 import { TableHolder } from "./table-holder.js";
@@ -27,6 +28,8 @@ export interface GatewayRuntimeOptions {
   discoveryConcurrency?: number;
   metrics?: GatewayMetrics;
   audit?: AuditLog;
+  /** A span per upstream request (tracing on). */
+  tracer?: CallTracer;
   /** Secret values -> `***` in errors sent to clients. */
   scrub?: Scrub;
 }
@@ -70,6 +73,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     ...(options.hierarchical ? { hierarchical: true } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.scrub ? { scrub: options.scrub } : {}),
   });
   const discovery =

@@ -55,6 +55,7 @@ import { InputRounds } from "./input-rounds.js";
 import { CallerSubscriptions } from "./resource-subscriptions.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
+import type { CallTracer } from "../observe/tracing.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
 import { namespacedUri, splitUri } from "./routing-table.js";
 import type { TableHolder } from "./table-holder.js";
@@ -74,6 +75,8 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** One line per tools/call, resources/read and prompts/get. */
   audit?: AuditLog;
+  /** A span per upstream request, when tracing is on (see observe/tracing.ts). */
+  tracer?: CallTracer;
   /** Applied to error messages sent to clients and to the text of tool error results (secret values -> `***`). */
   scrub?: Scrub;
   /** The registry revision a server version was applied from; default `sha256:<prefix of its hash>`. */
@@ -371,6 +374,7 @@ export class Gateway {
       inputRequired: caller.inputRequired,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       ...(this.options.audit ? { audit: this.options.audit } : {}),
+      ...(this.options.tracer ? { tracer: this.options.tracer } : {}),
       ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
     });
     const observed = observer.observe.bind(observer);

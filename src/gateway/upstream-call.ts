@@ -16,6 +16,7 @@ import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitRe
 import type { Logger } from "pino";
 import type { Launcher, Lease, UpstreamClient, UpstreamRequestOptions } from "../launch/launcher.js";
 export { isUpstreamInputRequired } from "../launch/launcher.js";
+import type { CallSpan, TraceCarrier } from "../observe/tracing.js";
 import type { ServerRoutes } from "./routing-table.js";
 
 export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -36,10 +37,15 @@ export interface CallerContext {
   readonly inputRequired?: "fulfil" | "return";
 }
 
-/** What a call learned about its lease; `leasedAt` is `performance.now()` when it was acquired. */
+/** What a call learned about its lease; `acquireAt` and `leasedAt` are `performance.now()` when it was asked for and granted. */
 export interface CallTrace {
   lease: Lease | undefined;
+  acquireAt?: number;
   leasedAt: number;
+  /** The call's span, when tracing is on: the upstream request carries its upstream call span's trace context. */
+  span?: CallSpan;
+  /** Tracing off: the client's trace context when it came in HTTP headers only, passed upstream in `_meta` as it is. */
+  clientHeaders?: TraceCarrier;
 }
 
 /** No SDK-side timeout upstream: the launcher enforces the server's own limit. */
@@ -128,7 +134,8 @@ function attach(client: UpstreamClient, call: ActiveCall): () => void {
 /**
  * The `_meta` keys of the caller's own hop (its protocol version, capabilities, identity, log
  * level): the gateway speaks to the upstream in its own name, so these never pass through.
- * Everything else (`traceparent`, `tracestate`, a client's own keys) does.
+ * Everything else (`traceparent`, `tracestate`, a client's own keys) does; when tracing is on, the
+ * trace context is the gateway's upstream call span (a descendant of the client's span) instead.
  */
 const HOP_META_KEYS = new Set([
   "progressToken",
@@ -138,10 +145,15 @@ const HOP_META_KEYS = new Set([
   "io.modelcontextprotocol/logLevel",
 ]);
 
-/** `_meta` for the upstream request: the caller's, without its hop's keys, with its progress token replaced by ours. */
-function upstreamMeta(meta: Record<string, unknown> | undefined, upstreamToken: string | undefined): { _meta?: Record<string, unknown> } {
+/** `_meta` for the upstream request: the caller's, without its hop's keys, with its progress token (and, tracing, its trace context) replaced by ours. */
+function upstreamMeta(meta: Record<string, unknown> | undefined, upstreamToken: string | undefined, traced: TraceCarrier | undefined): { _meta?: Record<string, unknown> } {
   const rest = Object.fromEntries(Object.entries(meta ?? {}).filter(([k]) => !HOP_META_KEYS.has(k)));
   if (upstreamToken !== undefined) rest.progressToken = upstreamToken;
+  if (traced?.traceparent !== undefined) {
+    rest.traceparent = traced.traceparent;
+    if (traced.tracestate !== undefined) rest.tracestate = traced.tracestate;
+    else delete rest.tracestate;
+  }
   return Object.keys(rest).length > 0 ? { _meta: rest } : {};
 }
 
@@ -157,10 +169,13 @@ export async function upstreamCall<T>(
 ): Promise<T> {
   const signal = caller.extra.signal;
   const era = caller.inputRequired === "return" ? "modern" : "legacy";
+  if (caller.trace) caller.trace.acquireAt = performance.now();
   const lease = await launcher.acquire(routes.server, { sessionId: caller.sessionId, signal, era });
+  let traced: TraceCarrier | undefined;
   if (caller.trace) {
     caller.trace.lease = lease;
     caller.trace.leasedAt = performance.now();
+    traced = caller.trace.span ? caller.trace.span.upstream(caller.trace.leasedAt) : caller.trace.clientHeaders;
   }
   const upstreamToken = caller.extra._meta?.progressToken !== undefined ? `mcp-router-${process.pid}-${++tokenSeq}` : undefined;
   const call: ActiveCall = { caller, upstreamToken, progressed: false };
@@ -175,7 +190,7 @@ export async function upstreamCall<T>(
         caller: { capabilities: caller.clientCapabilities(), logLevel: level },
         inputRequired: caller.inputRequired ?? "fulfil",
       };
-      return fn(client, options, upstreamMeta(caller.extra._meta, upstreamToken));
+      return fn(client, options, upstreamMeta(caller.extra._meta, upstreamToken, traced));
     }, signal);
     // SDK clients drop a progress notification that reaches them in the same read as the
     // response (their progress handler runs a microtask after the response removed the token):

@@ -28,6 +28,8 @@ export interface AuditRecord {
   tool?: string;
   /** Registry revision the server version was applied from, or `sha256:<prefix>` of the version. */
   revision: string;
+  /** The call's trace id (32 hex): its span's when tracing is on, else the one of the client's `traceparent`, if it sent one. */
+  traceId?: string;
   /** Container id (12 chars), when one served the call. */
   container?: string;
   durationMs: number;

@@ -32,6 +32,8 @@ export interface InProcessDaemon {
 export interface InProcessDaemonOptions {
   http?: Partial<NonNullable<DaemonConfig["http"]>>;
   webhookSecret?: string;
+  tracing?: DaemonConfig["tracing"];
+  audit?: DaemonConfig["audit"];
 }
 
 /**
@@ -55,6 +57,8 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
     http: { host: "127.0.0.1", port: 0, apiKeys: [IN_PROCESS_KEY], ...options.http },
     launcher,
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   await daemon.sync.started;
   const failed = daemon.status().servers.filter((s) => s.reason !== "Applied");
