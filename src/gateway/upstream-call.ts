@@ -14,6 +14,7 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { ClientCapabilities, CreateMessageRequest, ElicitRequest, ListRootsRequest, LoggingLevel, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/server";
 import type { Launcher, Lease, UpstreamClient, UpstreamRequestOptions } from "../launch/launcher.js";
 export { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { CallSpan, TraceCarrier } from "../observe/tracing.js";
@@ -137,13 +138,7 @@ function attach(client: UpstreamClient, call: ActiveCall): () => void {
  * Everything else (`traceparent`, `tracestate`, a client's own keys) does; when tracing is on, the
  * trace context is the gateway's upstream call span (a descendant of the client's span) instead.
  */
-const HOP_META_KEYS = new Set([
-  "progressToken",
-  "io.modelcontextprotocol/protocolVersion",
-  "io.modelcontextprotocol/clientCapabilities",
-  "io.modelcontextprotocol/clientInfo",
-  "io.modelcontextprotocol/logLevel",
-]);
+const HOP_META_KEYS = new Set(["progressToken", PROTOCOL_VERSION_META_KEY, CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY]);
 
 /** `_meta` for the upstream request: the caller's, without its hop's keys, with its progress token (and, tracing, its trace context) replaced by ours. */
 function upstreamMeta(meta: Record<string, unknown> | undefined, upstreamToken: string | undefined, traced: TraceCarrier | undefined): { _meta?: Record<string, unknown> } {

@@ -6,6 +6,9 @@
  */
 import type { ServerResponse } from "node:http";
 
+/** The headers of every event-stream answer. */
+export const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
+
 /** Default interval: well under any client's body timeout. */
 export const SSE_KEEPALIVE_MS = 25_000;
 

@@ -23,7 +23,7 @@ import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js
 import type { InputRequest } from "../gateway/input-rounds.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
 import { isUpstreamInputRequired } from "../gateway/upstream-call.js";
-import { keepStreamAlive } from "./sse-keepalive.js";
+import { keepStreamAlive, SSE_HEADERS } from "./sse-keepalive.js";
 
 /** The stateless revisions served here; the 2025 ones (SUPPORTED_PROTOCOL_VERSIONS) keep their sessions. */
 export const STATELESS_PROTOCOL_VERSIONS = ["2026-07-28"] as const;
@@ -35,8 +35,6 @@ const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
 
 /** How long a client may reuse a list: the table changes only when the registry does, and lists follow who asks. */
 const LIST_CACHE = { ttlMs: 0, cacheScope: "private" } as const;
-
-const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
 
 export interface StatelessExchangeOptions {
   gateway: Gateway;

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
-import { keepStreamAlive, SSE_KEEPALIVE_MS } from "./sse-keepalive.js";
+import { keepStreamAlive, SSE_HEADERS, SSE_KEEPALIVE_MS } from "./sse-keepalive.js";
 
 /** The answer to one POST: which of its requests are still open and how it is being written. */
 interface Exchange {
@@ -27,8 +27,6 @@ interface Exchange {
   sse: boolean;
   done: boolean;
 }
-
-const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
 
 export class StreamableHttpTransport implements Transport {
   onmessage?: Transport["onmessage"];

@@ -1,6 +1,7 @@
 import type { ContainerCreateOptions } from "dockerode";
 import type { Argument, Input, KeyValueInput, Package, RegistryServer } from "../../registry/types.js";
 import { lifecycleOf } from "../../registry/types.js";
+import { sizeBytes } from "../../registry/policy.js";
 import { LaunchError, missingSecrets } from "../errors.js";
 import { newResolution, resolveInput, substitute } from "../../secrets/input-values.js";
 import type { Resolution } from "../../secrets/input-values.js";
@@ -84,10 +85,9 @@ export function selectedPackage(server: RegistryServer): Package {
 
 /** Parses `256m`, `1g`, `512k` or plain bytes. */
 export function parseSize(size: string): number {
-  const match = /^([1-9][0-9]*)([kmg]?)$/.exec(size);
-  if (!match) throw new LaunchError("PACKAGE_UNSUPPORTED", `invalid size ${JSON.stringify(size)}`, "Use a size such as `256m` or `1g`.");
-  const factor = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2] as "" | "k" | "m" | "g"];
-  return Number(match[1]) * factor;
+  const bytes = sizeBytes(size);
+  if (Number.isNaN(bytes)) throw new LaunchError("PACKAGE_UNSUPPORTED", `invalid size ${JSON.stringify(size)}`, "Use a size such as `256m` or `1g`.");
+  return bytes;
 }
 
 /** A resolution that also collects `NAME=value` env entries. */
