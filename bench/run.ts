@@ -4,6 +4,7 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
+import { benchContainerEras } from "./container-eras.js";
 import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
@@ -18,6 +19,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   launch: () => runLaunchBench(),
   gateway: () => benchGateway(),
   eras: () => benchEras(),
+  "container-eras": () => benchContainerEras(),
   tracing: () => benchTracing(),
   propose: () => benchPropose(),
 };

@@ -38,6 +38,17 @@ export interface Launcher {
  */
 export type KnownEra = { kind: "modern"; discover: DiscoverResult } | { kind: "legacy" };
 
+/** Whether a 2026 server's advertisement lists a 2025 revision too (it also opens 2025 sessions). */
+export function advertisesLegacy(discover: DiscoverResult): boolean {
+  return discover.supportedVersions.some((version) => version < "2026");
+}
+
+/**
+ * MCP 2026-07-28's UnsupportedProtocolVersion: an upstream that answers it no longer speaks the
+ * era its verdict says; the launcher forgets the verdict (the next connection negotiates again).
+ */
+export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
 export interface AcquireOptions {
   sessionId: string;
   signal?: AbortSignal;

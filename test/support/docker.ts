@@ -91,6 +91,11 @@ export interface TestImages {
   nodeBase: string;
   /** The probe MCP server (test/support/probe-server.mjs) on the node base: an `oci` package. */
   probe: string;
+  /**
+   * A 2026-07-28 stdio server of the SDK v2 (test/support/modern-stdio-server.ts, bundled) on the
+   * node base: an `oci` package; it serves 2025 openings too unless given `--modern-only`.
+   */
+  modern: string;
 }
 
 async function imageExists(tag: string): Promise<boolean> {
@@ -150,6 +155,26 @@ async function buildProbe(tag: string, base: string): Promise<void> {
   }
 }
 
+/** One file of the SDK v2 stdio server and everything it imports. */
+async function bundleModern(): Promise<string> {
+  const { build } = await import("esbuild");
+  const out = await build({ entryPoints: [join(here, "modern-stdio-server.ts")], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent" });
+  const file = out.outputFiles[0];
+  if (!file) throw new Error("esbuild produced no bundle for modern-stdio-server.ts");
+  return file.text;
+}
+
+async function buildModern(tag: string, base: string, bundle: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "mcp-router-modern-"));
+  try {
+    await writeFile(join(dir, "server.mjs"), bundle);
+    await writeFile(join(dir, "Dockerfile"), `FROM ${base}\nCOPY server.mjs /opt/modern/server.mjs\nENTRYPOINT ["node", "/opt/modern/server.mjs"]\n`);
+    await run("docker", ["build", "-q", "-t", tag, dir]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 let images: Promise<TestImages> | undefined;
 
 /** Builds (once, cached by tag) the images the Docker tests use. About a second each. */
@@ -162,7 +187,10 @@ export function ensureTestImages(): Promise<TestImages> {
     const probeHash = createHash("sha256").update(probeSource).update(baseTag).digest("hex").slice(0, 12);
     const probeTag = `mcp-router-test/probe:${probeHash}`;
     if (!(await imageExists(probeTag))) await buildProbe(probeTag, baseTag);
-    return { nodeBase: baseTag, probe: probeTag };
+    const modernBundle = await bundleModern();
+    const modernTag = `mcp-router-test/modern:${createHash("sha256").update(modernBundle).update(baseTag).digest("hex").slice(0, 12)}`;
+    if (!(await imageExists(modernTag))) await buildModern(modernTag, baseTag, modernBundle);
+    return { nodeBase: baseTag, probe: probeTag, modern: modernTag };
   })();
   return images;
 }

@@ -2,9 +2,10 @@
  * Starts ONE container of a server and hands back a connected MCP client on it and a promise of
  * its exit. The client is initialized (2025) unless the version's era is known to be 2026-07-28 and
  * it speaks stdio: then the SDK v2 client is connected from the kept `server/discover` answer and
- * nothing is sent before the first request. The container's create options come from the server's resolved spec (built once per
- * call, by the launcher) placed on its prepared image and network. A failed start removes what it
- * created and says why, scrubbed of secrets.
+ * nothing is sent before the first request. Also learns that era, once per version, on a throwaway
+ * container (`probe`). The container's create options come from the server's resolved spec (built
+ * once per call, by the launcher) placed on its prepared image and network. A failed start removes
+ * what it created and says why, scrubbed of secrets.
  */
 import { PassThrough } from "node:stream";
 import type { Duplex } from "node:stream";
@@ -20,7 +21,7 @@ import type { RegistryServer } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
 import type { KnownEra, UpstreamClient } from "../launcher.js";
 import { legacyUpstreamClient } from "../legacy-upstream-client.js";
-import { connectModernStream } from "../modern-upstream-client.js";
+import { connectModernStream, probeStreamEra } from "../modern-upstream-client.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { ContainerRemover } from "./container-remover.js";
 import type { ContainerSpec, ResolvedContainer } from "./container-spec.js";
@@ -50,6 +51,17 @@ export interface ContainerRunnerOptions {
   clientInfo?: { name: string; version: string };
 }
 
+/** A container created, attached and started; nothing spoken on it yet. */
+interface Booted {
+  readonly spec: ContainerSpec;
+  readonly container: Docker.Container;
+  readonly logs: ContainerTransport;
+  readonly exited: Promise<number | null>;
+}
+
+/** What a boot has made so far (what a failure removes). */
+type Booting = { -readonly [K in "spec" | "container" | "logs"]?: Booted[K] };
+
 /** A started container with a connected MCP client. */
 export interface RunningContainer {
   readonly server: RegistryServer;
@@ -72,57 +84,93 @@ export class ContainerRunner {
   constructor(private readonly options: ContainerRunnerOptions) {}
 
   /**
-   * Starts a container from the resolved spec and initializes MCP on it. If the start fails, the
-   * container is removed and then `release` is called; on success the caller holds `release`.
+   * Starts a container from the resolved spec and connects MCP to it: from the kept 2026 verdict
+   * (`era`, stdio only: nothing is sent), else with initialize. If the start fails, the container is
+   * removed and then `release` is called; on success the caller holds `release`.
    */
   async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal, era?: KnownEra): Promise<RunningContainer> {
-    const { docker } = this.options;
     const server = resolved.server;
     const t0 = performance.now();
-    let container: Docker.Container | undefined;
-    let transport: ContainerTransport | undefined;
+    const booting: Booting = {};
     try {
-      const spec = await this.place(resolved);
-      for (const warning of spec.warnings) this.options.logger.warn({ server: server.prefix }, warning);
-      if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) await this.ensureInternalNetwork();
-      container = await docker.createContainer(spec.create);
-      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      docker.modem.demuxStream(stream, stdout, stderr);
-      const endBoth = (): void => {
-        stdout.end();
-        stderr.end();
-      };
-      stream.on("end", endBoth);
-      stream.on("close", endBoth);
-      stream.on("error", endBoth);
-      await container.start();
-      const c = container;
-      const exited = c.wait().then(
-        (r: { StatusCode?: number }) => (typeof r?.StatusCode === "number" ? r.StatusCode : null),
-        () => null,
-      );
-      const logs = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 });
-      transport = logs;
+      const { spec, container, logs, exited } = await this.boot(resolved, booting);
       const connected =
         era?.kind === "modern" && resolved.pkg.transport.type === "stdio"
           ? await connectModernStream(logs as unknown as ModernTransport, era.discover, this.options.clientInfo).then((modern) => ({ client: modern as UpstreamClient, closeClient: () => modern.close() }))
-          : await this.initialize(resolved, spec, c, logs, exited, signal).then((legacy) => ({ client: legacyUpstreamClient(legacy), closeClient: () => legacy.close() }));
-      return { server, containerId: c.id, container: c, ...connected, transport: logs, exited, startMs: performance.now() - t0, secretValues: spec.secretValues };
+          : await this.initialize(resolved, spec, container, logs, exited, signal).then((legacy) => ({ client: legacyUpstreamClient(legacy), closeClient: () => legacy.close() }));
+      return { server, containerId: container.id, container, ...connected, transport: logs, exited, startMs: performance.now() - t0, secretValues: spec.secretValues };
     } catch (error) {
-      if (container) this.options.remover.remove(container, release);
-      else release();
-      if (error instanceof LaunchError) throw error;
-      if (signal?.aborted) throw new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled while its container started`, "Nothing to do: the client cancelled the request.");
-      const detail = transport ? transport.stderrLines(5).join(" | ") : "";
-      throw new LaunchError(
-        "CONTAINER_START_FAILED",
-        `could not start ${server.prefix}: ${(error as Error).message}${detail ? `; stderr: ${detail}` : ""}`,
-        "Check that the Docker engine is running and the server's image is prepared (`mcp-router tools <server>` shows progress).",
-        { cause: error },
-      );
+      throw this.failed(resolved, error, booting, release, signal);
     }
+  }
+
+  /**
+   * The era of a stdio server's version, learnt in place on a throwaway container (`server/discover`,
+   * else `initialize`), which is removed before this resolves; `release` is called once it is.
+   * Rejects when the container gives no verdict (it crashed, or answered neither).
+   */
+  async probe(resolved: ResolvedContainer, release: () => void): Promise<KnownEra> {
+    const booting: Booting = {};
+    try {
+      const booted = await this.boot(resolved, booting);
+      const limitMs = Math.min(this.options.startTimeoutMs ?? 30_000, timeoutMs(resolved.server, this.options.defaults));
+      const crash = booted.exited.then((code) => {
+        throw new Error(`it exited with code ${code ?? "unknown"} before answering`);
+      });
+      crash.catch(() => undefined);
+      const era = await Promise.race([probeStreamEra(booted.logs as unknown as ModernTransport, { timeoutMs: limitMs, ...(this.options.clientInfo ? { clientInfo: this.options.clientInfo } : {}) }), crash]);
+      this.options.remover.remove(booted.container, release);
+      return era;
+    } catch (error) {
+      throw this.failed(resolved, error, booting, release);
+    }
+  }
+
+  /**
+   * Creates, attaches and starts a container; its stdio (or, for an HTTP package, its logs) on a
+   * ContainerTransport. Fills `booting` as it goes, so a failure knows what to remove.
+   */
+  private async boot(resolved: ResolvedContainer, booting: Booting): Promise<Booted> {
+    const { docker } = this.options;
+    const spec = (booting.spec = await this.place(resolved));
+    for (const warning of spec.warnings) this.options.logger.warn({ server: resolved.server.prefix }, warning);
+    if (spec.create.HostConfig?.NetworkMode === INTERNAL_NETWORK) await this.ensureInternalNetwork();
+    const container = (booting.container = await docker.createContainer(spec.create));
+    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    const endBoth = (): void => {
+      stdout.end();
+      stderr.end();
+    };
+    stream.on("end", endBoth);
+    stream.on("close", endBoth);
+    stream.on("error", endBoth);
+    const logs = (booting.logs = new ContainerTransport({ stdin: stream, stdout, stderr, stderrLimit: this.options.stderrLimit ?? 16 * 1024 }));
+    await container.start();
+    const exited = container.wait().then(
+      (r: { StatusCode?: number }) => (typeof r?.StatusCode === "number" ? r.StatusCode : null),
+      () => null,
+    );
+    return { spec, container, logs, exited };
+  }
+
+  /** A failed start or probe: removes what it created (then `release`), and says why, scrubbed of secrets. */
+  private failed(resolved: ResolvedContainer, error: unknown, booting: Booting, release: () => void, signal?: AbortSignal): LaunchError {
+    const server = resolved.server;
+    if (booting.container) this.options.remover.remove(booting.container, release);
+    else release();
+    if (error instanceof LaunchError) return error;
+    if (signal?.aborted) return new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled while its container started`, "Nothing to do: the client cancelled the request.");
+    const secretValues = booting.spec?.secretValues ?? [];
+    const detail = booting.logs ? booting.logs.stderrLines(5).map((l) => scrubSecrets(l, secretValues)).join(" | ") : "";
+    return new LaunchError(
+      "CONTAINER_START_FAILED",
+      `could not start ${server.prefix}: ${scrubSecrets((error as Error).message, secretValues)}${detail ? `; stderr: ${detail}` : ""}`,
+      "Check that the Docker engine is running and the server's image is prepared (`mcp-router tools <server>` shows progress).",
+      { cause: error },
+    );
   }
 
   /** The create options: the resolved spec on the prepared image, with an egress route for an allowlist. */

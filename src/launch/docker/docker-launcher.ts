@@ -9,11 +9,13 @@ import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
+import type { Lifecycle } from "../../registry/types.js";
 import { lifecycleOf } from "../../registry/types.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
 import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, LeaseTimings } from "../launcher.js";
+import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, LeaseTimings, UpstreamEra } from "../launcher.js";
+import { advertisesLegacy, UNSUPPORTED_PROTOCOL_VERSION } from "../launcher.js";
 import { scrubSecrets } from "../../secrets/secret-scrubber.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
@@ -95,12 +97,16 @@ export class DockerLauncher implements Launcher {
   /** Server versions acquired, with how many containers each started. */
   private readonly servers = new Map<string, { server: RegistryServer; started: number }>();
   /**
-   * Era verdicts by server version, adopted from cached catalogs: a version is pinned (package
-   * version, image), so its era is too. A modern one connects every container of the version from
-   * it (stdio: nothing sent before the first request, no initialize in the warm pool or on a call's
-   * path). No verdict: initialize (2025). Not probed here yet (see docs/serving.md "Protocol eras").
+   * Era verdicts by server version: probed once at prepare on a throwaway container, or adopted
+   * from a cached catalog (a version is pinned, package version or image, so its era is too). A
+   * modern one connects the version's containers from it (stdio: nothing sent before the first
+   * request, no initialize in the warm pool or on a call's path). No verdict: initialize (2025).
    */
   private readonly eras = new Map<string, KnownEra>();
+  /** Era probes in flight, by server version (concurrent prepares share one). */
+  private readonly probing = new Map<string, Promise<void>>();
+  /** Era probes run (one throwaway container each). */
+  private probesRun = 0;
   private closed = false;
   private startedTotal = 0;
   private poolHits = 0;
@@ -140,10 +146,21 @@ export class DockerLauncher implements Launcher {
       slots: this.slots,
       logger: options.logger,
       start: async (server, release) => {
-        const instance = await this.start(this.resolve(server), release);
+        const instance = await this.start(this.resolve(server), release, "per-call");
         // Warm the server's code paths (JIT, schemas) with a read-only request that changes no state.
-        // For a 2026 server connected from its verdict this is also the first message it reads.
-        await instance.client.request({ method: "tools/list", params: {} }, ListToolsResultSchema).catch(() => undefined);
+        // A 2026 container connected from its verdict was sent nothing yet: this answer is its proof
+        // of life (initialize is a 2025 one's), so it counts as warm only once it answered.
+        const warmUp = instance.client.request({ method: "tools/list", params: {} }, ListToolsResultSchema);
+        if (instance.client.era === "legacy") await warmUp.catch(() => undefined);
+        else {
+          try {
+            await warmUp;
+          } catch (error) {
+            this.destroy(instance, "no answer to its first request");
+            this.healEra(server, error);
+            throw error;
+          }
+        }
         return instance;
       },
       destroy: (instance, why) => this.destroy(instance, why),
@@ -170,6 +187,49 @@ export class DockerLauncher implements Launcher {
 
   async prepare(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
     await this.preparer.prepare(server, onProgress);
+    await this.learnEra(server, onProgress);
+  }
+
+  /**
+   * A stdio server version's era, probed once on a throwaway container (`server/discover`, else
+   * `initialize`); HTTP-speaking packages are spoken to in the 2025 era. A probe that gives no
+   * verdict is logged and leaves the 2025 default; the next prepare of the version tries again.
+   */
+  private async learnEra(server: RegistryServer, onProgress?: (message: string) => void): Promise<void> {
+    if (this.eras.has(server.hash) || this.closed) return;
+    let resolved: ResolvedContainer;
+    try {
+      resolved = this.resolve(server);
+    } catch {
+      return; // a call fails with the same reason, in place (SECRET_MISSING and the like)
+    }
+    if (resolved.pkg.transport.type !== "stdio") return;
+    let probe = this.probing.get(server.hash);
+    if (!probe) {
+      probe = this.probeEra(resolved).finally(() => this.probing.delete(server.hash));
+      this.probing.set(server.hash, probe);
+    }
+    await probe;
+    const era = this.eras.get(server.hash);
+    if (era) onProgress?.(`${server.prefix} speaks ${era.kind === "modern" ? "2026-07-28 (its containers get no initialize)" : "a 2025 revision (initialize)"}`);
+  }
+
+  private async probeEra(resolved: ResolvedContainer): Promise<void> {
+    const server = resolved.server;
+    try {
+      const release = await this.slots.acquire(server.hash, concurrencyOf(server), server.prefix);
+      this.probesRun += 1;
+      const era = await this.runner.probe(resolved, release);
+      if (!this.eras.has(server.hash)) this.eras.set(server.hash, era);
+      this.logger.debug({ server: server.prefix, era: era.kind }, "protocol era probed");
+    } catch (error) {
+      this.logger.warn({ server: server.prefix, err: (error as Error).message }, "could not learn the server's protocol era: its containers are initialized as 2025 ones");
+    }
+  }
+
+  /** Era probes run so far (tests: a version is probed once). */
+  get eraProbes(): number {
+    return this.probesRun;
   }
 
   eraOf(server: RegistryServer): KnownEra | undefined {
@@ -246,7 +306,12 @@ export class DockerLauncher implements Launcher {
   private async acquirePerCall(resolved: ResolvedContainer, signal?: AbortSignal): Promise<Lease> {
     const server = resolved.server;
     const waitStart = performance.now();
-    const warm = await this.warm.takeOrWait(server, signal);
+    let warm = await this.warm.takeOrWait(server, signal);
+    if (warm && warm.client.era !== (this.connectEra(server, "per-call", undefined)?.kind ?? "legacy")) {
+      // Warmed before its server's verdict was dropped (healEra): connected in an era it no longer speaks.
+      this.destroy(warm, "connected in an era its server no longer speaks");
+      warm = undefined;
+    }
     if (signal?.aborted) {
       if (warm) this.destroy(warm, "call cancelled while waiting");
       throw new LaunchError("ABORTED", `the call to ${server.prefix} was cancelled`, "Nothing to do: the client cancelled the request.");
@@ -260,7 +325,7 @@ export class DockerLauncher implements Launcher {
     const release = await this.slots.acquire(server.hash, concurrencyOf(server), server.prefix, signal);
     const queueMs = performance.now() - t0;
     this.warm.fill(server);
-    const started = await this.start(resolved, release, signal);
+    const started = await this.start(resolved, release, "per-call", undefined, signal);
     return this.lease(started, { queueMs, startMs: started.startMs, warm: false });
   }
 
@@ -269,7 +334,7 @@ export class DockerLauncher implements Launcher {
     const t0 = performance.now();
     const held = await this.kept.acquire(server, opts.sessionId, async () => {
       const release = await this.slots.acquire(server.hash, concurrencyOf(server), server.prefix, opts.signal);
-      return this.start(resolved, release, opts.signal);
+      return this.start(resolved, release, lifecycleOf(server), opts.era, opts.signal);
     });
     const instance = held.instance;
     const total = performance.now() - t0;
@@ -286,7 +351,11 @@ export class DockerLauncher implements Launcher {
       client,
       containerId: instance.containerId,
       timings,
-      run: (fn, signal) => containerCall(instance, call, (_, s) => fn(client, s), signal),
+      run: (fn, signal) =>
+        containerCall(instance, call, (_, s) => fn(client, s), signal).catch((error: unknown) => {
+          if (client.era === "modern") this.healEra(instance.server, error);
+          throw error;
+        }),
       release: release ?? (() => this.destroy(instance, "call done")),
       ...(perCall ? { singleUse: `a per-call container of ${instance.server.prefix} serves exactly one request` } : {}),
     });
@@ -298,10 +367,35 @@ export class DockerLauncher implements Launcher {
     return resolveContainer(server, { secrets: this.options.secrets, defaults: this.defaults });
   }
 
+  /**
+   * The era a new container is connected in (undefined: initialize, 2025). A per-call one follows
+   * the verdict. A kept one of a server that also speaks 2025 stays 2025 for a 2025 caller, and
+   * when shared (any caller may be one): its resource subscriptions and mid-call questions work as
+   * before, and it is initialized once, off the calls' path.
+   */
+  private connectEra(server: RegistryServer, lifecycle: Lifecycle, caller: UpstreamEra | undefined): KnownEra | undefined {
+    const era = this.eras.get(server.hash);
+    if (era?.kind !== "modern") return undefined;
+    if (lifecycle !== "per-call" && advertisesLegacy(era.discover) && (lifecycle === "shared" || caller !== "modern")) return undefined;
+    return era;
+  }
+
+  /**
+   * A 2026 container that answers UnsupportedProtocolVersion no longer speaks its verdict's era (an
+   * image retagged under the same version): the verdict and the warm containers made from it go;
+   * later containers are initialized, which negotiates.
+   */
+  private healEra(server: RegistryServer, error: unknown): void {
+    if ((error as { code?: unknown }).code !== UNSUPPORTED_PROTOCOL_VERSION || !this.eras.has(server.hash)) return;
+    this.eras.delete(server.hash);
+    this.warm.retire(server);
+    this.logger.warn({ server: server.prefix }, "the server refused the 2026-07-28 protocol version its probe found: its containers are initialized from now on");
+  }
+
   /** Starts a container and tracks it. Holds `release` until the container is removed. */
-  private async start(resolved: ResolvedContainer, release: () => void, signal?: AbortSignal): Promise<Instance> {
+  private async start(resolved: ResolvedContainer, release: () => void, lifecycle: Lifecycle, caller?: UpstreamEra, signal?: AbortSignal): Promise<Instance> {
     const server = resolved.server;
-    const running = await this.runner.start(resolved, release, signal, this.eras.get(server.hash));
+    const running = await this.runner.start(resolved, release, signal, this.connectEra(server, lifecycle, caller));
     const instance: Instance = { ...running, release, exitCode: undefined, destroyed: false };
     this.warm.observeStart(server, instance.startMs);
     const counts = this.servers.get(server.hash) ?? { server, started: 0 };

@@ -8,6 +8,7 @@
  */
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Client, DiscoverResult } from "@modelcontextprotocol/client";
+import { advertisesLegacy } from "../launcher.js";
 import { ModernUpstreamClient, newModernClient } from "../modern-upstream-client.js";
 import type { RemoteTarget } from "./remote-target.js";
 
@@ -43,7 +44,7 @@ export async function eraVerdict(target: RemoteTarget, options: ModernClientOpti
   if (found.verdict.kind === "legacy") return { verdict: found.verdict, name: found.name };
   const { discover } = found.verdict;
   // Does it open 2025 sessions too? Advertised, or else asked once with initialize.
-  const alsoLegacy = discover.supportedVersions.some((version) => version < "2026") || (await probeOnce(target, options, { kind: "legacy" }).then(() => true, () => false));
+  const alsoLegacy = advertisesLegacy(discover) || (await probeOnce(target, options, { kind: "legacy" }).then(() => true, () => false));
   return { verdict: { kind: "modern", discover, alsoLegacy }, name: found.name };
 }
 

@@ -22,6 +22,7 @@ import { DEFAULT_RESOURCES, timeoutMs } from "../limits.js";
 import { LaunchError } from "../errors.js";
 import { guardedLease } from "../guarded-lease.js";
 import type { AcquireOptions, KnownEra, Launcher, LauncherStats, Lease, ServerStats, UpstreamClient } from "../launcher.js";
+import { UNSUPPORTED_PROTOCOL_VERSION } from "../launcher.js";
 import { legacyUpstreamClient } from "../legacy-upstream-client.js";
 import type { SecretSource } from "../../secrets/secret-source.js";
 import { SessionPool } from "../session-pool.js";
@@ -63,9 +64,6 @@ interface Verdict {
   verdict: EraVerdict;
   name: string | undefined;
 }
-
-/** UnsupportedProtocolVersion: a modern verdict gone stale (the upstream was redeployed). */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** The Launcher for remote-only servers. Containers: none. */
 export class RemoteLauncher implements Launcher {
