@@ -41,6 +41,9 @@ const CALL_LOG: Record<CallMethod, string> = {
   "resources/read": "resource read",
   "prompts/get": "prompt get",
   "completion/complete": "completion",
+  "tasks/get": "task poll",
+  "tasks/update": "task update",
+  "tasks/cancel": "task cancel",
 };
 
 export class CallObserver {

@@ -10,6 +10,7 @@ import type { CatalogDiscovery } from "./catalog-discovery.js";
 import { discoverMissingCatalogs } from "./catalog-discovery.js";
 import { CatalogStore } from "./catalog-store.js";
 import { Gateway } from "./gateway.js";
+import { loadTaskKey } from "./task-handles.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
 import type { CallTracer } from "../observe/tracing.js";
 import { buildRoutingTable } from "./routing-table.js";
@@ -75,6 +76,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.scrub ? { scrub: options.scrub } : {}),
+    taskKey: await loadTaskKey(options.dataDir),
   });
   const discovery =
     options.discover === false

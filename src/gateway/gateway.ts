@@ -47,11 +47,13 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Launcher, UpstreamInputRequired } from "../launch/launcher.js";
-import { isUpstreamInputRequired } from "../launch/launcher.js";
+import { isUpstreamInputRequired, isUpstreamTask } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
+import type { TaskMethod } from "./task-handles.js";
+import { CALL_TOOL_OR_TASK, TASK_REPLY, TaskHandles } from "./task-handles.js";
 import { CallerSubscriptions } from "./resource-subscriptions.js";
 import { META_TOOLS, metaToolResult, parseCallTool, serverRoutes } from "./hierarchical-tools.js";
 import type { GatewayMetrics } from "../observe/metrics.js";
@@ -81,6 +83,8 @@ export interface GatewayOptions {
   scrub?: Scrub;
   /** The registry revision a server version was applied from; default `sha256:<prefix of its hash>`. */
   revisionOf?: (server: RegistryServer) => string | undefined;
+  /** The key task handles are sealed with; a stable one keeps them valid across restarts (default: one per process). */
+  taskKey?: Buffer;
 }
 
 /** What a session sees: everything (namespaced), or one server under its original names. */
@@ -138,6 +142,8 @@ export interface ScopeHandlers {
   listPrompts(): ListPromptsResult;
   getPrompt(params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired>;
   complete(params: CompleteRequest["params"], extra: HandlerExtra): Promise<CompleteResult>;
+  /** `tasks/get`, `tasks/update`, `tasks/cancel` (2026-07-28 Tasks extension): sent to the server that issued the handle. */
+  task(method: TaskMethod, params: Record<string, unknown>, extra: HandlerExtra): Promise<Record<string, unknown>>;
 }
 
 /** What the gateway offers every client: it passes each through to the servers that have it. */
@@ -214,11 +220,13 @@ export class Gateway {
   private readonly sessions = new Set<GatewaySession>();
   /** 2026 clients' calls paused on a question from their upstream (sampling, elicitation). */
   readonly rounds = new InputRounds();
+  readonly tasks: TaskHandles;
 
   constructor(private readonly options: GatewayOptions) {
     this.holder = options.holder;
     this.launcher = options.launcher;
     this.logger = options.logger;
+    this.tasks = new TaskHandles(options.taskKey);
     this.hierarchical = options.hierarchical ?? false;
   }
 
@@ -399,11 +407,25 @@ export class Gateway {
       if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
-      return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
+      // A 2026 caller may get a task handle (the Tasks extension), sealed to this server and caller.
+      const schema = caller.inputRequired === "return" ? CALL_TOOL_OR_TASK : CallToolResultSchema;
+      const result = await observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
-          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, { ...requestOptions, tool: definition }),
+          client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, schema, { ...requestOptions, tool: definition }),
         ),
       );
+      return isUpstreamTask(result) ? { ...result, taskId: this.tasks.issue(routes.server.prefix, result.taskId, caller.keyId) } : result;
+    };
+    const task = async (method: TaskMethod, params: Record<string, unknown>, extra: HandlerExtra): Promise<Record<string, unknown>> => {
+      const { taskId: handle, _meta: _hop, ...rest } = params;
+      const { prefix, taskId } = this.tasks.open(handle, caller.keyId);
+      if (scope.kind === "server" && scope.prefix !== prefix) throw new McpError(ErrorCode.InvalidParams, `unknown task: it belongs to server "${prefix}"; ask /servers/${prefix}/mcp or /mcp`);
+      const routes = scopedRoutes(this.holder.current(), prefix);
+      const result = await observed(method, routes, "", extra, { task: String(handle).slice(0, 16) }, (ctx) =>
+        upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) => client.request({ method, params: { ...rest, taskId, ...meta } }, TASK_REPLY, { ...requestOptions, inputRequired: "fulfil" })),
+      );
+      // The upstream's task id stays on its hop: the client sees its handle.
+      return "taskId" in result ? { ...result, taskId: handle } : result;
     };
     const handleCallTool = async (params: { name: string; arguments?: Record<string, unknown> | undefined }, extra: HandlerExtra) => {
       const table = this.holder.current();
@@ -476,6 +498,7 @@ export class Gateway {
       listPrompts: () => ({ prompts: [...view(this.holder.current()).prompts()] }),
       getPrompt: (params, extra) => scrubbed(getPrompt(params, extra)),
       complete: (params, extra) => scrubbed(complete(params, extra)),
+      task: (method, params, extra) => scrubbed(task(method, params, extra)),
     };
   }
 

@@ -16,9 +16,10 @@ import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitRe
 import type { Logger } from "pino";
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/server";
 import type { Launcher, Lease, UpstreamClient, UpstreamRequestOptions } from "../launch/launcher.js";
-export { isUpstreamInputRequired } from "../launch/launcher.js";
+export { isUpstreamInputRequired, isUpstreamTask } from "../launch/launcher.js";
 import type { CallSpan, TraceCarrier } from "../observe/tracing.js";
 import type { ServerRoutes } from "./routing-table.js";
+import { upstreamCapabilities } from "./task-handles.js";
 
 export type HandlerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -182,7 +183,8 @@ export async function upstreamCall<T>(
       const options: UpstreamRequestOptions = {
         signal: runSignal,
         timeout: NO_TIMEOUT,
-        caller: { capabilities: caller.clientCapabilities(), logLevel: level },
+        // A server that cannot keep a task past this request is not told the caller follows tasks.
+        caller: { capabilities: upstreamCapabilities(routes.server, caller.clientCapabilities()), logLevel: level },
         inputRequired: caller.inputRequired ?? "fulfil",
       };
       return fn(client, options, upstreamMeta(caller.extra._meta, upstreamToken, traced));

@@ -78,6 +78,9 @@ export interface ResultSchema<T> {
 }
 
 /** A modern upstream's `input_required` answer: its questions under its own keys, and its own state. */
+/** A task handle an upstream answered `tools/call` with (a caller that declared the Tasks extension gets it). */
+export type UpstreamTask = { resultType: "task"; taskId: string } & Record<string, unknown>;
+
 export interface UpstreamInputRequired {
   resultType: "input_required";
   inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }>;
@@ -131,6 +134,14 @@ export interface UpstreamClient {
   serverCapabilities(): ServerCapabilities | undefined;
   /** 2025: `logging/setLevel` on the session. 2026: nothing to send (the level travels per request, see `caller`). */
   setLoggingLevel(level: LoggingLevel, options?: UpstreamRequestOptions): Promise<void>;
+}
+
+/**
+ * Whether a result is a task handle (`resultType: "task"`, the 2026-07-28 Tasks extension's
+ * `CreateTaskResult`): passed back as it is, like `input_required`, to a caller that follows tasks.
+ */
+export function isUpstreamTask(result: unknown): result is UpstreamTask {
+  return typeof result === "object" && result !== null && (result as { resultType?: unknown }).resultType === "task" && typeof (result as { taskId?: unknown }).taskId === "string";
 }
 
 /** Whether a result is a (passed-back) `input_required` one. */

@@ -13,6 +13,7 @@ import {
   LoggingMessageNotificationSchema,
   ProgressNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  ResultSchema as AnyResultSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ResultSchema, UpstreamClient, UpstreamMessage, UpstreamNotice, UpstreamQuestion, UpstreamRequestOptions } from "./launcher.js";
 
@@ -47,10 +48,12 @@ class LegacyUpstreamClient implements UpstreamClient {
 
   request<T>(request: UpstreamMessage, schema: ResultSchema<T>, options?: UpstreamRequestOptions): Promise<T> {
     const { signal, timeout } = options ?? {};
-    return this.client.request(request as ServerRequest as never, schema as unknown as AnySchema, {
-      ...(signal ? { signal } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-    }) as Promise<T>;
+    const sdkOptions = { ...(signal ? { signal } : {}), ...(timeout !== undefined ? { timeout } : {}) };
+    // The SDK's own zod schemas go to it as they are; any other schema checks the result after it.
+    if (typeof (schema as { safeParse?: unknown }).safeParse === "function") {
+      return this.client.request(request as ServerRequest as never, schema as unknown as AnySchema, sdkOptions) as Promise<T>;
+    }
+    return this.client.request(request as ServerRequest as never, AnyResultSchema, sdkOptions).then((result) => schema.parse(result));
   }
 
   onRequest(method: UpstreamQuestion, handler: (request: UpstreamMessage, extra: { signal: AbortSignal }) => Promise<unknown>): void {

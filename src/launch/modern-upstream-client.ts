@@ -28,6 +28,46 @@ import { IMPLEMENTATION } from "../version.js";
 /** What the gateway can pass on: a modern upstream may ask for any of these in an input_required round. */
 const CAPABILITIES = { sampling: {}, elicitation: {}, roots: {} };
 
+/**
+ * Methods of extensions the SDK has no wire schema for (the Tasks extension's): sent as they are,
+ * their result handed to the caller's own schema.
+ */
+const EXTENSION_METHODS = new Set(["tasks/get", "tasks/update", "tasks/cancel"]);
+const UNCHECKED = { "~standard": { version: 1 as const, vendor: "mcp-router", validate: (value: unknown) => ({ value }) } };
+
+/** Where a task handle rides through the SDK on the upstream hop (see `carryTasks`). */
+const CARRIED_TASK = "dev.mcp-router/carried-task";
+
+/**
+ * The SDK v2 client (2.4) refuses `resultType: "task"`: it has no Tasks extension yet. On the way
+ * in, a task answer becomes a `complete` tool result holding the task under a private `_meta` key,
+ * which `request` takes out again; that key on any other answer is dropped, so an upstream cannot
+ * forge a carried task. Wraps the transport's `onmessage` as the client sets it.
+ */
+export function carryTasks<T extends Transport>(transport: T): T {
+  let deliver: Transport["onmessage"];
+  Object.defineProperty(transport, "onmessage", {
+    configurable: true,
+    get: () => (deliver ? (message: Parameters<NonNullable<Transport["onmessage"]>>[0], extra?: Parameters<NonNullable<Transport["onmessage"]>>[1]) => deliver?.(carried(message), extra) : undefined),
+    set: (handler: Transport["onmessage"]) => {
+      deliver = handler;
+    },
+  });
+  return transport;
+}
+
+function carried<M>(message: M): M {
+  const result = (message as { result?: Record<string, unknown> }).result;
+  if (typeof result !== "object" || result === null) return message;
+  const meta = result._meta as Record<string, unknown> | undefined;
+  if (meta && CARRIED_TASK in meta) {
+    const { [CARRIED_TASK]: _forged, ...rest } = meta;
+    return { ...message, result: { ...result, _meta: rest } };
+  }
+  if (result.resultType !== "task") return message;
+  return { ...message, result: { resultType: "complete", content: [], _meta: { [CARRIED_TASK]: result } } };
+}
+
 /** A v2 client that negotiates (`server/discover`, else `initialize`) unless connected with a `prior`. */
 export function newModernClient(clientInfo?: { name: string; version: string }): Client {
   return new Client(clientInfo ?? { ...IMPLEMENTATION }, { capabilities: CAPABILITIES, versionNegotiation: { mode: "auto" } });
@@ -63,7 +103,7 @@ export async function probeStreamEra(transport: Transport, options: { clientInfo
 /** A client of a modern stream upstream, connected from its kept advertisement: nothing is sent. */
 export async function connectModernStream(transport: Transport, discover: DiscoverResult, clientInfo?: { name: string; version: string }): Promise<ModernUpstreamClient> {
   const client = newModernClient(clientInfo);
-  await client.connect(transport, { prior: { kind: "modern", discover } });
+  await client.connect(carryTasks(transport), { prior: { kind: "modern", discover } });
   return new ModernUpstreamClient(client);
 }
 
@@ -109,10 +149,14 @@ export class ModernUpstreamClient implements UpstreamClient {
         request.method === "tools/call" && options.tool
           ? // callTool mirrors the tool's `Mcp-Param-*` headers from the definition the gateway already holds (no tools/list first).
             await this.client.callTool(params as Parameters<Client["callTool"]>[0], { ...sdkOptions, toolDefinition: options.tool as Parameters<Client["callTool"]>[1] extends infer O ? O extends { toolDefinition?: infer D } ? D : never : never })
-          : await this.client.request({ method: request.method as RequestMethod, params }, sdkOptions);
+          : EXTENSION_METHODS.has(request.method)
+            ? await this.client.request({ method: request.method, params }, UNCHECKED, sdkOptions)
+            : await this.client.request({ method: request.method as RequestMethod, params }, sdkOptions);
     } catch (error) {
       throw asGatewayError(error);
     }
+    const task = (result as { _meta?: Record<string, unknown> } | undefined)?._meta?.[CARRIED_TASK];
+    if (task !== undefined) result = task;
     if (isUpstreamInputRequired(result)) return withoutServerInfo(result);
     return schema.parse(withoutServerInfo(result));
   }

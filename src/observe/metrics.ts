@@ -22,7 +22,7 @@ export type CallOutcome = "ok" | "tool_error" | "error" | "cancelled" | "timeout
 export const CALL_OUTCOMES: readonly CallOutcome[] = ["ok", "tool_error", "error", "cancelled", "timeout"];
 
 /** The upstream requests the gateway counts: `tools/call`, `resources/read`, `prompts/get`, `completion/complete`. */
-export type CallMethod = "tools/call" | "resources/read" | "prompts/get" | "completion/complete";
+export type CallMethod = "tools/call" | "resources/read" | "prompts/get" | "completion/complete" | "tasks/get" | "tasks/update" | "tasks/cancel";
 
 /** Seconds, from 1 ms to 5 min: covers a warm call (ms), a cold container start (s) and long tools (min). */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

@@ -19,8 +19,18 @@ import type { RoutingTable } from "../gateway/routing-table.js";
 /** HeaderMismatch: the headers disagree with the body, or a required one is missing or malformed. */
 export const HEADER_MISMATCH = -32020;
 
-/** What `Mcp-Name` must say for a request that names its target (2026-07-28: tools/call, prompts/get, resources/read). */
-const NAMED_TARGETS: Readonly<Record<string, "name" | "uri">> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+/**
+ * What `Mcp-Name` must say for a request that names its target (2026-07-28: tools/call,
+ * prompts/get, resources/read; the Tasks extension's methods: the task id).
+ */
+const NAMED_TARGETS: Readonly<Record<string, "name" | "uri" | "taskId">> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId",
+};
 
 /** An `x-mcp-header` parameter of one tool: where its value sits in `arguments`, and its header. */
 interface ParamHeader {

@@ -22,7 +22,8 @@ import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
 import type { InputRequest } from "../gateway/input-rounds.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
-import { isUpstreamInputRequired } from "../gateway/upstream-call.js";
+import { isUpstreamInputRequired, isUpstreamTask } from "../gateway/upstream-call.js";
+import { TASKS_EXTENSION } from "../gateway/task-handles.js";
 import { keepStreamAlive, SSE_HEADERS } from "./sse-keepalive.js";
 
 /** The stateless revisions served here; the 2025 ones (SUPPORTED_PROTOCOL_VERSIONS) keep their sessions. */
@@ -58,7 +59,9 @@ export function isStatelessRequest(message: unknown): boolean {
 /** `server/discover`: the versions the gateway speaks and what it can do for this scope. */
 export function discoverResult(gateway: Gateway, scope: SessionScope): Record<string, unknown> {
   const { capabilities, instructions, serverInfo } = gateway.advertisement(scope);
-  return { supportedVersions: [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS], capabilities, instructions, ...LIST_CACHE, resultType: "complete", _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
+  // Tasks (a 2026 extension): handles from upstreams that create them are routed back to them.
+  const withTasks = { ...capabilities, extensions: { [TASKS_EXTENSION]: {} } };
+  return { supportedVersions: [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS], capabilities: withTasks, instructions, ...LIST_CACHE, resultType: "complete", _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
 }
 
 type Dispatch = (handlers: ScopeHandlers, params: Record<string, unknown>, extra: HandlerExtra) => unknown;
@@ -76,6 +79,9 @@ const METHODS: Record<string, { run: Dispatch; list?: boolean; target?: "name" |
   "prompts/list": { run: (h) => h.listPrompts(), list: true },
   "prompts/get": { run: (h, p, e) => h.getPrompt(p as never, e), target: "name" },
   "completion/complete": { run: (h, p, e) => h.complete(p as never, e) },
+  "tasks/get": { run: (h, p, e) => h.task("tasks/get", p, e) },
+  "tasks/update": { run: (h, p, e) => h.task("tasks/update", p, e) },
+  "tasks/cancel": { run: (h, p, e) => h.task("tasks/cancel", p, e) },
 };
 
 /** What one stateless request produced: its JSON-RPC response, and the HTTP status that carries it. */
@@ -187,6 +193,8 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
         _meta: { ...result._meta, [SERVER_INFO_META_KEY]: serverInfo },
       });
     }
+    // A task handle (the Tasks extension) keeps its resultType: the client polls tasks/get with its taskId.
+    if (isUpstreamTask(result)) return ok({ ...result, _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META_KEY]: serverInfo } });
     return complete(result);
   } catch (error) {
     return fail(error);

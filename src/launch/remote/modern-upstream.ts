@@ -9,7 +9,7 @@
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Client, DiscoverResult } from "@modelcontextprotocol/client";
 import { advertisesLegacy } from "../launcher.js";
-import { ModernUpstreamClient, newModernClient } from "../modern-upstream-client.js";
+import { carryTasks, ModernUpstreamClient, newModernClient } from "../modern-upstream-client.js";
 import type { RemoteTarget } from "./remote-target.js";
 
 /**
@@ -77,6 +77,6 @@ async function probeOnce(target: RemoteTarget, options: ModernClientOptions, pri
 /** A client of a modern upstream, connected with its known advertisement: no round trip. */
 export async function connectModern(target: RemoteTarget, discover: DiscoverResult, options: ModernClientOptions): Promise<ModernUpstreamClient> {
   const client = newClient(options);
-  await client.connect(newTransport(target, options.fetch), { prior: { kind: "modern", discover } });
+  await client.connect(carryTasks(newTransport(target, options.fetch)), { prior: { kind: "modern", discover } });
   return new ModernUpstreamClient(client);
 }
