@@ -19,7 +19,6 @@
  * Run alone: `npx tsx bench/eras.ts [calls]` (default 2000 calls per client after warm-up).
  */
 import { createServer } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -35,6 +34,7 @@ import { RemoteLauncher } from "../src/launch/remote/remote-launcher.js";
 import { DEFAULT_POLICY } from "../src/registry/policy.js";
 import type { RegistryFile, RegistryServer } from "../src/registry/types.js";
 import { staticSecretSource } from "../src/secrets/secret-source.js";
+import { serveFetch } from "../test/support/serve-fetch.js";
 import { writeRegistry } from "../test/support/servers.js";
 import { formatTable, percentile, type BenchRow } from "./bench-row.js";
 
@@ -70,34 +70,6 @@ async function startEchoUpstream(): Promise<{ url: URL; close(): Promise<void> }
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
-}
-
-/** A web-standard handler on a node:http request: the body in, the (possibly streamed) response out. */
-async function serveFetch(req: IncomingMessage, res: ServerResponse, origin: string, fetchHandler: (request: Request) => Promise<Response>): Promise<void> {
-  const aborted = new AbortController();
-  res.on("close", () => aborted.abort());
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, item);
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-  const response = await fetchHandler(new Request(new URL(req.url ?? "/", origin), { method: req.method ?? "GET", headers, body, signal: aborted.signal }));
-  res.writeHead(response.status, [...response.headers].flat());
-  if (!response.body) return void res.end();
-  const reader = response.body.getReader();
-  aborted.signal.addEventListener("abort", () => void reader.cancel().catch(() => undefined));
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
-    }
-  } catch (error) {
-    if (!aborted.signal.aborted) throw error;
-  }
-  res.end();
 }
 
 function remoteServer(prefix: string, url: URL, router: Omit<NonNullable<RegistryFile["router"]>, "prefix"> = {}): RegistryServer {

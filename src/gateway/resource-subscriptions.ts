@@ -2,8 +2,10 @@
  * `resources/subscribe` through the gateway: the subscription is made on the upstream instance
  * that serves the caller (its per-session or shared instance, or its remote session), and the
  * upstream's `notifications/resources/updated` for that URI go to every caller subscribed to it
- * there, under the URI the caller knows. A per-call container ends with its call, so it cannot
- * hold a subscription: the error says which lifecycle can.
+ * there, under the URI the caller knows. A 2025 upstream is asked with `resources/subscribe`; a
+ * 2026-only one (no such method) gets a `subscriptions/listen` stream for the URI, held with its
+ * lease until the caller unsubscribes. A per-call container ends with its call, so it cannot hold
+ * a subscription: the error says which lifecycle can.
  */
 import { EmptyResultSchema, ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { launcherKind } from "../launch/composite-launcher.js";
@@ -39,7 +41,7 @@ function listen(client: UpstreamClient, uri: string, listener: UpdateListener): 
 
 /** One caller's subscriptions (a 2025 session), ended with it. */
 export class CallerSubscriptions {
-  readonly #active = new Map<string, { stop(): void }>();
+  readonly #active = new Map<string, { stop(): void; stream: boolean }>();
 
   constructor(
     private readonly launcher: Launcher,
@@ -55,8 +57,34 @@ export class CallerSubscriptions {
       throw new McpError(ErrorCode.InvalidRequest, `server "${routes.server.prefix}" runs a fresh container per call, which cannot hold a subscription; its registry file needs router.lifecycle per-session or shared for resources/subscribe`);
     }
     if (this.#active.size >= this.max) throw new McpError(ErrorCode.InvalidRequest, `at most ${this.max} resource subscriptions per session; unsubscribe from one first`);
-    const client = await this.#request(routes, "resources/subscribe", uri, signal);
-    this.#active.set(key, { stop: listen(client, uri, listener) });
+    const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, era: "legacy", ...(signal ? { signal } : {}) });
+    if (lease.client.era === "legacy" || !lease.client.watchResource) {
+      try {
+        await lease.run((client, runSignal) => client.request({ method: "resources/subscribe", params: { uri } }, EmptyResultSchema, { signal: runSignal }), signal);
+      } finally {
+        lease.release();
+      }
+      this.#active.set(key, { stop: listen(lease.client, uri, listener), stream: false });
+      return {};
+    }
+    // A 2026-only upstream: a listen stream for the URI, on a lease kept until unsubscribe.
+    const client = lease.client;
+    const stopListening = listen(client, uri, listener);
+    let watch: { close(): Promise<void> };
+    try {
+      watch = await lease.run(() => client.watchResource!(uri), signal);
+    } catch (error) {
+      stopListening();
+      lease.release();
+      throw error;
+    }
+    this.#active.set(key, {
+      stream: true,
+      stop: () => {
+        stopListening();
+        void watch.close().finally(() => lease.release());
+      },
+    });
     return {};
   }
 
@@ -66,7 +94,7 @@ export class CallerSubscriptions {
     if (!active) return {};
     active.stop();
     this.#active.delete(key);
-    await this.#request(routes, "resources/unsubscribe", uri, signal);
+    if (!active.stream) await this.#unsubscribe(routes, uri, signal);
     return {};
   }
 
@@ -76,12 +104,10 @@ export class CallerSubscriptions {
     this.#active.clear();
   }
 
-  async #request(routes: ServerRoutes, method: "resources/subscribe" | "resources/unsubscribe", uri: string, signal?: AbortSignal): Promise<UpstreamClient> {
-    // resources/subscribe is a 2025 method: the subscription is held on a 2025 session (a 2026-only upstream refuses it).
+  async #unsubscribe(routes: ServerRoutes, uri: string, signal?: AbortSignal): Promise<void> {
     const lease = await this.launcher.acquire(routes.server, { sessionId: this.sessionId, era: "legacy", ...(signal ? { signal } : {}) });
     try {
-      await lease.run((client, runSignal) => client.request({ method, params: { uri } }, EmptyResultSchema, { signal: runSignal }), signal);
-      return lease.client;
+      await lease.run((client, runSignal) => client.request({ method: "resources/unsubscribe", params: { uri } }, EmptyResultSchema, { signal: runSignal }), signal);
     } finally {
       lease.release();
     }

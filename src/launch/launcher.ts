@@ -132,6 +132,12 @@ export interface UpstreamClient {
   /** Receives the upstream's notifications of one method (one handler per method). */
   onNotification(method: UpstreamNotice, handler: (notification: UpstreamMessage) => void | Promise<void>): void;
   serverCapabilities(): ServerCapabilities | undefined;
+  /**
+   * 2026 only: a `subscriptions/listen` stream for one resource (the 2026 revision has no
+   * `resources/subscribe`); its updates arrive as `notifications/resources/updated` to the
+   * `onNotification` handler. Rejects when the upstream does not honour the subscription.
+   */
+  watchResource?(uri: string): Promise<{ close(): Promise<void> }>;
   /** 2025: `logging/setLevel` on the session. 2026: nothing to send (the level travels per request, see `caller`). */
   setLoggingLevel(level: LoggingLevel, options?: UpstreamRequestOptions): Promise<void>;
 }

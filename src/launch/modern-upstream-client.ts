@@ -173,6 +173,20 @@ export class ModernUpstreamClient implements UpstreamClient {
     return this.client.getServerCapabilities() as ServerCapabilities | undefined;
   }
 
+  async watchResource(uri: string): Promise<{ close(): Promise<void> }> {
+    let subscription: Awaited<ReturnType<Client["listen"]>>;
+    try {
+      subscription = await this.client.listen({ resourceSubscriptions: [uri] });
+    } catch (error) {
+      throw asGatewayError(error);
+    }
+    if (!subscription.honoredFilter.resourceSubscriptions?.includes(uri)) {
+      await subscription.close();
+      throw new McpError(-32602, `the server does not offer updates for ${uri} (its subscriptions/listen did not acknowledge it)`);
+    }
+    return { close: () => subscription.close() };
+  }
+
   /** Nothing to send: a modern upstream takes the level on each request (`caller.logLevel`). */
   async setLoggingLevel(_level: LoggingLevel): Promise<void> {}
 
