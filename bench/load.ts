@@ -11,7 +11,8 @@
  * ("half of saturation"), for the p99 there. Ratios are against a direct client to the same
  * upstream measured in the same run. `loadFigures` turns the samples into the issue's figures.
  *
- * Flags (after `npm run bench -- load`): --seconds=N (window per row, default 3), --clients=1,16,64,
+ * Flags (after `npm run bench -- load`): --seconds=N (window per row and round, default 2),
+ * --rounds=N (windows per target and concurrency, taken in turn; default 3), --clients=1,16,64,
  * --peers=mcp-hub,supergateway,mcp-proxy (or --no-peers), --profile (mcp-router's process runs with
  * --cpu-prof; the profile's folder is printed), --per-call (the Docker-backed per-call rows).
  * Run alone: `npx tsx bench/load.ts [flags]`.
@@ -22,9 +23,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { formatTable, type BenchRow } from "./bench-row.js";
-import { closedLoop, connectCallers, steadyRate, type Caller } from "./load/drive.js";
+import { closedLoop, connectCallers, emptySample, mergeSample, steadyRate, type Caller, type Sample } from "./load/drive.js";
 import { formatLoadTables, loadFigures, type LoadResult } from "./load/load-figures.js";
 import { ECHO_SERVER, PEER_NAMES, ensurePeersInstalled, startPeer, type PeerName, type Target } from "./load/peers.js";
+import { cpuMs } from "./load/process-cpu.js";
 import { readReadyLine, startChild } from "./load/processes.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +34,7 @@ const WARMUP_MS = 1000;
 
 export interface LoadOptions {
   seconds: number;
+  rounds: number;
   clients: number[];
   peers: PeerName[];
   profile: boolean;
@@ -42,16 +45,18 @@ export function parseLoadFlags(argv: readonly string[]): LoadOptions {
   const { values } = parseArgs({
     args: [...argv],
     strict: false,
-    options: { seconds: { type: "string" }, clients: { type: "string" }, peers: { type: "string" }, "no-peers": { type: "boolean" }, profile: { type: "boolean" }, "per-call": { type: "boolean" } },
+    options: { seconds: { type: "string" }, rounds: { type: "string" }, clients: { type: "string" }, peers: { type: "string" }, "no-peers": { type: "boolean" }, profile: { type: "boolean" }, "per-call": { type: "boolean" } },
   });
-  const seconds = Number(values.seconds ?? 3);
+  const seconds = Number(values.seconds ?? 2);
   if (!(seconds > 0 && seconds <= 60)) throw new Error(`--seconds=${String(values.seconds)}: give a window of 0-60 seconds per row, e.g. --seconds=3`);
+  const rounds = Number(values.rounds ?? 3);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds=${String(values.rounds)}: give 1-20 rounds, e.g. --rounds=3`);
   const clients = String(values.clients ?? "1,16,64").split(",").map(Number);
   if (clients.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) throw new Error(`--clients=${String(values.clients)}: give concurrencies of 1-256, comma-separated, e.g. --clients=1,16,64`);
   const peers = values["no-peers"] ? [] : String(values.peers ?? PEER_NAMES.join(",")).split(",").filter(Boolean);
   const unknown = peers.filter((p) => !(PEER_NAMES as readonly string[]).includes(p));
   if (unknown.length) throw new Error(`--peers: unknown peer(s) ${unknown.join(", ")}; known: ${PEER_NAMES.join(", ")}`);
-  return { seconds, clients: [...new Set(clients)].sort((a, b) => a - b), peers: peers as PeerName[], profile: values.profile === true, perCall: values["per-call"] === true };
+  return { seconds, rounds, clients: [...new Set(clients)].sort((a, b) => a - b), peers: peers as PeerName[], profile: values.profile === true, perCall: values["per-call"] === true };
 }
 
 export async function benchLoad(options: LoadOptions = parseLoadFlags(process.argv.slice(2)), print: (line: string) => void = (line) => console.error(line)): Promise<BenchRow[]> {
@@ -66,6 +71,7 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
     const upstream = startChild(process.execPath, [ECHO_SERVER, "--http"]);
     stopping.push(() => upstream.stop());
     const upstreamUrl = new URL((await readReadyLine(upstream, 30_000)).url);
+    const upstreamPid = upstream.process.pid!;
 
     const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "mcp-router-load-profile-")) : undefined;
     const router = startChild(process.execPath, [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", join(here, "load", "router-process.ts"), upstreamUrl.href]);
@@ -73,8 +79,18 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
     const routerUrl = new URL((await readReadyLine(router, 60_000)).url);
 
     const targets: Target[] = [
-      { name: "direct (baseline)", setup: "the SDK client straight to the upstream (Streamable HTTP)", endpoint: { url: upstreamUrl, transport: "streamable-http", tool: "echo" } },
-      { name: "mcp-router (remote upstream)", setup: "its own process (startDaemon as serve, auth off on loopback, metrics on) -> the HTTP upstream as a remote server, lifecycle shared", endpoint: { url: routerUrl, transport: "streamable-http", tool: "echo__echo" } },
+      {
+        name: "direct (baseline)",
+        setup: "the SDK client straight to the upstream (Streamable HTTP)",
+        endpoint: { url: upstreamUrl, transport: "streamable-http", tool: "echo" },
+        processes: () => ({ gateway: [], upstream: [upstreamPid] }),
+      },
+      {
+        name: "mcp-router (remote upstream)",
+        setup: "its own process (startDaemon as serve, auth off on loopback, metrics on) -> the HTTP upstream as a remote server, lifecycle shared",
+        endpoint: { url: routerUrl, transport: "streamable-http", tool: "echo__echo" },
+        processes: () => ({ gateway: [router.process.pid!], upstream: [upstreamPid] }),
+      },
     ];
     for (const peer of options.peers) {
       if (installFailure) {
@@ -82,7 +98,7 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
         continue;
       }
       log(`load: starting ${peer}...`);
-      const started = await startPeer(peer, upstreamUrl);
+      const started = await startPeer(peer, { url: upstreamUrl, pid: upstreamPid });
       stopping.push(() => started.close());
       targets.push(...started.targets);
     }
@@ -103,22 +119,33 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
     }
     const live = results.filter((r) => callers.has(r));
 
+    // Rounds: each target gets `rounds` windows per concurrency, the order rotating, so a burst of
+    // someone else's work on this shared machine falls on every target rather than on one.
     for (const [level, clients] of options.clients.entries()) {
-      log(`load: ${clients} concurrent client(s), ${options.seconds} s per target...`);
-      for (let i = 0; i < live.length; i++) {
-        const result = live[(i + level) % live.length]!;
-        result.byClients.set(clients, await closedLoop(callers.get(result)!.slice(0, clients), windowMs));
+      log(`load: ${clients} concurrent client(s), ${options.rounds} rounds of ${options.seconds} s per target...`);
+      for (let round = 0; round < options.rounds; round++) {
+        for (let i = 0; i < live.length; i++) {
+          const result = live[(i + level + round) % live.length]!;
+          const sample = await withCpu(result.target, () => closedLoop(callers.get(result)!.slice(0, clients), windowMs));
+          result.byClients.set(clients, mergeSample(result.byClients.get(clients) ?? emptySample(), sample));
+        }
       }
     }
 
     const ours = results[1]!.byClients.get(maxClients);
     if (ours && ours.calls > 0) {
       const rate = ours.calls / ours.seconds / 2;
-      log(`load: every target at ${rate.toFixed(0)} calls/s (half of mcp-router's throughput at ${maxClients} clients), ${options.seconds} s each...`);
-      for (const result of live) result.steady = { rate, sample: await steadyRate(callers.get(result)!, rate, windowMs) };
+      log(`load: every target at ${rate.toFixed(0)} calls/s (half of mcp-router's throughput at ${maxClients} clients), ${options.rounds} rounds of ${options.seconds} s...`);
+      for (let round = 0; round < options.rounds; round++) {
+        for (let i = 0; i < live.length; i++) {
+          const result = live[(i + round) % live.length]!;
+          const sample = await withCpu(result.target, () => steadyRate(callers.get(result)!, rate, windowMs));
+          result.steady = { rate, sample: mergeSample(result.steady?.sample ?? emptySample(), sample) };
+        }
+      }
     }
 
-    console.log(formatLoadTables(results, { clients: options.clients, seconds: options.seconds }));
+    console.log(formatLoadTables(results, { clients: options.clients, seconds: options.seconds, rounds: options.rounds }));
     if (profileDir) log(`load: mcp-router's CPU profile goes to ${profileDir} when it stops`);
     const rows = loadFigures(results, maxClients);
 
@@ -130,6 +157,18 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
   } finally {
     for (const stop of stopping.reverse()) await stop().catch(() => undefined);
   }
+}
+
+/** Runs one window and adds the CPU time the bench's clients, the gateway and its upstream spent in it. */
+async function withCpu(target: Target, run: () => Promise<Sample>): Promise<Sample> {
+  const pids = target.processes?.() ?? { gateway: [], upstream: [] };
+  const client0 = process.cpuUsage();
+  const gateway0 = cpuMs(pids.gateway);
+  const upstream0 = cpuMs(pids.upstream);
+  const sample = await run();
+  const client = process.cpuUsage(client0);
+  sample.cpu = { client: (client.user + client.system) / 1000, gateway: cpuMs(pids.gateway) - gateway0, upstream: cpuMs(pids.upstream) - upstream0 };
+  return sample;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -56,6 +56,22 @@ export async function connectCallers(endpoint: Endpoint, count: number, batch = 
 
 export const emptySample = (): Sample => ({ calls: 0, errors: 0, seconds: 0, latencies: [] });
 
+/** Adds `more` (another window on the same target) to `into`. */
+export function mergeSample(into: Sample, more: Sample): Sample {
+  into.calls += more.calls;
+  into.errors += more.errors;
+  into.firstError ??= more.firstError;
+  into.seconds += more.seconds;
+  for (const latency of more.latencies) into.latencies.push(latency);
+  if (more.cpu) {
+    into.cpu ??= { client: 0, gateway: 0, upstream: 0 };
+    into.cpu.client += more.cpu.client;
+    into.cpu.gateway += more.cpu.gateway;
+    into.cpu.upstream += more.cpu.upstream;
+  }
+  return into;
+}
+
 export interface Sample {
   /** Calls answered correctly. */
   calls: number;
@@ -65,11 +81,13 @@ export interface Sample {
   seconds: number;
   /** Milliseconds per answered call. */
   latencies: number[];
+  /** CPU milliseconds spent in the window by the bench's clients, the gateway and the upstream. */
+  cpu?: { client: number; gateway: number; upstream: number };
 }
 
 /** Each caller calls back to back until `ms` have passed; the window ends when the last call is answered. */
 export async function closedLoop(callers: readonly Caller[], ms: number): Promise<Sample> {
-  const sample: Sample = { calls: 0, errors: 0, seconds: 0, latencies: [] };
+  const sample = emptySample();
   const start = performance.now();
   const until = start + ms;
   await Promise.all(
@@ -86,7 +104,7 @@ export async function closedLoop(callers: readonly Caller[], ms: number): Promis
  * next one to come free); latency counts from when the call was due.
  */
 export async function steadyRate(callers: readonly Caller[], rate: number, ms: number): Promise<Sample> {
-  const sample: Sample = { calls: 0, errors: 0, seconds: 0, latencies: [] };
+  const sample = emptySample();
   const idle = [...callers];
   const waiting: number[] = [];
   const running = new Set<Promise<void>>();

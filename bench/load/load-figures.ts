@@ -4,7 +4,8 @@
  *  - mcp-router's throughput at the highest concurrency >= 0.8x the direct client's;
  *  - mcp-router's p99 overhead (its p99 - direct p99) <= 2 ms at half of saturation;
  *  - ahead of every peer on every row: throughput at each concurrency (ours / peer > 1), and a
- *    lower overhead at one client (p50 - direct p50) and at half of saturation (p99 - direct p99).
+ *    lower overhead at one client (p50 - direct p50), at half of saturation (p99 - direct p99), and in
+ *    the gateway process's own CPU time per call (read from /proc: the least noisy figure here).
  */
 import { percentile, type BenchRow } from "../bench-row.js";
 import type { Sample } from "./drive.js";
@@ -28,9 +29,12 @@ const P99_OVERHEAD_MS = 2;
 const rate = (s: Sample): number => s.calls / s.seconds;
 const fmt = (n: number): string => (!Number.isFinite(n) ? "-" : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 
-export function formatLoadTables(results: readonly LoadResult[], options: { clients: readonly number[]; seconds: number }): string {
+/** CPU milliseconds per answered call of one side, or NaN when not measured. */
+export const cpuPerCall = (s: Sample | undefined, side: "client" | "gateway" | "upstream"): number => (s?.cpu && s.calls > 0 ? s.cpu[side] / s.calls : NaN);
+
+export function formatLoadTables(results: readonly LoadResult[], options: { clients: readonly number[]; seconds: number; rounds: number }): string {
   const direct = results[0]!;
-  const table = [["target", "clients", "calls/s", "x direct", "p50 ms", "p95 ms", "p99 ms", "p99 x direct", "errors"]];
+  const table = [["target", "clients", "calls/s", "x direct", "p50 ms", "p95 ms", "p99 ms", "p99 x direct", "CPU ms/call: gateway", "upstream", "clients", "errors"]];
   for (const clients of options.clients) {
     const base = direct.byClients.get(clients);
     for (const r of results) {
@@ -45,23 +49,26 @@ export function formatLoadTables(results: readonly LoadResult[], options: { clie
         fmt(percentile(s.latencies, 95)),
         fmt(percentile(s.latencies, 99)),
         base ? fmt(percentile(s.latencies, 99) / percentile(base.latencies, 99)) : "-",
+        fmt(cpuPerCall(s, "gateway")),
+        fmt(cpuPerCall(s, "upstream")),
+        fmt(cpuPerCall(s, "client")),
         s.errors ? `${s.errors} (${s.firstError ?? ""})` : "0",
       ]);
     }
   }
-  const steady = [["target", "rate calls/s", "achieved", "p50 ms", "p99 ms", "p99 - direct p99 ms", "errors"]];
+  const steady = [["target", "rate calls/s", "achieved", "p50 ms", "p99 ms", "p99 - direct p99 ms", "CPU ms/call: gateway", "upstream", "errors"]];
   const directP99 = direct.steady ? percentile(direct.steady.sample.latencies, 99) : NaN;
   for (const r of results) {
     if (!r.steady) continue;
     const s = r.steady.sample;
-    steady.push([r.target.name, fmt(r.steady.rate), fmt(rate(s)), fmt(percentile(s.latencies, 50)), fmt(percentile(s.latencies, 99)), fmt(percentile(s.latencies, 99) - directP99), s.errors ? `${s.errors} (${s.firstError ?? ""})` : "0"]);
+    steady.push([r.target.name, fmt(r.steady.rate), fmt(rate(s)), fmt(percentile(s.latencies, 50)), fmt(percentile(s.latencies, 99)), fmt(percentile(s.latencies, 99) - directP99), fmt(cpuPerCall(s, "gateway")), fmt(cpuPerCall(s, "upstream")), s.errors ? `${s.errors} (${s.firstError ?? ""})` : "0"]);
   }
   const setups = results.map((r) => `  ${r.target.name}: ${r.target.setup}${r.failed ? `\n    NOT MEASURED: ${r.failed}` : ""}`);
   return [
-    `load: closed loop, each client calling echo back to back for ${options.seconds} s per row`,
+    `load: closed loop, each client calling echo back to back; ${options.rounds} rounds of ${options.seconds} s per row, targets in turn`,
     columns(table),
     "",
-    `load: steady rate (open loop: latency from when each call was due), ${options.seconds} s per row`,
+    `load: steady rate (open loop: latency from when each call was due), ${options.rounds} rounds of ${options.seconds} s per row`,
     columns(steady),
     "",
     "load: the targets",
@@ -115,6 +122,11 @@ export function loadFigures(results: readonly LoadResult[], maxClients: number):
     const theirs1 = oneClient(peer);
     if (Number.isFinite(mine1) && Number.isFinite(theirs1)) {
       rows.push({ name: `load: overhead p50 at 1 client vs ${peer.target.name}`, value: mine1, unit: "ms", baseline: { name: "peer", value: theirs1 }, target: "lower", ok: mine1 < theirs1 });
+    }
+    const mineCpu = cpuPerCall(at(ours, maxClients), "gateway");
+    const theirCpu = cpuPerCall(at(peer, maxClients), "gateway");
+    if (Number.isFinite(mineCpu) && Number.isFinite(theirCpu)) {
+      rows.push({ name: `load: gateway CPU per call at ${maxClients} clients vs ${peer.target.name}`, value: mineCpu, unit: "ms", baseline: { name: "peer", value: theirCpu }, ratio: mineCpu / theirCpu, target: "lower", ok: mineCpu < theirCpu });
     }
     if (peer.steady && ours.steady) {
       rows.push({ name: `load: p99 overhead at half of saturation vs ${peer.target.name}`, value: overhead(ours), unit: "ms", baseline: { name: "peer", value: overhead(peer) }, target: "lower", ok: overhead(ours) < overhead(peer) });

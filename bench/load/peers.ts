@@ -17,6 +17,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { connectCaller, type Endpoint } from "./drive.js";
+import { descendants } from "./process-cpu.js";
 import { freePort, startChild, type Child } from "./processes.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,8 +31,14 @@ const READY_MS = 60_000;
 export const PEER_NAMES = ["mcp-hub", "supergateway", "mcp-proxy"] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
 
+/** The processes of a target whose CPU time is counted: the gateway's own, and its upstream's. */
+export interface TargetProcesses {
+  gateway: number[];
+  upstream: number[];
+}
+
 /** One row's target: an endpoint to load, or why there is none. */
-export type Target = { name: string; setup: string } & ({ endpoint: Endpoint; failed?: undefined } | { endpoint?: undefined; failed: string });
+export type Target = { name: string; setup: string; processes?: () => TargetProcesses } & ({ endpoint: Endpoint; failed?: undefined } | { endpoint?: undefined; failed: string });
 
 export interface StartedPeer {
   targets: Target[];
@@ -56,7 +63,8 @@ export async function ensurePeersInstalled(log: (line: string) => void): Promise
   }
 }
 
-export async function startPeer(name: PeerName, upstream: URL): Promise<StartedPeer> {
+/** `upstream`: the shared HTTP upstream, its URL and process id. */
+export async function startPeer(name: PeerName, upstream: { url: URL; pid: number }): Promise<StartedPeer> {
   switch (name) {
     case "mcp-hub":
       return await startMcpHub(upstream);
@@ -69,12 +77,15 @@ export async function startPeer(name: PeerName, upstream: URL): Promise<StartedP
 
 const bin = (...path: string[]): string => join(PEERS_DIR, "node_modules", ...path);
 
-async function startMcpHub(upstream: URL): Promise<StartedPeer> {
+/** A peer's own process, and the stdio upstreams it started below it. */
+const stdioProcesses = (child: Child) => (): TargetProcesses => ({ gateway: [child.process.pid!], upstream: descendants(child.process.pid!) });
+
+async function startMcpHub(upstream: { url: URL; pid: number }): Promise<StartedPeer> {
   const remote = { name: "mcp-hub 4.2.1 (remote upstream)", setup: "hub endpoint GET /mcp (SSE; its only client transport) -> the shared HTTP upstream as a `url` server" };
   const stdio = { name: "mcp-hub 4.2.1 (stdio upstream)", setup: "hub endpoint GET /mcp (SSE) -> one stdio echo process as a `command` server" };
   const home = await mkdtemp(join(tmpdir(), "mcp-router-bench-hub-"));
   const config = join(home, "mcp-servers.json");
-  await writeFile(config, JSON.stringify({ mcpServers: { remote: { url: upstream.href }, stdio: { command: ECHO_STDIO_ARGV[0], args: ECHO_STDIO_ARGV.slice(1) } } }));
+  await writeFile(config, JSON.stringify({ mcpServers: { remote: { url: upstream.url.href }, stdio: { command: ECHO_STDIO_ARGV[0], args: ECHO_STDIO_ARGV.slice(1) } } }));
   const port = await freePort();
   // mcp-hub has no listen-address option: the preload binds it to 127.0.0.1. Its logs and state go under a temp HOME.
   const env = { ...process.env, HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config"), XDG_DATA_HOME: join(home, "data") };
@@ -94,8 +105,8 @@ async function startMcpHub(upstream: URL): Promise<StartedPeer> {
   }
   return {
     targets: [
-      { ...remote, endpoint: { url, transport: "sse", tool: "remote__echo" } },
-      { ...stdio, endpoint: { url, transport: "sse", tool: "stdio__echo" } },
+      { ...remote, endpoint: { url, transport: "sse", tool: "remote__echo" }, processes: () => ({ gateway: [child.process.pid!], upstream: [upstream.pid] }) },
+      { ...stdio, endpoint: { url, transport: "sse", tool: "stdio__echo" }, processes: stdioProcesses(child) },
     ],
     close,
   };
@@ -131,7 +142,7 @@ async function startMcpProxy(): Promise<StartedPeer> {
 async function started(target: { name: string; setup: string }, child: Child, endpoint: Endpoint): Promise<StartedPeer> {
   try {
     await waitForTools(child, endpoint, [endpoint.tool]);
-    return { targets: [{ ...target, endpoint }], close: () => child.stop() };
+    return { targets: [{ ...target, endpoint, processes: stdioProcesses(child) }], close: () => child.stop() };
   } catch (error) {
     await child.stop();
     return { targets: [{ ...target, failed: (error as Error).message }], close: async () => undefined };
