@@ -13,8 +13,8 @@
  *
  * Flags (after `npm run bench -- load`): --seconds=N (window per row and round, default 2),
  * --rounds=N (windows per target and concurrency, taken in turn; default 3), --clients=1,16,64,
- * --peers=mcp-hub,supergateway,mcp-proxy (or --no-peers), --profile (mcp-router's process runs with
- * --cpu-prof; the profile's folder is printed), --per-call (the Docker-backed per-call rows).
+ * --peers=mcp-hub,supergateway,mcp-proxy (or --no-peers), --profile (every gateway's own process runs
+ * with --cpu-prof; the profiles' folder is printed), --per-call (the Docker-backed per-call rows).
  * Run alone: `npx tsx bench/load.ts [flags]`.
  */
 import { mkdtemp } from "node:fs/promises";
@@ -74,7 +74,8 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
     const upstreamPid = upstream.process.pid!;
 
     const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "mcp-router-load-profile-")) : undefined;
-    const router = startChild(process.execPath, [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", join(here, "load", "router-process.ts"), upstreamUrl.href]);
+    const profileFlags = (name: string): string[] => (profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+    const router = startChild(process.execPath, [...profileFlags("mcp-router"), "--import", "tsx", join(here, "load", "router-process.ts"), upstreamUrl.href]);
     stopping.push(() => router.stop());
     const routerUrl = new URL((await readReadyLine(router, 60_000)).url);
 
@@ -98,7 +99,7 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
         continue;
       }
       log(`load: starting ${peer}...`);
-      const started = await startPeer(peer, { url: upstreamUrl, pid: upstreamPid });
+      const started = await startPeer(peer, { url: upstreamUrl, pid: upstreamPid }, profileFlags(peer));
       stopping.push(() => started.close());
       targets.push(...started.targets);
     }
@@ -146,7 +147,7 @@ export async function benchLoad(options: LoadOptions = parseLoadFlags(process.ar
     }
 
     console.log(formatLoadTables(results, { clients: options.clients, seconds: options.seconds, rounds: options.rounds }));
-    if (profileDir) log(`load: mcp-router's CPU profile goes to ${profileDir} when it stops`);
+    if (profileDir) log(`load: each gateway's CPU profile goes to ${profileDir}/<name>/ when it stops`);
     const rows = loadFigures(results, maxClients);
 
     if (options.perCall) {

@@ -63,15 +63,15 @@ export async function ensurePeersInstalled(log: (line: string) => void): Promise
   }
 }
 
-/** `upstream`: the shared HTTP upstream, its URL and process id. */
-export async function startPeer(name: PeerName, upstream: { url: URL; pid: number }): Promise<StartedPeer> {
+/** `upstream`: the shared HTTP upstream, its URL and process id; `nodeFlags` go to the peer's own node (not to its upstreams), e.g. `--cpu-prof`. */
+export async function startPeer(name: PeerName, upstream: { url: URL; pid: number }, nodeFlags: readonly string[] = []): Promise<StartedPeer> {
   switch (name) {
     case "mcp-hub":
-      return await startMcpHub(upstream);
+      return await startMcpHub(upstream, nodeFlags);
     case "supergateway":
-      return await startSupergateway();
+      return await startSupergateway(nodeFlags);
     case "mcp-proxy":
-      return await startMcpProxy();
+      return await startMcpProxy(nodeFlags);
   }
 }
 
@@ -80,7 +80,7 @@ const bin = (...path: string[]): string => join(PEERS_DIR, "node_modules", ...pa
 /** A peer's own process, and the stdio upstreams it started below it. */
 const stdioProcesses = (child: Child) => (): TargetProcesses => ({ gateway: [child.process.pid!], upstream: descendants(child.process.pid!) });
 
-async function startMcpHub(upstream: { url: URL; pid: number }): Promise<StartedPeer> {
+async function startMcpHub(upstream: { url: URL; pid: number }, nodeFlags: readonly string[]): Promise<StartedPeer> {
   const remote = { name: "mcp-hub 4.2.1 (remote upstream)", setup: "hub endpoint GET /mcp (SSE; its only client transport) -> the shared HTTP upstream as a `url` server" };
   const stdio = { name: "mcp-hub 4.2.1 (stdio upstream)", setup: "hub endpoint GET /mcp (SSE) -> one stdio echo process as a `command` server" };
   const home = await mkdtemp(join(tmpdir(), "mcp-router-bench-hub-"));
@@ -89,7 +89,7 @@ async function startMcpHub(upstream: { url: URL; pid: number }): Promise<Started
   const port = await freePort();
   // mcp-hub has no listen-address option: the preload binds it to 127.0.0.1. Its logs and state go under a temp HOME.
   const env = { ...process.env, HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config"), XDG_DATA_HOME: join(home, "data") };
-  const child = startChild(process.execPath, ["--import", LOOPBACK_ONLY, bin("mcp-hub", "dist", "cli.js"), "--port", String(port), "--config", config], { env });
+  const child = startChild(process.execPath, [...nodeFlags, "--import", LOOPBACK_ONLY, bin("mcp-hub", "dist", "cli.js"), "--port", String(port), "--config", config], { env });
   const close = async (): Promise<void> => {
     await child.stop();
     await rm(home, { recursive: true, force: true });
@@ -112,10 +112,11 @@ async function startMcpHub(upstream: { url: URL; pid: number }): Promise<Started
   };
 }
 
-async function startSupergateway(): Promise<StartedPeer> {
+async function startSupergateway(nodeFlags: readonly string[]): Promise<StartedPeer> {
   const target = { name: "supergateway 4.0.0 (stdio upstream)", setup: "stdio -> Streamable HTTP, --stateful: one stdio echo process per client session (its design; --stateless spawns one per request)" };
   const port = await freePort();
   const child = startChild(process.execPath, [
+    ...nodeFlags,
     "--import",
     LOOPBACK_ONLY,
     bin("supergateway", "dist", "index.js"),
@@ -132,10 +133,10 @@ async function startSupergateway(): Promise<StartedPeer> {
   return await started(target, child, { url: new URL(`http://127.0.0.1:${port}/mcp`), transport: "streamable-http", tool: "echo" });
 }
 
-async function startMcpProxy(): Promise<StartedPeer> {
+async function startMcpProxy(nodeFlags: readonly string[]): Promise<StartedPeer> {
   const target = { name: "mcp-proxy 6.7.19 (stdio upstream)", setup: "stdio -> Streamable HTTP (--server stream, defaults otherwise): one stdio echo process shared by every session" };
   const port = await freePort();
-  const child = startChild(process.execPath, [bin("mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", String(port), "--server", "stream", "--", ...ECHO_STDIO_ARGV]);
+  const child = startChild(process.execPath, [...nodeFlags, bin("mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", String(port), "--server", "stream", "--", ...ECHO_STDIO_ARGV]);
   return await started(target, child, { url: new URL(`http://127.0.0.1:${port}/mcp`), transport: "streamable-http", tool: "echo" });
 }
 
