@@ -27,7 +27,13 @@ export interface Caller {
 
 export async function connectCaller(endpoint: Endpoint): Promise<Caller> {
   const client = new Client({ name: "bench-load", version: "1.0.0" });
-  await client.connect(endpoint.transport === "sse" ? new SSEClientTransport(endpoint.url) : new StreamableHTTPClientTransport(endpoint.url));
+  try {
+    await client.connect(endpoint.transport === "sse" ? new SSEClientTransport(endpoint.url) : new StreamableHTTPClientTransport(endpoint.url));
+  } catch (error) {
+    // An SSE transport that failed to connect keeps retrying (its EventSource) until it is closed.
+    await client.close().catch(() => undefined);
+    throw error;
+  }
   return {
     async call() {
       const result = await client.callTool({ name: endpoint.tool, arguments: { message: "bench" } });
