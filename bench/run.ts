@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every figure the issues ask for, in one table, each with the baseline
- * measured in the same run and the ratio. `npm run bench -- registry sync` runs some groups only.
+ * measured in the same run and the ratio. `npm run bench -- registry sync` runs some groups only;
+ * flags (`--name=value`) go to the groups that read them (`load`: see bench/load.ts).
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
@@ -8,6 +9,7 @@ import { benchContainerEras } from "./container-eras.js";
 import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
+import { benchLoad } from "./load.js";
 import { benchPropose } from "./propose.js";
 import { benchRegistry } from "./registry.js";
 import { benchSync } from "./sync.js";
@@ -21,6 +23,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   eras: () => benchEras(),
   "container-eras": () => benchContainerEras(),
   tracing: () => benchTracing(),
+  load: () => benchLoad(),
   propose: () => benchPropose(),
 };
 
