@@ -14,6 +14,7 @@
  * rejected as unknown), the session is reopened and the request sent once more, but only when it
  * cannot have run upstream.
  */
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { RegistryServer } from "../../registry/types.js";
 import { callLimit } from "../call-limit.js";
@@ -65,6 +66,9 @@ interface Verdict {
   name: string | undefined;
 }
 
+/** Idle clients of a modern upstream kept for the next leases, per server version. */
+const MAX_IDLE_MODERN = 8;
+
 /** The Launcher for remote-only servers. Containers: none. */
 export class RemoteLauncher implements Launcher {
   private readonly logger: Logger;
@@ -81,6 +85,12 @@ export class RemoteLauncher implements Launcher {
   private readonly settled = new Map<string, EraVerdict>();
   /** Clients of modern leases not yet released. */
   private readonly modernClients = new Set<ModernUpstreamClient>();
+  /**
+   * Released clients of modern upstreams, by server version, for the next lease (a 2026 hop is
+   * stateless: a client holds no session, only its own setup, which costs more than the call's
+   * gateway time). One lease uses a client at a time, so its mid-call handlers serve that caller.
+   */
+  private readonly idleModern = new Map<string, ModernUpstreamClient[]>();
   /** Era probes sent since the launcher was created (tests and stats: one per server version). */
   probes = 0;
   private closed = false;
@@ -200,22 +210,38 @@ export class RemoteLauncher implements Launcher {
   /** A lease on a modern upstream: a client connected with the kept advertisement (no round trip), closed on release. */
   private async acquireModern(server: RegistryServer, target: RemoteTarget, discover: Extract<EraVerdict, { kind: "modern" }>["discover"]): Promise<Lease> {
     const t0 = performance.now();
-    const client = await connectModern(target, discover, this.upstream);
+    const client = this.idleModern.get(server.hash)?.pop() ?? (await connectModern(target, discover, this.upstream));
     const state = this.state(server);
     state.modern += 1;
     this.modernClients.add(client);
+    let broken = false;
     return guardedLease({
       client,
       containerId: undefined,
       timings: { queueMs: 0, startMs: performance.now() - t0, warm: true },
-      run: (fn, signal) => this.runModern(server, target, client, fn, signal),
+      run: (fn, signal) =>
+        this.runModern(server, target, client, fn, signal).catch((error: unknown) => {
+          // Only an upstream's own answer leaves the client as it was; anything else, it is not reused.
+          if (!(error instanceof McpError) || error instanceof LaunchError) broken = true;
+          throw error;
+        }),
       release: () => {
         state.modern -= 1;
         this.modernClients.delete(client);
-        void client.close();
+        const idle = this.idleModern.get(server.hash) ?? [];
+        if (!broken && !this.closed && this.settled.get(server.hash)?.kind === "modern" && idle.length < MAX_IDLE_MODERN) {
+          idle.push(client);
+          this.idleModern.set(server.hash, idle);
+        } else void client.close();
         this.forgetIfEmpty(state);
       },
     });
+  }
+
+  /** Closes the idle clients of a server version (its verdict was dropped, or it was retired). */
+  private dropIdle(server: RegistryServer): void {
+    for (const client of this.idleModern.get(server.hash) ?? []) void client.close();
+    this.idleModern.delete(server.hash);
   }
 
   /** One request to a modern upstream: under the time limit; sent once more only when it never left. */
@@ -263,6 +289,7 @@ export class RemoteLauncher implements Launcher {
   private forgetVerdict(server: RegistryServer): void {
     this.verdicts.delete(server.hash);
     this.settled.delete(server.hash);
+    this.dropIdle(server);
   }
 
   async retire(server: RegistryServer): Promise<void> {
@@ -288,7 +315,9 @@ export class RemoteLauncher implements Launcher {
   async close(): Promise<void> {
     this.closed = true;
     await this.sessions.close();
-    await Promise.all([...this.modernClients].map((c) => c.close()));
+    const idle = [...this.idleModern.values()].flat();
+    this.idleModern.clear();
+    await Promise.all([...this.modernClients, ...idle].map((c) => c.close()));
     this.modernClients.clear();
     const ends: Array<Promise<void>> = [];
     for (const state of this.states.values()) for (const session of state.open) ends.push(this.closeSession(session, "launcher closed"));
