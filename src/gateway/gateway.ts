@@ -49,6 +49,8 @@ import type { Logger } from "pino";
 import type { Launcher, UpstreamInputRequired } from "../launch/launcher.js";
 import { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { Principal } from "../auth/principal.js";
+import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL } from "../auth/principal.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
@@ -92,8 +94,8 @@ export interface SessionOptions {
   scope?: SessionScope;
   /** For logs: `streamable-http`, `sse`, `stdio`. */
   transport: string;
-  /** Which API key opened the session, as an id (never the key): for the audit log. Default `stdio` or `none`. */
-  keyId?: string;
+  /** Who opened the session (the HTTP edge decides); default the local operator on stdio, else anonymous. */
+  principal?: Principal;
 }
 
 export interface GatewaySession {
@@ -107,7 +109,8 @@ export interface GatewaySession {
 export interface StatelessRequestOptions {
   scope?: SessionScope;
   transport: string;
-  keyId?: string;
+  /** Who sent the request; default anonymous (auth off). */
+  principal?: Principal;
   clientCapabilities?: ClientCapabilities;
   logLevel?: LoggingLevel;
 }
@@ -116,7 +119,7 @@ export interface StatelessRequestOptions {
 interface CallerIdentity {
   /** Launcher session id: per-session containers live as long as it. */
   sessionId: string;
-  keyId: string;
+  principal: Principal;
   logger: Logger;
   clientCapabilities(): ClientCapabilities | undefined;
   logLevel(): LoggingLevel | undefined;
@@ -241,7 +244,7 @@ export class Gateway {
     let logLevel: LoggingLevel | undefined;
     const handlers = this.handlers(scope, {
       sessionId: id,
-      keyId: opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none"),
+      principal: opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL),
       logger: log,
       clientCapabilities: () => server.getClientCapabilities(),
       logLevel: () => logLevel,
@@ -314,7 +317,7 @@ export class Gateway {
     const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const handlers = this.handlers(scope, {
       sessionId: id,
-      keyId: opts.keyId ?? "none",
+      principal: opts.principal ?? ANONYMOUS_PRINCIPAL,
       logger: log,
       clientCapabilities: () => opts.clientCapabilities,
       logLevel: () => opts.logLevel,
@@ -366,7 +369,7 @@ export class Gateway {
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
     const observer = new CallObserver({
       sessionId: caller.sessionId,
-      keyId: caller.keyId,
+      principal: caller.principal,
       logger: caller.logger,
       revisionOf: (server) => this.revisionOf(server),
       clientCapabilities: caller.clientCapabilities,

@@ -19,6 +19,7 @@ import {
 import type { JSONRPCRequest } from "@modelcontextprotocol/server";
 import type { ClientCapabilities, LoggingLevel, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Principal } from "../auth/principal.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
 import type { InputRequest } from "../gateway/input-rounds.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
@@ -39,8 +40,8 @@ const LIST_CACHE = { ttlMs: 0, cacheScope: "private" } as const;
 export interface StatelessExchangeOptions {
   gateway: Gateway;
   scope: SessionScope;
-  /** The id of the API key the request came with (audit log). */
-  keyId: string;
+  /** Who sent the request (policy, rate limits, audit log). */
+  principal: Principal;
   /** For logs: `streamable-http` (default) or `stdio`. */
   transport?: string;
   keepAliveMs?: number;
@@ -124,7 +125,7 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
     gateway.statelessRequest({
       scope,
       transport: options.transport ?? "streamable-http",
-      keyId: options.keyId,
+      principal: options.principal,
       clientCapabilities: meta[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
       ...(logLevel ? { logLevel } : {}),
     });
@@ -159,7 +160,7 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   // A 2025-era upstream asks mid-call and the call waits here (rounds.start / resume); a 2026 one
   // answers input_required itself, passed on with its own keys and its state sealed; the retry
   // carries the client's answers and that state back to it.
-  const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
+  const binding = { principal: options.principal.id, method: message.method, target: String(params[method.target] ?? "") };
   const { requestState, inputResponses, ...callParams } = params;
   try {
     const upstreamRound = typeof requestState === "string" ? gateway.rounds.openUpstream(binding, requestState) : undefined;
