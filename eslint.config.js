@@ -46,7 +46,7 @@ const rooms = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/registry/types.generated.ts", "test/fixtures/"] },
+  { ignores: ["dist/", "node_modules/", "src/registry/types.generated.ts", "src/registry/access.generated.ts", "test/fixtures/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -186,7 +186,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
       await runtime.ensureCatalog(server);
     },
-    apply: (servers, revision) => runtime.apply(servers, revision),
+    apply: (servers, revision, access) => runtime.apply(servers, revision, access),
     retire: (server) => launcher.retire(server),
     checks: { policy, grants: secretGrants(config.secrets) },
     ...(config.reconcile ?? {}),

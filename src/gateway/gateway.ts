@@ -51,6 +51,9 @@ import { isUpstreamInputRequired } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { Principal } from "../auth/principal.js";
 import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL } from "../auth/principal.js";
+import type { AccessKind } from "../auth/access-policy.js";
+import { AccessPolicy } from "../auth/access-policy.js";
+import { aggregateOrigins, requireAccess, visible } from "./access-view.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
@@ -217,6 +220,8 @@ export class Gateway {
   private readonly sessions = new Set<GatewaySession>();
   /** 2026 clients' calls paused on a question from their upstream (sampling, elicitation). */
   readonly rounds = new InputRounds();
+  /** Who may use what (the registry's access.yaml); replaced whole, like the table. */
+  #access: AccessPolicy = AccessPolicy.OPEN;
 
   constructor(private readonly options: GatewayOptions) {
     this.holder = options.holder;
@@ -228,6 +233,15 @@ export class Gateway {
   /** The revision a server version came from, for logs and the audit log. */
   revisionOf(server: RegistryServer): string {
     return this.options.revisionOf?.(server) ?? `sha256:${server.hash.slice(0, 12)}`;
+  }
+
+  get access(): AccessPolicy {
+    return this.#access;
+  }
+
+  /** Swaps in a new access policy; lists change with it, so call it before the table swap that announces them. */
+  setAccess(policy: AccessPolicy): void {
+    this.#access = policy;
   }
 
   get sessionCount(): number {
@@ -242,9 +256,10 @@ export class Gateway {
     const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, { capabilities: GATEWAY_CAPABILITIES, instructions: instructionsFor(scope, hierarchical) });
     let logLevel: LoggingLevel | undefined;
+    const principal = opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL);
     const handlers = this.handlers(scope, {
       sessionId: id,
-      principal: opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL),
+      principal,
       logger: log,
       clientCapabilities: () => server.getClientCapabilities(),
       logLevel: () => logLevel,
@@ -266,6 +281,7 @@ export class Gateway {
     const subscriptions = new CallerSubscriptions(this.launcher, id);
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
       const { routes, original } = this.resolveUri(this.holder.current(), scope, request.params.uri);
+      this.requireAccess(principal, "resource", routes.server.prefix, original);
       const shown = request.params.uri;
       return subscriptions
         .subscribe(routes, original, () => void server.sendResourceUpdated({ uri: shown }).catch(() => undefined), extra.signal)
@@ -329,9 +345,10 @@ export class Gateway {
   /** Calls `listener` whenever a table swap changes what the scope lists; returns the unsubscribe. */
   onListsChanged(scope: SessionScope, listener: () => void): () => void {
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, this.hierarchical && scope.kind === "all");
-    let signature = view(this.holder.current()).signature();
+    // A new access policy may change what anyone sees: it changes the signature too.
+    let signature = `${view(this.holder.current()).signature()}|${this.#access.version}`;
     return this.holder.subscribe((next) => {
-      const nextSignature = view(next).signature();
+      const nextSignature = `${view(next).signature()}|${this.#access.version}`;
       if (nextSignature === signature) return;
       signature = nextSignature;
       listener();
@@ -343,12 +360,13 @@ export class Gateway {
    * `watch` subscribes on the owning upstream and calls `listener` with the caller's URI on each
    * update; `close` ends them and the upstream instances they held.
    */
-  resourceWatch(scope: SessionScope): { watch(uri: string, listener: (uri: string) => void, signal?: AbortSignal): Promise<void>; close(): Promise<void> } {
+  resourceWatch(scope: SessionScope, principal: Principal): { watch(uri: string, listener: (uri: string) => void, signal?: AbortSignal): Promise<void>; close(): Promise<void> } {
     const id = randomUUID();
     const subscriptions = new CallerSubscriptions(this.launcher, id);
     return {
       watch: async (uri, listener, signal) => {
         const { routes, original } = this.resolveUri(this.holder.current(), scope, uri);
+        this.requireAccess(principal, "resource", routes.server.prefix, original);
         await subscriptions.subscribe(routes, original, () => listener(uri), signal);
       },
       close: async () => {
@@ -381,6 +399,8 @@ export class Gateway {
       ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
     });
     const observed = observer.observe.bind(observer);
+    const accessNow = () => this.#access.accessFor(caller.principal);
+    const check = (kind: AccessKind, prefix: string, name: string) => requireAccess(accessNow(), caller.principal, kind, prefix, name);
     const scrubbed = <T>(run: Promise<T>): Promise<T> =>
       run.catch((error: unknown) => {
         throw clientError(error, this.options.scrub);
@@ -402,6 +422,7 @@ export class Gateway {
       if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
+      check("tool", routes.server.prefix, tool);
       return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, { ...requestOptions, tool: definition }),
@@ -419,7 +440,7 @@ export class Gateway {
           const call = parseCallTool(args ?? {});
           return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra, rest);
         }
-        return metaToolResult(table, name, args ?? {});
+        return metaToolResult(table, name, args ?? {}, accessNow());
       }
       const route = table.tools.get(name);
       if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
@@ -429,6 +450,7 @@ export class Gateway {
     const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult | UpstreamInputRequired> => {
       const table = this.holder.current();
       const { routes, original } = this.resolveUri(table, scope, params.uri);
+      check("resource", routes.server.prefix, original);
       const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "resources/read", params: { uri: original, ...round(params), ...meta } }, ReadResourceResultSchema, requestOptions),
@@ -439,6 +461,7 @@ export class Gateway {
     };
     const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired> => {
       const { routes, original } = this.resolvePrompt(this.holder.current(), scope, params.name);
+      check("prompt", routes.server.prefix, original);
       return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...round(params), ...meta } }, GetPromptResultSchema, requestOptions),
@@ -452,10 +475,12 @@ export class Gateway {
       let upstreamRef: typeof ref;
       if (ref.type === "ref/prompt") {
         const resolved = this.resolvePrompt(table, scope, ref.name);
+        check("prompt", resolved.routes.server.prefix, resolved.original);
         routes = resolved.routes;
         upstreamRef = { ...ref, name: resolved.original };
       } else {
         const resolved = this.resolveUri(table, scope, ref.uri);
+        check("resource", resolved.routes.server.prefix, resolved.original);
         routes = resolved.routes;
         upstreamRef = { ...ref, uri: resolved.original };
       }
@@ -470,13 +495,30 @@ export class Gateway {
 
     // Every error reaches the client ready: scrubbed, and without the SDK's "MCP error <code>:" prefix
     // (an unknown prompt or URI fails before any call is observed).
+    // Lists show only what the caller's grants cover (meta tools always: they filter what they tell).
+    type Origins = ReturnType<typeof aggregateOrigins>;
+    const shown = <T extends object>(items: readonly T[], kind: AccessKind, table: RoutingTable, origin: (o: Origins) => (item: T) => { prefix: string; name: string } | undefined, nameOf: (item: T) => string): readonly T[] => {
+      const access = accessNow();
+      if (access.unrestricted) return items;
+      if (scope.kind === "server") return visible(items, access, kind, (item) => ({ prefix: scope.prefix, name: nameOf(item) }));
+      return visible(items, access, kind, origin(aggregateOrigins(table)));
+    };
+    const listTools = (): ListToolsResult => {
+      const table = this.holder.current();
+      const tools = view(table).tools();
+      return listToolsResult(hierarchical ? tools : shown(tools, "tool", table, (o) => o.tool, (t) => t.name));
+    };
+    const listed = <T extends object>(pick: (v: ScopeView) => readonly T[], kind: AccessKind, origin: (o: Origins) => (item: T) => { prefix: string; name: string } | undefined, nameOf: (item: T) => string): T[] => {
+      const table = this.holder.current();
+      return [...shown(pick(view(table)), kind, table, origin, nameOf)];
+    };
     return {
-      listTools: () => listToolsResult(view(this.holder.current()).tools()),
+      listTools,
       callTool: (params, extra) => scrubbed(handleCallTool(params, extra)),
-      listResources: () => ({ resources: [...view(this.holder.current()).resources()] }),
-      listResourceTemplates: () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }),
+      listResources: () => ({ resources: listed((v) => v.resources(), "resource", (o) => o.resource, (r) => r.uri) }),
+      listResourceTemplates: () => ({ resourceTemplates: listed((v) => v.templates(), "resource", (o) => o.template, (t) => t.uriTemplate) }),
       readResource: (params, extra) => scrubbed(readResource(params, extra)),
-      listPrompts: () => ({ prompts: [...view(this.holder.current()).prompts()] }),
+      listPrompts: () => ({ prompts: listed((v) => v.prompts(), "prompt", (o) => o.prompt, (p) => p.name) }),
       getPrompt: (params, extra) => scrubbed(getPrompt(params, extra)),
       complete: (params, extra) => scrubbed(complete(params, extra)),
     };
@@ -486,6 +528,10 @@ export class Gateway {
   async close(): Promise<void> {
     this.rounds.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
+  }
+
+  private requireAccess(principal: Principal, kind: AccessKind, prefix: string, name: string): void {
+    requireAccess(this.#access.accessFor(principal), principal, kind, prefix, name);
   }
 
   private resolvePrompt(table: RoutingTable, scope: SessionScope, name: string): { routes: ServerRoutes; original: string } {

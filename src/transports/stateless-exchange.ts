@@ -212,7 +212,7 @@ async function listen(message: JSONRPCRequest, params: Record<string, unknown>, 
   const tag = { [SUBSCRIPTION_ID_META_KEY]: message.id };
   const send = (notification: { method: string; params: Record<string, unknown> }) => call.notify(notification as unknown as ServerNotification);
   // Resource updates: subscribed on each owning upstream; a URI that cannot be subscribed is left out of the acknowledgment.
-  const watch = options.gateway.resourceWatch(options.scope);
+  const watch = options.gateway.resourceWatch(options.scope, options.principal);
   const resources: string[] = [];
   const uris = Array.isArray(requested.resourceSubscriptions) ? (requested.resourceSubscriptions as unknown[]).filter((u): u is string => typeof u === "string") : [];
   const updated = (uri: string) => send({ method: "notifications/resources/updated", params: { _meta: tag, uri } });
