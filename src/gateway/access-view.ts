@@ -9,11 +9,14 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Access, AccessKind } from "../auth/access-policy.js";
 import { AccessPolicy } from "../auth/access-policy.js";
 import type { Principal } from "../auth/principal.js";
+import type { RateRefusal } from "../auth/rate-limiter.js";
 import type { RoutingTable } from "./routing-table.js";
 import { splitUri } from "./routing-table.js";
 
 /** A JSON-RPC error in the implementation-defined server range: the access policy refused the request. */
 export const ACCESS_DENIED = -32040;
+/** The same range: a rate limit of the access policy refused the call; `data.retryAfterSeconds` says when to try again. */
+export const RATE_LIMITED = -32041;
 
 
 const filtered = new WeakMap<readonly object[], Map<string, readonly object[]>>();
@@ -62,6 +65,16 @@ export function aggregateOrigins(table: RoutingTable): {
     resource: (resource) => route(resource.uri),
     template: (template) => route(template.uriTemplate),
   };
+}
+
+/** The error a client reads when a rate limit refused its call. */
+export function rateLimited(principal: Principal, refusal: RateRefusal, kind: AccessKind, prefix: string, name: string): McpError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+  return new McpError(
+    RATE_LIMITED,
+    `${principal.id} is over the rate limit of ${refusal.limit.rate} (burst ${refusal.limit.burst}, per ${refusal.limit.per}) of the registry's access.yaml for ${kind} "${name}" of server "${prefix}"; retry after ${retryAfterSeconds} s`,
+    { retryAfterSeconds, rate: refusal.limit.rate, principal: principal.id, server: prefix, [kind]: name },
+  );
 }
 
 /** Throws the error a client reads when its grants do not cover what it asked for. */

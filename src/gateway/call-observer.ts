@@ -114,6 +114,7 @@ export class CallObserver {
       ...(c.failure !== undefined ? { error: auditError(c.failure).code } : {}),
     });
     metrics?.observeCall(c.target, c.method, c.name, c.outcome, { queueMs, startMs, callMs });
+    metrics?.observePrincipal(this.options.principal.id, c.outcome);
     const failed = c.outcome === "error" || c.outcome === "timeout";
     const level = failed ? "warn" : c.method === "completion/complete" ? "debug" : "info";
     const ms = tenths(c.ms);

@@ -53,7 +53,8 @@ import type { Principal } from "../auth/principal.js";
 import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL } from "../auth/principal.js";
 import type { AccessKind } from "../auth/access-policy.js";
 import { AccessPolicy } from "../auth/access-policy.js";
-import { aggregateOrigins, requireAccess, visible } from "./access-view.js";
+import { RateLimiter } from "../auth/rate-limiter.js";
+import { aggregateOrigins, rateLimited, requireAccess, visible } from "./access-view.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
@@ -222,6 +223,8 @@ export class Gateway {
   readonly rounds = new InputRounds();
   /** Who may use what (the registry's access.yaml); replaced whole, like the table. */
   #access: AccessPolicy = AccessPolicy.OPEN;
+  /** The policy's rate limits: buckets per principal, kept across sessions, reconnects and reloads. */
+  readonly #limiter = new RateLimiter();
 
   constructor(private readonly options: GatewayOptions) {
     this.holder = options.holder;
@@ -400,7 +403,23 @@ export class Gateway {
     });
     const observed = observer.observe.bind(observer);
     const accessNow = () => this.#access.accessFor(caller.principal);
-    const check = (kind: AccessKind, prefix: string, name: string) => requireAccess(accessNow(), caller.principal, kind, prefix, name);
+    const metrics = this.options.metrics;
+    const check = (kind: AccessKind, prefix: string, name: string): void => {
+      try {
+        requireAccess(accessNow(), caller.principal, kind, prefix, name);
+      } catch (error) {
+        metrics?.observePrincipal(caller.principal.id, "denied");
+        throw error;
+      }
+    };
+    // A call (not a completion or subscription) is also counted against the policy's rate limits.
+    const admit = (kind: AccessKind, prefix: string, name: string): void => {
+      check(kind, prefix, name);
+      const refusal = this.#limiter.take(caller.principal.id, accessNow().limits(prefix, name), prefix, name);
+      if (!refusal) return;
+      metrics?.observePrincipal(caller.principal.id, "rate_limited");
+      throw rateLimited(caller.principal, refusal, kind, prefix, name);
+    };
     const scrubbed = <T>(run: Promise<T>): Promise<T> =>
       run.catch((error: unknown) => {
         throw clientError(error, this.options.scrub);
@@ -422,7 +441,7 @@ export class Gateway {
       if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
-      check("tool", routes.server.prefix, tool);
+      admit("tool", routes.server.prefix, tool);
       return observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, CallToolResultSchema, { ...requestOptions, tool: definition }),
@@ -450,7 +469,7 @@ export class Gateway {
     const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult | UpstreamInputRequired> => {
       const table = this.holder.current();
       const { routes, original } = this.resolveUri(table, scope, params.uri);
-      check("resource", routes.server.prefix, original);
+      admit("resource", routes.server.prefix, original);
       const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "resources/read", params: { uri: original, ...round(params), ...meta } }, ReadResourceResultSchema, requestOptions),
@@ -461,7 +480,7 @@ export class Gateway {
     };
     const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired> => {
       const { routes, original } = this.resolvePrompt(this.holder.current(), scope, params.name);
-      check("prompt", routes.server.prefix, original);
+      admit("prompt", routes.server.prefix, original);
       return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...round(params), ...meta } }, GetPromptResultSchema, requestOptions),

@@ -22,6 +22,7 @@ import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../auth/principal.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
 import type { InputRequest } from "../gateway/input-rounds.js";
+import { RATE_LIMITED } from "../gateway/access-view.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
 import { isUpstreamInputRequired } from "../gateway/upstream-call.js";
 import { keepStreamAlive, SSE_HEADERS } from "./sse-keepalive.js";
@@ -83,6 +84,8 @@ const METHODS: Record<string, { run: Dispatch; list?: boolean; target?: "name" |
 export interface StatelessOutcome {
   response: { jsonrpc: "2.0"; id: JSONRPCRequest["id"]; result?: unknown; error?: { code: number; message: string; data?: unknown } };
   status: number;
+  /** HTTP headers of the answer (a rate-limited call's `Retry-After`). */
+  headers?: Record<string, string>;
 }
 
 /** Where a request's notifications go (its response stream), and what cancels it. */
@@ -102,9 +105,12 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   const meta = (params._meta ?? {}) as Record<string, unknown>;
   const ok = (result: unknown): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, result }, status: 200 });
   // A capability the request did not declare (an upstream's -32021) is a 400, as the 2026 revision requires.
+  // A call refused by a rate limit never reached the server: 429 with Retry-After, as HTTP clients and proxies expect.
   const fail = (error: unknown, status = 200): StatelessOutcome => {
     const body = errorBody(error);
-    return { response: { jsonrpc: "2.0", id: message.id, error: body }, status: body.code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : status };
+    const response = { jsonrpc: "2.0" as const, id: message.id, error: body };
+    if (body.code === RATE_LIMITED) return { response, status: 429, headers: { "retry-after": String((body.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1) } };
+    return { response, status: body.code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : status };
   };
 
   const version = meta[PROTOCOL_VERSION_META_KEY];
@@ -251,7 +257,7 @@ export async function serveStatelessRequest(req: IncomingMessage, res: ServerRes
     if (!answer.done) aborted.abort(new Error("the client closed the response: the request is cancelled"));
   });
   const outcome = await answerStatelessRequest(message, options, { notify: (n) => answer.notify(n), signal: aborted.signal, headers: req.headers });
-  answer.finish(outcome.response, outcome.status);
+  answer.finish(outcome.response, outcome.status, outcome.headers);
 }
 
 /** The HTTP answer to one request: JSON while nothing but the result is sent, else an event stream. */
@@ -274,12 +280,12 @@ class Answer {
     this.res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", ...(notification as object) })}\n\n`);
   }
 
-  finish(body: unknown, status: number): void {
+  finish(body: unknown, status: number, headers: Record<string, string> = {}): void {
     if (this.done) return;
     this.done = true;
     if (this.res.destroyed) return;
     const text = JSON.stringify(body);
     if (this.streaming) this.res.end(`event: message\ndata: ${text}\n\n`);
-    else this.res.writeHead(status, { "content-type": "application/json" }).end(text);
+    else this.res.writeHead(status, { ...headers, "content-type": "application/json" }).end(text);
   }
 }
