@@ -3,6 +3,7 @@
  * measured in the same run and the ratio. `npm run bench -- registry sync` runs some groups only.
  */
 import { arch, cpus, totalmem } from "node:os";
+import { benchAuth } from "./auth.js";
 import { formatTable, type BenchRow } from "./bench-row.js";
 import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
@@ -19,6 +20,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   gateway: () => benchGateway(),
   eras: () => benchEras(),
   tracing: () => benchTracing(),
+  auth: () => benchAuth(),
   propose: () => benchPropose(),
 };
 

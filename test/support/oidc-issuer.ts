@@ -28,15 +28,16 @@ export interface TestIssuer {
 
 export const CLIENT_SECRET = "test-client-secret-0123456789abcdef";
 
-export async function startTestIssuer(clients: readonly IssuerClient[], scopes = "mcp extra"): Promise<TestIssuer> {
-  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk: JWK = { ...(await exportJWK(privateKey)), kid: `test-key-${randomUUID().slice(0, 8)}`, alg: "ES256", use: "sig" };
+/** `alg`: how the provider signs its tokens (ES256 by default; RS256 is what most identity providers use). */
+export async function startTestIssuer(clients: readonly IssuerClient[], scopes = "mcp extra", alg: "ES256" | "RS256" = "ES256"): Promise<TestIssuer> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk: JWK = { ...(await exportJWK(privateKey)), kid: `test-key-${randomUUID().slice(0, 8)}`, alg, use: "sig" };
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const groups = new Map(clients.map((c) => [c.id, c.groups ?? []]));
   const provider = new Provider(issuer, {
-    clients: clients.map((c) => ({ client_id: c.id, client_secret: CLIENT_SECRET, grant_types: ["client_credentials"], response_types: [], redirect_uris: [], scope: scopes, id_token_signed_response_alg: "ES256" })),
+    clients: clients.map((c) => ({ client_id: c.id, client_secret: CLIENT_SECRET, grant_types: ["client_credentials"], response_types: [], redirect_uris: [], scope: scopes, id_token_signed_response_alg: alg })),
     jwks: { keys: [jwk] },
     scopes: scopes.split(" "),
     ttl: { ClientCredentials: 600 },
@@ -47,7 +48,7 @@ export async function startTestIssuer(clients: readonly IssuerClient[], scopes =
         enabled: true,
         defaultResource: () => undefined,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: scopes, audience: resource, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } }),
+        getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: scopes, audience: resource, accessTokenFormat: "jwt", jwt: { sign: { alg } } }),
       },
     },
     extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => ({ groups: groups.get(token.clientId ?? "") ?? [] }),
@@ -66,7 +67,7 @@ export async function startTestIssuer(clients: readonly IssuerClient[], scopes =
       return body.access_token;
     },
     async mint(claims) {
-      return new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: jwk.kid!, typ: "at+jwt" }).sign(privateKey);
+      return new SignJWT(claims).setProtectedHeader({ alg, kid: jwk.kid!, typ: "at+jwt" }).sign(privateKey);
     },
     close: () =>
       new Promise<void>((resolve) => {
