@@ -139,7 +139,7 @@ export class AccessPolicy {
     if (!this.restricted) return { unrestricted: true, key: "*", server: () => true, allows: () => true, limits: limitsFor };
     return {
       unrestricted: false,
-      key: grants.map((g) => g.index).join(","),
+      key: `${this.version}:${grants.map((g) => g.index).join(",")}`,
       server: (prefix) => grants.some((g) => g.servers(prefix)),
       allows: (kind, prefix, name) => grants.some((g) => g.servers(prefix) && g[kind](name)),
       limits: limitsFor,

@@ -549,8 +549,13 @@ export class Gateway {
     await Promise.all([...this.sessions].map((s) => s.close()));
   }
 
+  /** For the requests that are not calls (subscriptions): the refusal reaches the client ready, like every other error. */
   private requireAccess(principal: Principal, kind: AccessKind, prefix: string, name: string): void {
-    requireAccess(this.#access.accessFor(principal), principal, kind, prefix, name);
+    try {
+      requireAccess(this.#access.accessFor(principal), principal, kind, prefix, name);
+    } catch (error) {
+      throw clientError(error, this.options.scrub);
+    }
   }
 
   private resolvePrompt(table: RoutingTable, scope: SessionScope, name: string): { routes: ServerRoutes; original: string } {

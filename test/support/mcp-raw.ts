@@ -32,7 +32,8 @@ function headers(bearer: string | undefined, extra: Record<string, string>): Rec
 
 /** One self-contained 2026-07-28 request. */
 export async function modernRequest(base: URL, path: string, bearer: string | undefined, method: string, params: Record<string, unknown> = {}): Promise<RawReply> {
-  const name: Record<string, string> = typeof params.name === "string" ? { "mcp-name": params.name } : {};
+  const target = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : undefined;
+  const name: Record<string, string> = target !== undefined && method !== "completion/complete" ? { "mcp-name": target } : {};
   const res = await fetch(new URL(path, base), {
     method: "POST",
     headers: headers(bearer, { "mcp-protocol-version": MODERN_VERSION, "mcp-method": method, ...name }),
