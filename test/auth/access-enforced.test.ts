@@ -86,6 +86,13 @@ describe("the access policy, enforced", () => {
       refused(await modernRequest(d.url, "/mcp", bob, "tools/call", { name: "percall__whoami", arguments: {} }), "oauth:bob", "percall", "whoami");
     });
 
+    it("count refusals per principal in the metrics", async () => {
+      const text = await (await fetch(new URL("/metrics", d.url), { headers: { authorization: `Bearer ${d.key}` } })).text();
+      assert.match(text, /^mcp_router_principal_calls_total\{principal="oauth:bob",outcome="denied"\} 2$/m);
+      assert.match(text, /^mcp_router_principal_calls_total\{principal="oauth:alice",outcome="denied"\} 1$/m);
+      assert.match(text, /^mcp_router_principal_calls_total\{principal="oauth:alice",outcome="ok"\} 1$/m);
+    });
+
     it("do the same on the per-server endpoints", async () => {
       assert.deepEqual(names(await modernRequest(d.url, "/servers/persession/mcp", alice, "tools/list")), []);
       refused(await modernRequest(d.url, "/servers/persession/mcp", alice, "tools/call", { name: "whoami", arguments: {} }), "oauth:alice", "persession", "whoami");

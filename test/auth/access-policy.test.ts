@@ -5,12 +5,13 @@
  * the local operator never restricted, the error that names the missing grant).
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readFile } from "node:fs/promises";
 import { AccessPolicy, globMatcher } from "../../src/auth/access-policy.js";
+import { formatStatus } from "../../src/cli/format-status.js";
 import type { Principal } from "../../src/auth/principal.js";
 import { ANONYMOUS_PRINCIPAL, apiKeyPrincipal, LOCAL_PRINCIPAL } from "../../src/auth/principal.js";
 import { parseAccessFile } from "../../src/registry/access-file.js";
@@ -85,6 +86,21 @@ extra: true
     });
     after(() => rm(dir, { recursive: true, force: true }));
 
+    it("refuses a symlinked, oversized or binary access file by name", async () => {
+      const hostile = await mkdtemp(join(tmpdir(), "mcp-router-access-hostile-"));
+      try {
+        await symlink("/etc/hostname", join(hostile, "access.yaml"));
+        assert.equal((await loadRegistry(hostile)).access?.diagnostics[0]?.rule, "file.symlink");
+        await rm(join(hostile, "access.yaml"));
+        await writeFile(join(hostile, "access.yaml"), Buffer.alloc(1024 * 1024 + 1, "#"));
+        assert.equal((await loadRegistry(hostile)).access?.diagnostics[0]?.rule, "file.too-large");
+        await writeFile(join(hostile, "access.yaml"), Buffer.from([0x67, 0x00, 0x01]));
+        assert.equal((await loadRegistry(hostile)).access?.diagnostics[0]?.rule, "file.binary");
+      } finally {
+        await rm(hostile, { recursive: true, force: true });
+      }
+    });
+
     it("at the registry's root, its problems among the registry's, never as a server file", async () => {
       await writeFile(join(dir, "access.yaml"), "grants:\n  - who: [nobody]\n    servers: [x]\n");
       const flat = await loadRegistry(dir, { displayRoot: "reg" });
@@ -155,5 +171,16 @@ describe("access policy: who may use what", () => {
     const m = globMatcher(["a.b", "c?d", "e*"]);
     assert.ok(m("a.b") && m("cxd") && m("e") && m("efg"));
     assert.ok(!m("axb") && !m("cd") && !m("xe"));
+  });
+});
+
+describe("mcp-router status", () => {
+  const base = { source: "dir", ready: true, settled: true, reconciles: 1, failures: 0, servers: [] };
+  it("shows the access policy's condition: none, applied, or broken with the last good one serving", () => {
+    assert.match(formatStatus(base), /^access\n {2}no access\.yaml: every authenticated caller may use every server$/m);
+    const since = new Date().toISOString();
+    assert.match(formatStatus({ ...base, access: { file: "access.yaml", reason: "Applied", stale: false, message: "serving 3 grant(s), 1 limit(s)", since } }), /^ {2}access\.yaml {2}ok {2}since \d+s ago\n {6}serving 3 grant\(s\), 1 limit\(s\)$/m);
+    assert.match(formatStatus({ ...base, access: { file: "access.yaml", reason: "ValidationFailed", stale: true, message: "registry/access.yaml:2:10  grants[0].who[0]: must be", since } }), /^ {2}access\.yaml {2}STALE \(the last good version serves\)/m);
+    assert.match(formatStatus({ ...base, access: { file: "access.yaml", reason: "ValidationFailed", stale: false, message: "x", since } }), /FAILED \(nothing is granted\)/);
   });
 });

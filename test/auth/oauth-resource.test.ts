@@ -144,6 +144,21 @@ describe("the gateway as an OAuth protected resource", () => {
     await session.close();
   });
 
+  it("lets only the principal that opened a legacy SSE session post to it", async () => {
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/sse`, { headers: { authorization: `Bearer ${alice}`, accept: "text/event-stream" }, signal: controller.signal });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    let text = "";
+    while (!/sessionId=/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const endpoint = /data: (\S+)/.exec(text)?.[1] ?? "";
+    const post = (token: string) =>
+      fetch(new URL(endpoint, base), { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) });
+    assert.equal((await post(d.key)).status, 403);
+    assert.equal((await post(alice)).status, 202);
+    controller.abort();
+  });
+
   it("names the principal on the audit line: the token's subject, or the key's id", async () => {
     await modernRequest(d.url, "/mcp", alice, "tools/call", { name: "percall__whoami", arguments: {} });
     await modernRequest(d.url, "/mcp", d.key, "tools/call", { name: "percall__whoami", arguments: {} });
