@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { apiKeyId } from "../../src/auth/api-keys.js";
 import { ACCESS_DENIED } from "../../src/gateway/access-view.js";
 import type { InProcessDaemon } from "../support/in-process-daemon.js";
@@ -149,9 +151,15 @@ describe("the access policy, enforced", () => {
   });
 
   describe("hot reload", () => {
-    it("applies a new access.yaml with the registry, and keeps the last good one when the new one is broken", async () => {
+    it("applies a new access.yaml with the registry (sessions told their lists changed), and keeps the last good one when the new one is broken", async () => {
+      const client = new Client({ name: "list-changed", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", d.url), { requestInit: { headers: { authorization: `Bearer ${bob}` } } }));
+      const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
       await writeFile(join(d.registryDir, "access.yaml"), POLICY.replace('    tools: ["whoami"]\n', ""));
       await d.daemon.sync.reconciler.request("test: policy changed");
+      await changed;
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), PROBE_TOOLS.map((t) => `persession__${t}`));
+      await client.close();
       assert.deepEqual(names(await modernRequest(d.url, "/mcp", bob, "tools/list")), PROBE_TOOLS.map((t) => `persession__${t}`));
       assert.equal(d.daemon.status().access?.reason, "Applied");
 
