@@ -2,8 +2,11 @@
  * The gateway over HTTP: Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages`, one
  * server under its original names at `/servers/<prefix>/mcp`, `/healthz` / `/readyz`, and the
  * Prometheus metrics at `/metrics`. Every route passes the Host/Origin checks against DNS
- * rebinding; every MCP endpoint and `/metrics` also require a bearer key (unless auth is off on a
- * loopback bind). An allowed Origin gets CORS headers, and its preflight (`OPTIONS`) a 204.
+ * rebinding; every MCP endpoint and `/metrics` also require a bearer, an API key or an OAuth access
+ * token (unless auth is off on a loopback bind), which yields the request's principal
+ * (`http-auth.ts`; with OAuth on, its Protected Resource Metadata is served here too). A session
+ * serves only the principal that opened it. An allowed Origin gets CORS headers, and its preflight
+ * (`OPTIONS`) a 204.
  *
  * Limits: at most `maxSessions` sessions (Streamable HTTP and SSE together; one more gets 503 with
  * `Retry-After`), a Streamable HTTP session with no request and no open stream for
