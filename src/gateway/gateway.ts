@@ -256,10 +256,10 @@ export class Gateway {
     const id = opts.sessionId ?? randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
     const hierarchical = this.hierarchical && scope.kind === "all";
-    const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const principal = opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL);
+    const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, principal: principal.id, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, { capabilities: GATEWAY_CAPABILITIES, instructions: instructionsFor(scope, hierarchical) });
     let logLevel: LoggingLevel | undefined;
-    const principal = opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL);
     const handlers = this.handlers(scope, {
       sessionId: id,
       principal,
@@ -333,10 +333,11 @@ export class Gateway {
   statelessRequest(opts: StatelessRequestOptions): { handlers: ScopeHandlers; end(): Promise<void> } {
     const id = randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
-    const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const principal = opts.principal ?? ANONYMOUS_PRINCIPAL;
+    const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, principal: principal.id, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const handlers = this.handlers(scope, {
       sessionId: id,
-      principal: opts.principal ?? ANONYMOUS_PRINCIPAL,
+      principal,
       logger: log,
       clientCapabilities: () => opts.clientCapabilities,
       logLevel: () => opts.logLevel,
