@@ -4,6 +4,7 @@
  * flags (`--name=value`) go to the groups that read them (`load`: see bench/load.ts).
  */
 import { arch, cpus, totalmem } from "node:os";
+import { benchAuth } from "./auth.js";
 import { formatTable, type BenchRow } from "./bench-row.js";
 import { benchContainerEras } from "./container-eras.js";
 import { benchEras } from "./eras.js";
@@ -24,6 +25,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   "container-eras": () => benchContainerEras(),
   tracing: () => benchTracing(),
   load: () => benchLoad(),
+  auth: () => benchAuth(),
   propose: () => benchPropose(),
 };
 

@@ -25,6 +25,14 @@ export function formatStatus(status: SyncStatus, now: Date = new Date()): string
     }
   }
   if (status.servers.length === 0) lines.push("  (none)");
+  lines.push("", "access");
+  const access = status.access;
+  if (!access) lines.push("  no access.yaml: every authenticated caller may use every server");
+  else {
+    const state = access.reason === "Applied" ? "ok" : access.stale ? "STALE (the last good version serves)" : "FAILED (nothing is granted)";
+    lines.push(`  ${access.file}  ${state}  since ${ago(access.since)}`);
+    for (const line of access.message.split("\n")) lines.push(`      ${line}`);
+  }
   return lines.join("\n") + "\n";
 }
 

@@ -10,7 +10,7 @@ import { Option } from "commander";
 import { ConfigError } from "../config-error.js";
 import type { DaemonConfig } from "../daemon/start-daemon.js";
 import { AUDIT_DEFAULT_KEEP, parseByteSize } from "../observe/audit-log.js";
-import { isLoopback, parseKeyFile, resolveApiKeys } from "../transports/api-keys.js";
+import { isLoopback, parseKeyFile, resolveApiKeys } from "../auth/api-keys.js";
 import type { CliContext, GlobalOptions } from "./context.js";
 import { defaultDataDir, defaultRegistry, dockerSettings, operatorPolicy, secretSource, splitList } from "./context.js";
 import type { DesktopEntry } from "./desktop-config.js";
@@ -26,6 +26,10 @@ interface ServeOptions extends AuditFlags, TracingFlags {
   apiKeysFile?: string;
   allowOrigin?: string[];
   allowHost?: string[];
+  oauthIssuer?: string;
+  oauthScope?: string[];
+  oauthGroupsClaim: string;
+  publicUrl?: string;
   maxSessions: string;
   sessionIdleSeconds: string;
   hierarchical?: boolean;
@@ -113,6 +117,35 @@ function otlpHeaders(value: string | undefined): Record<string, string> {
   return headers;
 }
 
+/** The OAuth resource-server settings the flags (or MCP_ROUTER_OAUTH_*) ask for; undefined = API keys only. */
+export function oauthConfig(flags: Pick<ServeOptions, "oauthIssuer" | "oauthScope" | "oauthGroupsClaim" | "publicUrl" | "host" | "auth">, env: CliContext["env"]): NonNullable<DaemonConfig["http"]>["oauth"] {
+  const issuer = flags.oauthIssuer ?? env.MCP_ROUTER_OAUTH_ISSUER?.trim();
+  if (!issuer) return undefined;
+  if (!flags.auth) throw new ConfigError("OAUTH_WITH_NO_AUTH", "--oauth-issuer and --no-auth contradict each other", "Drop --no-auth: with an issuer, callers need an API key or an access token.");
+  const url = (value: string, flag: string): URL => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError("BAD_OAUTH_URL", `${flag} ${JSON.stringify(value)} is not a URL`, `Give an absolute URL, e.g. ${flag} https://auth.example.com.`);
+    }
+    // Plain http only to this machine (a local test issuer); anything else could be spoofed on the way.
+    if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
+      throw new ConfigError("BAD_OAUTH_URL", `${flag} ${value} is not https`, `Use https:// (plain http is accepted for loopback addresses only).`);
+    }
+    if (parsed.hash || parsed.search) throw new ConfigError("BAD_OAUTH_URL", `${flag} ${value} has a query or fragment`, "Give the URL without ?query or #fragment.");
+    return parsed;
+  };
+  url(issuer, "--oauth-issuer");
+  const publicUrl = flags.publicUrl ?? env.MCP_ROUTER_PUBLIC_URL?.trim();
+  if (publicUrl) url(publicUrl, "--public-url");
+  else if (!isLoopback(flags.host)) {
+    throw new ConfigError("OAUTH_NEEDS_PUBLIC_URL", `--oauth-issuer on ${flags.host} needs --public-url`, "Tokens are issued for the URL clients use (e.g. --public-url https://mcp.example.com); the bound address is not it.");
+  }
+  const scopes = flags.oauthScope ?? splitList(env.MCP_ROUTER_OAUTH_SCOPES);
+  return { issuer, groupsClaim: flags.oauthGroupsClaim, ...(scopes.length ? { requiredScopes: scopes } : {}), ...(publicUrl ? { publicUrl } : {}) };
+}
+
 export function registerGatewayCommands(program: Command, ctx: CliContext): void {
   const serve = program
     .command("serve")
@@ -124,6 +157,10 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .option("--api-key <key...>", "accepted bearer key(s) (prefer MCP_ROUTER_API_KEYS or --api-keys-file: argv is visible to local users)")
     .option("--api-keys-file <file>", "file with accepted bearer keys, one per line")
     .option("--no-auth", "accept requests without a bearer key (only on a loopback bind)")
+    .option("--oauth-issuer <url>", "also accept OAuth access tokens (JWTs) from this authorization server, found by its metadata (also MCP_ROUTER_OAUTH_ISSUER); API keys keep working")
+    .option("--oauth-scope <scope...>", "scopes every access token must carry (403 insufficient_scope otherwise; also MCP_ROUTER_OAUTH_SCOPES)")
+    .option("--oauth-groups-claim <claim>", "the token claim with the caller's groups or roles, for the access policy", "groups")
+    .option("--public-url <url>", "the gateway's URL as clients reach it (behind a proxy): token audience and Protected Resource Metadata are built from it (also MCP_ROUTER_PUBLIC_URL)")
     .option("--allow-origin <origin...>", "extra allowed Origin values (browser clients)")
     .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
     .option("--max-sessions <n>", "most client sessions held at once (Streamable HTTP and SSE together); one more gets 503 with Retry-After", "1000")
@@ -166,6 +203,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       } else if (!isLoopback(opts.host)) {
         throw new ConfigError("NO_AUTH_NOT_LOOPBACK", `--no-auth is refused on ${opts.host}`, "Bind to 127.0.0.1 for --no-auth, or keep auth on.");
       }
+      const oauth = oauthConfig(opts, ctx.env);
       const text = opts.logFormat === "text" || (opts.logFormat === "auto" && ctx.stderr.isTTY === true);
       const webhookSecret = opts.webhookSecret ?? ctx.env.MCP_ROUTER_WEBHOOK_SECRET;
       const audit = auditConfig(opts, ctx, true);
@@ -181,6 +219,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
           host: opts.host,
           port,
           apiKeys,
+          ...(oauth ? { oauth } : {}),
           ...(opts.allowOrigin ? { allowedOrigins: opts.allowOrigin } : {}),
           ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
           maxSessions,

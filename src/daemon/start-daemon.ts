@@ -27,6 +27,8 @@ import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
 import { startRegistrySync } from "../sync/registry-sync.js";
 import { createGithubWebhookHandler } from "../transports/github-webhook.js";
+import { OAuthTokenVerifier } from "../auth/oauth-token-verifier.js";
+import type { OAuthResourceSettings } from "../transports/http-auth.js";
 import type { HttpGateway } from "../transports/http-server.js";
 import { startHttpGateway } from "../transports/http-server.js";
 import type { StdioGateway } from "../transports/stdio-server.js";
@@ -52,6 +54,8 @@ export interface DaemonConfig {
     port: number;
     /** Accepted bearer keys; undefined = auth off (refused unless the bind is loopback). */
     apiKeys: readonly string[] | undefined;
+    /** Also accept OAuth access tokens (JWTs) from this issuer: the gateway as an OAuth protected resource. */
+    oauth?: OAuthSettings;
     allowedOrigins?: readonly string[];
     allowedHosts?: readonly string[];
     /** Most sessions held at once (Streamable HTTP and SSE together; default 1000). */
@@ -78,6 +82,17 @@ export interface DaemonConfig {
   launcher?: Launcher;
   /** Reconciler timings (defaults suit production). */
   reconcile?: { prepareBudgetMs?: number; prepareRetryMs?: number; settleBudgetMs?: number };
+}
+
+export interface OAuthSettings {
+  /** The authorization server's issuer URL, exactly as its metadata spells it. */
+  issuer: string;
+  /** Scopes every token must carry. */
+  requiredScopes?: readonly string[];
+  /** The claim with the caller's groups or roles (default `groups`). */
+  groupsClaim?: string;
+  /** The gateway's URL as clients reach it: token audiences and metadata are built from it (default the bound address). */
+  publicUrl?: string;
 }
 
 export interface Daemon {
@@ -171,7 +186,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       await launcher.prepare(server, (message) => logger.info({ server: server.prefix }, message));
       await runtime.ensureCatalog(server);
     },
-    apply: (servers, revision) => runtime.apply(servers, revision),
+    apply: (servers, revision, access) => runtime.apply(servers, revision, access),
     retire: (server) => launcher.retire(server),
     checks: { policy, grants: secretGrants(config.secrets) },
     ...(config.reconcile ?? {}),
@@ -202,12 +217,24 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         }),
       };
     }
+    let oauth: OAuthResourceSettings | undefined;
+    if (config.http.oauth) {
+      const settings = config.http.oauth;
+      const verifier = new OAuthTokenVerifier({ issuer: settings.issuer, ...(settings.groupsClaim ? { groupsClaim: settings.groupsClaim } : {}) });
+      oauth = { verifier, ...(settings.requiredScopes ? { requiredScopes: settings.requiredScopes } : {}), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) };
+      // Found now so a wrong issuer shows at start; requests try again if it was only unreachable.
+      verifier.warmUp().then(
+        () => logger.info({ issuer: settings.issuer }, "OAuth: accepting access tokens from the issuer"),
+        (error: unknown) => logger.warn({ issuer: settings.issuer, err: (error as Error).message }, "OAuth: the issuer's metadata could not be read yet; tokens are refused until it can"),
+      );
+    }
     http = await startHttpGateway({
       gateway: runtime.gateway,
       logger,
       host: config.http.host,
       port: config.http.port,
       apiKeys: config.http.apiKeys,
+      ...(oauth ? { oauth } : {}),
       ...(config.http.allowedOrigins ? { allowedOrigins: config.http.allowedOrigins } : {}),
       ...(config.http.allowedHosts ? { allowedHosts: config.http.allowedHosts } : {}),
       ...(config.http.maxSessions !== undefined ? { maxSessions: config.http.maxSessions } : {}),

@@ -13,14 +13,16 @@ import type { CallMethod, CallOutcome, GatewayMetrics } from "../observe/metrics
 import type { CallTracer, TraceCarrier } from "../observe/tracing.js";
 import { traceIdOf } from "../observe/tracing.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { Principal } from "../auth/principal.js";
+import { auditKeyOf } from "../auth/principal.js";
 import type { Scrub } from "../secrets/secret-scrubber.js";
 import type { ServerRoutes } from "./routing-table.js";
 import type { CallerContext, CallTrace, HandlerExtra } from "./upstream-call.js";
 
 export interface CallObserverOptions {
   sessionId: string;
-  /** Who calls: the bearer key's id, `stdio`, or `none`. */
-  keyId: string;
+  /** Who calls: on every audit line. */
+  principal: Principal;
   /** The session's logger. */
   logger: Logger;
   revisionOf(server: RegistryServer): string;
@@ -115,6 +117,7 @@ export class CallObserver {
       ...(c.failure !== undefined ? { error: auditError(c.failure).code } : {}),
     });
     metrics?.observeCall(c.target, c.method, c.name, c.outcome, { queueMs, startMs, callMs });
+    metrics?.observePrincipal(this.options.principal.id, c.outcome);
     const failed = c.outcome === "error" || c.outcome === "timeout";
     const level = failed ? "warn" : c.method === "completion/complete" ? "debug" : "info";
     const ms = tenths(c.ms);
@@ -135,7 +138,8 @@ export class CallObserver {
     if (audit && c.method !== "completion/complete") {
       audit.record({
         time: new Date().toISOString(),
-        key: this.options.keyId,
+        key: auditKeyOf(this.options.principal),
+        principal: this.options.principal.id,
         session: this.options.sessionId,
         call: c.call,
         method: c.method,

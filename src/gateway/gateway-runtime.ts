@@ -5,6 +5,8 @@
 import type { Logger } from "pino";
 import type { Launcher } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { AccessFile } from "../registry/access-file.js";
+import { AccessPolicy } from "../auth/access-policy.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import type { CatalogDiscovery } from "./catalog-discovery.js";
 import { discoverMissingCatalogs } from "./catalog-discovery.js";
@@ -49,8 +51,9 @@ export interface GatewayRuntime {
   /**
    * Builds the routing table for these servers and swaps it in (clients get list_changed).
    * `revision` (sync's) is remembered for each server version it first applied: logs and the audit log name it.
+   * `access` is the registry's access policy (undefined: none; everyone may use everything).
    */
-  apply(servers: readonly RegistryServer[], revision?: string): Promise<void>;
+  apply(servers: readonly RegistryServer[], revision?: string, access?: AccessFile): Promise<void>;
   /** The registry revision a server version was applied from, if known. */
   revisionOf(server: RegistryServer): string | undefined;
 }
@@ -66,6 +69,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
   /** Server version hash -> the revision that first applied it. */
   const revisions = new Map<string, string>();
   const revisionOf = (server: RegistryServer): string | undefined => revisions.get(server.hash);
+  let appliedAccess = "null";
   const gateway = new Gateway({
     holder,
     launcher,
@@ -93,7 +97,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       catalogs.set(server.hash, cached ?? (await store.discover(server, (message) => logger.debug({ server: server.prefix }, message))));
     },
     revisionOf,
-    apply: async (next, revision) => {
+    apply: async (next, revision, access) => {
       for (const [hash, catalog] of await store.loadAll(next)) catalogs.set(hash, catalog);
       const live = new Set(next.map((s) => s.hash));
       for (const hash of catalogs.keys()) if (!live.has(hash)) catalogs.delete(hash);
@@ -102,6 +106,13 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       if (revision !== undefined) for (const server of next) if (!revisions.has(server.hash)) revisions.set(server.hash, revision);
       const table = buildRoutingTable(next, catalogs);
       for (const conflict of table.conflicts) logger.warn({ conflict }, "name collision between servers; both kept under distinct names");
+      // A new policy object only when its text changed: an unchanged one keeps its cached per-principal views.
+      const accessText = JSON.stringify(access ?? null);
+      if (accessText !== appliedAccess) {
+        appliedAccess = accessText;
+        gateway.setAccess(access ? new AccessPolicy(access) : AccessPolicy.OPEN);
+        logger.info({ grants: access?.grants.length, limits: access?.limits?.length }, access ? "access policy applied" : "no access policy: everyone may use everything");
+      }
       holder.swap(table);
     },
     readiness: () => {

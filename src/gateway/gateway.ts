@@ -49,6 +49,12 @@ import type { Logger } from "pino";
 import type { Launcher, UpstreamInputRequired } from "../launch/launcher.js";
 import { isUpstreamInputRequired, isUpstreamTask } from "../launch/launcher.js";
 import type { RegistryServer } from "../registry/types.js";
+import type { Principal } from "../auth/principal.js";
+import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL } from "../auth/principal.js";
+import type { AccessKind } from "../auth/access-policy.js";
+import { AccessPolicy } from "../auth/access-policy.js";
+import { RateLimiter } from "../auth/rate-limiter.js";
+import { aggregateOrigins, rateLimited, requireAccess, visible } from "./access-view.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { CallObserver, clientError } from "./call-observer.js";
 import { InputRounds } from "./input-rounds.js";
@@ -96,8 +102,8 @@ export interface SessionOptions {
   scope?: SessionScope;
   /** For logs: `streamable-http`, `sse`, `stdio`. */
   transport: string;
-  /** Which API key opened the session, as an id (never the key): for the audit log. Default `stdio` or `none`. */
-  keyId?: string;
+  /** Who opened the session (the HTTP edge decides); default the local operator on stdio, else anonymous. */
+  principal?: Principal;
 }
 
 export interface GatewaySession {
@@ -111,7 +117,8 @@ export interface GatewaySession {
 export interface StatelessRequestOptions {
   scope?: SessionScope;
   transport: string;
-  keyId?: string;
+  /** Who sent the request; default anonymous (auth off). */
+  principal?: Principal;
   clientCapabilities?: ClientCapabilities;
   logLevel?: LoggingLevel;
 }
@@ -120,7 +127,7 @@ export interface StatelessRequestOptions {
 interface CallerIdentity {
   /** Launcher session id: per-session containers live as long as it. */
   sessionId: string;
-  keyId: string;
+  principal: Principal;
   logger: Logger;
   clientCapabilities(): ClientCapabilities | undefined;
   logLevel(): LoggingLevel | undefined;
@@ -221,6 +228,10 @@ export class Gateway {
   /** 2026 clients' calls paused on a question from their upstream (sampling, elicitation). */
   readonly rounds = new InputRounds();
   readonly tasks: TaskHandles;
+  /** Who may use what (the registry's access.yaml); replaced whole, like the table. */
+  #access: AccessPolicy = AccessPolicy.OPEN;
+  /** The policy's rate limits: buckets per principal, kept across sessions, reconnects and reloads. */
+  readonly #limiter = new RateLimiter();
 
   constructor(private readonly options: GatewayOptions) {
     this.holder = options.holder;
@@ -235,6 +246,15 @@ export class Gateway {
     return this.options.revisionOf?.(server) ?? `sha256:${server.hash.slice(0, 12)}`;
   }
 
+  get access(): AccessPolicy {
+    return this.#access;
+  }
+
+  /** Swaps in a new access policy; lists change with it, so call it before the table swap that announces them. */
+  setAccess(policy: AccessPolicy): void {
+    this.#access = policy;
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -244,12 +264,13 @@ export class Gateway {
     const id = opts.sessionId ?? randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
     const hierarchical = this.hierarchical && scope.kind === "all";
-    const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const principal = opts.principal ?? (opts.transport === "stdio" ? LOCAL_PRINCIPAL : ANONYMOUS_PRINCIPAL);
+    const log = this.logger.child({ session: id.slice(0, 8), transport: opts.transport, principal: principal.id, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const server = new Server(this.options.serverInfo ?? { ...IMPLEMENTATION }, { capabilities: GATEWAY_CAPABILITIES, instructions: instructionsFor(scope, hierarchical) });
     let logLevel: LoggingLevel | undefined;
     const handlers = this.handlers(scope, {
       sessionId: id,
-      keyId: opts.keyId ?? (opts.transport === "stdio" ? "stdio" : "none"),
+      principal,
       logger: log,
       clientCapabilities: () => server.getClientCapabilities(),
       logLevel: () => logLevel,
@@ -271,6 +292,7 @@ export class Gateway {
     const subscriptions = new CallerSubscriptions(this.launcher, id);
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
       const { routes, original } = this.resolveUri(this.holder.current(), scope, request.params.uri);
+      this.requireAccess(principal, "resource", routes.server.prefix, original);
       const shown = request.params.uri;
       return subscriptions
         .subscribe(routes, original, () => void server.sendResourceUpdated({ uri: shown }).catch(() => undefined), extra.signal)
@@ -319,10 +341,11 @@ export class Gateway {
   statelessRequest(opts: StatelessRequestOptions): { handlers: ScopeHandlers; end(): Promise<void> } {
     const id = randomUUID();
     const scope: SessionScope = opts.scope ?? { kind: "all" };
-    const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
+    const principal = opts.principal ?? ANONYMOUS_PRINCIPAL;
+    const log = this.logger.child({ request: id.slice(0, 8), transport: opts.transport, principal: principal.id, ...(scope.kind === "server" ? { scope: scope.prefix } : {}) });
     const handlers = this.handlers(scope, {
       sessionId: id,
-      keyId: opts.keyId ?? "none",
+      principal,
       logger: log,
       clientCapabilities: () => opts.clientCapabilities,
       logLevel: () => opts.logLevel,
@@ -334,9 +357,10 @@ export class Gateway {
   /** Calls `listener` whenever a table swap changes what the scope lists; returns the unsubscribe. */
   onListsChanged(scope: SessionScope, listener: () => void): () => void {
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, this.hierarchical && scope.kind === "all");
-    let signature = view(this.holder.current()).signature();
+    // A new access policy may change what anyone sees: it changes the signature too.
+    let signature = `${view(this.holder.current()).signature()}|${this.#access.version}`;
     return this.holder.subscribe((next) => {
-      const nextSignature = view(next).signature();
+      const nextSignature = `${view(next).signature()}|${this.#access.version}`;
       if (nextSignature === signature) return;
       signature = nextSignature;
       listener();
@@ -348,12 +372,13 @@ export class Gateway {
    * `watch` subscribes on the owning upstream and calls `listener` with the caller's URI on each
    * update; `close` ends them and the upstream instances they held.
    */
-  resourceWatch(scope: SessionScope): { watch(uri: string, listener: (uri: string) => void, signal?: AbortSignal): Promise<void>; close(): Promise<void> } {
+  resourceWatch(scope: SessionScope, principal: Principal): { watch(uri: string, listener: (uri: string) => void, signal?: AbortSignal): Promise<void>; close(): Promise<void> } {
     const id = randomUUID();
     const subscriptions = new CallerSubscriptions(this.launcher, id);
     return {
       watch: async (uri, listener, signal) => {
         const { routes, original } = this.resolveUri(this.holder.current(), scope, uri);
+        this.requireAccess(principal, "resource", routes.server.prefix, original);
         await subscriptions.subscribe(routes, original, () => listener(uri), signal);
       },
       close: async () => {
@@ -374,7 +399,7 @@ export class Gateway {
     const view = (table: RoutingTable): ScopeView => viewOf(table, scope, hierarchical);
     const observer = new CallObserver({
       sessionId: caller.sessionId,
-      keyId: caller.keyId,
+      principal: caller.principal,
       logger: caller.logger,
       revisionOf: (server) => this.revisionOf(server),
       clientCapabilities: caller.clientCapabilities,
@@ -386,6 +411,24 @@ export class Gateway {
       ...(this.options.scrub ? { scrub: this.options.scrub } : {}),
     });
     const observed = observer.observe.bind(observer);
+    const accessNow = () => this.#access.accessFor(caller.principal);
+    const metrics = this.options.metrics;
+    const check = (kind: AccessKind, prefix: string, name: string): void => {
+      try {
+        requireAccess(accessNow(), caller.principal, kind, prefix, name);
+      } catch (error) {
+        metrics?.observePrincipal(caller.principal.id, "denied");
+        throw error;
+      }
+    };
+    // A call (not a completion or subscription) is also counted against the policy's rate limits.
+    const admit = (kind: AccessKind, prefix: string, name: string): void => {
+      check(kind, prefix, name);
+      const refusal = this.#limiter.take(caller.principal.id, accessNow().limits(prefix, name), prefix, name);
+      if (!refusal) return;
+      metrics?.observePrincipal(caller.principal.id, "rate_limited");
+      throw rateLimited(caller.principal, refusal, kind, prefix, name);
+    };
     const scrubbed = <T>(run: Promise<T>): Promise<T> =>
       run.catch((error: unknown) => {
         throw clientError(error, this.options.scrub);
@@ -407,6 +450,7 @@ export class Gateway {
       if (!definition) {
         throw new McpError(ErrorCode.InvalidParams, `server "${routes.server.prefix}" has no tool "${tool}" (or it is denied by router.allowTools/denyTools)`);
       }
+      admit("tool", routes.server.prefix, tool);
       // A 2026 caller may get a task handle (the Tasks extension), sealed to this server and caller.
       const schema = caller.inputRequired === "return" ? CALL_TOOL_OR_TASK : CallToolResultSchema;
       const result = await observed("tools/call", routes, tool, extra, { tool }, (ctx) =>
@@ -414,11 +458,11 @@ export class Gateway {
           client.request({ method: "tools/call", params: { name: tool, arguments: args ?? {}, ...rest, ...meta } }, schema, { ...requestOptions, tool: definition }),
         ),
       );
-      return isUpstreamTask(result) ? { ...result, taskId: this.tasks.issue(routes.server.prefix, result.taskId, caller.keyId) } : result;
+      return isUpstreamTask(result) ? { ...result, taskId: this.tasks.issue(routes.server.prefix, result.taskId, caller.principal.id) } : result;
     };
     const task = async (method: TaskMethod, params: Record<string, unknown>, extra: HandlerExtra): Promise<Record<string, unknown>> => {
       const { taskId: handle, _meta: _hop, ...rest } = params;
-      const { prefix, taskId } = this.tasks.open(handle, caller.keyId);
+      const { prefix, taskId } = this.tasks.open(handle, caller.principal.id);
       if (scope.kind === "server" && scope.prefix !== prefix) throw new McpError(ErrorCode.InvalidParams, `unknown task: it belongs to server "${prefix}"; ask /servers/${prefix}/mcp or /mcp`);
       const routes = scopedRoutes(this.holder.current(), prefix);
       const result = await observed(method, routes, "", extra, { task: String(handle).slice(0, 16) }, (ctx) =>
@@ -438,7 +482,7 @@ export class Gateway {
           const call = parseCallTool(args ?? {});
           return callTool(serverRoutes(table, call.server), call.tool, call.arguments, extra, rest);
         }
-        return metaToolResult(table, name, args ?? {});
+        return metaToolResult(table, name, args ?? {}, accessNow());
       }
       const route = table.tools.get(name);
       if (!route) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; tools are named <server>__<tool>, see tools/list`);
@@ -448,6 +492,7 @@ export class Gateway {
     const readResource = async (params: ReadResourceRequest["params"], extra: HandlerExtra): Promise<ReadResourceResult | UpstreamInputRequired> => {
       const table = this.holder.current();
       const { routes, original } = this.resolveUri(table, scope, params.uri);
+      admit("resource", routes.server.prefix, original);
       const result = await observed("resources/read", routes, "", extra, { uri: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "resources/read", params: { uri: original, ...round(params), ...meta } }, ReadResourceResultSchema, requestOptions),
@@ -458,6 +503,7 @@ export class Gateway {
     };
     const getPrompt = async (params: GetPromptRequest["params"], extra: HandlerExtra): Promise<GetPromptResult | UpstreamInputRequired> => {
       const { routes, original } = this.resolvePrompt(this.holder.current(), scope, params.name);
+      admit("prompt", routes.server.prefix, original);
       return observed("prompts/get", routes, original, extra, { prompt: original }, (ctx) =>
         upstreamCall(this.launcher, routes, ctx, (client, requestOptions, meta) =>
           client.request({ method: "prompts/get", params: { name: original, ...(params.arguments ? { arguments: params.arguments } : {}), ...round(params), ...meta } }, GetPromptResultSchema, requestOptions),
@@ -471,10 +517,12 @@ export class Gateway {
       let upstreamRef: typeof ref;
       if (ref.type === "ref/prompt") {
         const resolved = this.resolvePrompt(table, scope, ref.name);
+        check("prompt", resolved.routes.server.prefix, resolved.original);
         routes = resolved.routes;
         upstreamRef = { ...ref, name: resolved.original };
       } else {
         const resolved = this.resolveUri(table, scope, ref.uri);
+        check("resource", resolved.routes.server.prefix, resolved.original);
         routes = resolved.routes;
         upstreamRef = { ...ref, uri: resolved.original };
       }
@@ -489,13 +537,30 @@ export class Gateway {
 
     // Every error reaches the client ready: scrubbed, and without the SDK's "MCP error <code>:" prefix
     // (an unknown prompt or URI fails before any call is observed).
+    // Lists show only what the caller's grants cover (meta tools always: they filter what they tell).
+    type Origins = ReturnType<typeof aggregateOrigins>;
+    const shown = <T extends object>(items: readonly T[], kind: AccessKind, table: RoutingTable, origin: (o: Origins) => (item: T) => { prefix: string; name: string } | undefined, nameOf: (item: T) => string): readonly T[] => {
+      const access = accessNow();
+      if (access.unrestricted) return items;
+      if (scope.kind === "server") return visible(items, access, kind, (item) => ({ prefix: scope.prefix, name: nameOf(item) }));
+      return visible(items, access, kind, origin(aggregateOrigins(table)));
+    };
+    const listTools = (): ListToolsResult => {
+      const table = this.holder.current();
+      const tools = view(table).tools();
+      return listToolsResult(hierarchical ? tools : shown(tools, "tool", table, (o) => o.tool, (t) => t.name));
+    };
+    const listed = <T extends object>(pick: (v: ScopeView) => readonly T[], kind: AccessKind, origin: (o: Origins) => (item: T) => { prefix: string; name: string } | undefined, nameOf: (item: T) => string): T[] => {
+      const table = this.holder.current();
+      return [...shown(pick(view(table)), kind, table, origin, nameOf)];
+    };
     return {
-      listTools: () => listToolsResult(view(this.holder.current()).tools()),
+      listTools,
       callTool: (params, extra) => scrubbed(handleCallTool(params, extra)),
-      listResources: () => ({ resources: [...view(this.holder.current()).resources()] }),
-      listResourceTemplates: () => ({ resourceTemplates: [...view(this.holder.current()).templates()] }),
+      listResources: () => ({ resources: listed((v) => v.resources(), "resource", (o) => o.resource, (r) => r.uri) }),
+      listResourceTemplates: () => ({ resourceTemplates: listed((v) => v.templates(), "resource", (o) => o.template, (t) => t.uriTemplate) }),
       readResource: (params, extra) => scrubbed(readResource(params, extra)),
-      listPrompts: () => ({ prompts: [...view(this.holder.current()).prompts()] }),
+      listPrompts: () => ({ prompts: listed((v) => v.prompts(), "prompt", (o) => o.prompt, (p) => p.name) }),
       getPrompt: (params, extra) => scrubbed(getPrompt(params, extra)),
       complete: (params, extra) => scrubbed(complete(params, extra)),
       task: (method, params, extra) => scrubbed(task(method, params, extra)),
@@ -506,6 +571,15 @@ export class Gateway {
   async close(): Promise<void> {
     this.rounds.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
+  }
+
+  /** For the requests that are not calls (subscriptions): the refusal reaches the client ready, like every other error. */
+  private requireAccess(principal: Principal, kind: AccessKind, prefix: string, name: string): void {
+    try {
+      requireAccess(this.#access.accessFor(principal), principal, kind, prefix, name);
+    } catch (error) {
+      throw clientError(error, this.options.scrub);
+    }
   }
 
   private resolvePrompt(table: RoutingTable, scope: SessionScope, name: string): { routes: ServerRoutes; original: string } {

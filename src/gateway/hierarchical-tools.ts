@@ -4,6 +4,7 @@
  */
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Access } from "../auth/access-policy.js";
 import type { RoutingTable, ServerRoutes } from "./routing-table.js";
 
 const META_TOOL_LIST: Tool[] = [
@@ -68,28 +69,36 @@ function words(text: string): string[] {
   return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 
-/** Answers the read-only meta tools; `call_tool` is the caller's (it needs passthrough). */
-export function metaToolResult(table: RoutingTable, name: string, args: Record<string, unknown>): CallToolResult {
+/** Everything: no access policy restricts the caller. */
+const EVERYTHING: Pick<Access, "unrestricted" | "server" | "allows"> = { unrestricted: true, server: () => true, allows: () => true };
+
+/**
+ * Answers the read-only meta tools; `call_tool` is the caller's (it needs passthrough). They tell
+ * only of the servers and tools the caller's grants cover.
+ */
+export function metaToolResult(table: RoutingTable, name: string, args: Record<string, unknown>, access: Pick<Access, "unrestricted" | "server" | "allows"> = EVERYTHING): CallToolResult {
+  const toolsOf = (routes: ServerRoutes) => (access.unrestricted ? routes.tools : routes.tools.filter((t) => access.allows("tool", routes.server.prefix, t.name)));
+  const servers = [...table.servers.values()].filter((r) => access.server(r.server.prefix));
   switch (name) {
     case "list_servers":
       return json(
-        [...table.servers.values()].map((r) => ({
+        servers.map((r) => ({
           server: r.server.prefix,
           name: r.server.name,
           title: r.server.entry.title,
           description: r.server.entry.description,
-          tools: r.tools.length,
+          tools: toolsOf(r).length,
           ready: r.ready,
         })),
       );
     case "list_tools":
-      return json(serverRoutes(table, stringArg(args, "server")).tools);
+      return json(toolsOf(serverRoutes(table, stringArg(args, "server"))));
     case "search_tools": {
       const query = words(stringArg(args, "query"));
       const limit = typeof args.limit === "number" && args.limit > 0 ? Math.floor(args.limit) : 20;
       const scored: Array<{ score: number; server: string; tool: string; description: string | undefined }> = [];
-      for (const routes of table.servers.values()) {
-        for (const tool of routes.tools) {
+      for (const routes of servers) {
+        for (const tool of toolsOf(routes)) {
           const nameWords = words(`${routes.server.prefix} ${tool.name} ${tool.title ?? ""}`);
           const descWords = words(tool.description ?? "");
           let score = 0;

@@ -2,7 +2,7 @@
  * Tasks (the 2026-07-28 `io.modelcontextprotocol/tasks` extension) through the gateway. An upstream
  * that answers a `tools/call` with a task handle (`resultType: "task"`) owns that task's state; the
  * client gets a gateway handle in its place, sealed (HMAC) over the server's prefix, the upstream's
- * task id and the caller (its API key id), so `tasks/get`, `tasks/update` and `tasks/cancel` go to
+ * task id and the caller (its principal id: API key or OAuth subject), so `tasks/get`, `tasks/update` and `tasks/cancel` go to
  * the server that issued it, for that caller only. A handle carries no expiry of its own: the
  * upstream's `ttlMs` decides how long the task lives.
  *

@@ -18,6 +18,8 @@ export interface AuditRecord {
   time: string;
   /** Which API key: the first 8 hex chars of its sha256, or `none` (auth off) or `stdio`. */
   key: string;
+  /** Who called: `key:<key id>`, `oauth:<subject>`, `stdio` or `anonymous` (the id policy and rate limits use). */
+  principal: string;
   /** Client session id. */
   session: string;
   /** Call id, also on the call's log lines. */

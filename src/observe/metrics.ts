@@ -22,6 +22,9 @@ export type CallOutcome = "ok" | "tool_error" | "error" | "cancelled" | "timeout
 export const CALL_OUTCOMES: readonly CallOutcome[] = ["ok", "tool_error", "error", "cancelled", "timeout"];
 
 /** The upstream requests the gateway counts: `tools/call`, `resources/read`, `prompts/get`, `completion/complete`. */
+/** How a principal's request ended: a call's outcome, or refused before it ran (by the access policy, or a rate limit). */
+export type PrincipalOutcome = CallOutcome | "denied" | "rate_limited";
+
 export type CallMethod = "tools/call" | "resources/read" | "prompts/get" | "completion/complete" | "tasks/get" | "tasks/update" | "tasks/cancel";
 
 /** Seconds, from 1 ms to 5 min: covers a warm call (ms), a cold container start (s) and long tools (min). */
@@ -55,6 +58,8 @@ export class GatewayMetrics {
   readonly #start: HistogramT<"server">;
   readonly #call: HistogramT<"server">;
   readonly #reloads: CounterT<"outcome">;
+  readonly #principals: CounterT<"principal" | "outcome">;
+  readonly #principalSeries = new Map<string, Map<PrincipalOutcome, ReturnType<CounterT<string>["labels"]>>>();
   readonly #revision: Gauge<"revision">;
   readonly #servers: Gauge<"reason">;
   readonly #series = new Map<string, ServerSeries>();
@@ -75,6 +80,12 @@ export class GatewayMetrics {
     this.#queue = histogram("call_queue_seconds", "Time a call waited for a container slot");
     this.#start = histogram("call_start_seconds", "Time spent starting and initializing a container for a call (only calls that started one: not warm, not reused)");
     this.#call = histogram("call_seconds", "Time of the request itself once a container was leased");
+    this.#principals = new Counter({
+      name: `${p}principal_calls_total`,
+      help: "Calls (tools/call, resources/read, prompts/get, completion/complete) by principal (key:<key id>, oauth:<subject>, stdio, anonymous) and outcome: those of calls_total, plus denied (the access policy) and rate_limited",
+      labelNames: ["principal", "outcome"],
+      registers,
+    });
     this.#reloads = new Counter({
       name: `${p}reloads_total`,
       help: "Registry reconciles that reached a new revision or failed: applied, partial (applied, some server files kept their last good version), failed (nothing applied)",
@@ -105,6 +116,21 @@ export class GatewayMetrics {
     if (timings.queueMs !== undefined) series.queue.observe(timings.queueMs / 1000);
     if (timings.startMs !== undefined && timings.startMs > 0) series.start.observe(timings.startMs / 1000);
     if (timings.callMs !== undefined) series.call.observe(timings.callMs / 1000);
+  }
+
+  /** Counts one request of a principal by how it ended (label children cached per principal). */
+  observePrincipal(principal: string, outcome: PrincipalOutcome): void {
+    let series = this.#principalSeries.get(principal);
+    if (!series) {
+      series = new Map();
+      this.#principalSeries.set(principal, series);
+    }
+    let child = series.get(outcome);
+    if (!child) {
+      child = this.#principals.labels({ principal, outcome });
+      series.set(outcome, child);
+    }
+    child.inc();
   }
 
   /** Feed sync's status after every reconcile (its `onStatus`). */

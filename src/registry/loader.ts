@@ -5,6 +5,8 @@
  */
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import type { AccessLoad } from "./access-file.js";
+import { ACCESS_FILE_NAMES, loadAccessFile } from "./access-file.js";
 import { formatPath } from "./diagnostic.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { prefixOf } from "./file-rules.js";
@@ -35,6 +37,9 @@ export interface RegistryLoad {
   files: FileResult[];
   /** The valid servers, in file order. */
   servers: RegistryServer[];
+  /** `access.yaml` at the root (who may use what); undefined when there is none. */
+  access?: AccessLoad;
+  /** Every file's problems, the access file's included. */
   diagnostics: Diagnostic[];
 }
 
@@ -83,7 +88,8 @@ export async function loadRegistry(root: string, options: LoadOptions = {}): Pro
     });
   }
   const dir = await serversDir(absRoot);
-  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+  // A registry without servers/ keeps its server files at the root, beside the access policy.
+  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n) && !(dir === absRoot && (ACCESS_FILE_NAMES as readonly string[]).includes(n))).sort();
   const files = await Promise.all(
     names.map((name) => {
       const rel = path.relative(absRoot, path.join(dir, name)).split(path.sep).join("/");
@@ -96,7 +102,8 @@ export async function loadRegistry(root: string, options: LoadOptions = {}): Pro
   }
   crossFileRules(files, display);
   const servers = files.flatMap((f) => (f.server ? [f.server] : []));
-  return { root: absRoot, files, servers, diagnostics: files.flatMap((f) => f.diagnostics) };
+  const access = await loadAccessFile(absRoot, display);
+  return { root: absRoot, files, servers, ...(access ? { access } : {}), diagnostics: [...(access?.diagnostics ?? []), ...files.flatMap((f) => f.diagnostics)] };
 }
 
 /** Reads and validates one file, refusing what a registry file can never be. */

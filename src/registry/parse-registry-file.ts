@@ -125,7 +125,7 @@ function parsePrecisely(file: string, text: string, relPath: string): ParsedFile
  * The YAML node at a document path. For a missing child, the nearest existing ancestor;
  * with `atKey`, the key node of the last segment (for "unknown field" errors).
  */
-function nodeAt(doc: Document.Parsed, segments: readonly (string | number)[], atKey: boolean): Node | undefined {
+export function nodeAt(doc: Document.Parsed, segments: readonly (string | number)[], atKey: boolean): Node | undefined {
   let node: Node | undefined = doc.contents ?? undefined;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] as string | number;

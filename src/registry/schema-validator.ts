@@ -25,19 +25,27 @@ export interface SchemaProblem {
 
 let compiled: ValidateFunction<RegistryFile> | undefined;
 
-function validator(): ValidateFunction<RegistryFile> {
-  if (compiled) return compiled;
+/** Compiles one of the schemas in `schemas/` the way every document of ours is checked (messages and hints from the schema). */
+export function compileSchema<T>(source: object): ValidateFunction<T> {
   const ajv = new Ajv({ allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, strictTypes: false });
   ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   (ajvErrors as unknown as (a: Ajv) => void)(ajv);
-  compiled = ajv.compile<RegistryFile>(schema);
+  return ajv.compile<T>(source);
+}
+
+function validator(): ValidateFunction<RegistryFile> {
+  compiled ??= compileSchema<RegistryFile>(schema);
   return compiled;
 }
 
-/** Validates a parsed document; returns every problem at once (ajv `allErrors`). */
+/** Validates a parsed registry file; returns every problem at once (ajv `allErrors`). */
 export function validateAgainstSchema(doc: unknown): SchemaProblem[] {
-  const validate = validator();
+  return schemaProblems(validator(), doc);
+}
+
+/** Every problem a compiled schema finds in a document, readable and hinted. */
+export function schemaProblems(validate: ValidateFunction, doc: unknown): SchemaProblem[] {
   if (validate(doc)) return [];
   const errors = validate.errors ?? [];
   // An `errorMessage` on anyOf summarises its branches: drop the branch errors it stands for.

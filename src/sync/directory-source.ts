@@ -1,11 +1,12 @@
 /**
  * A registry in a local directory (the default: the bundled `registry/`), watched with chokidar.
- * Its revision is a digest of the server files' names, sizes and modification times.
+ * Its revision is a digest of the server files' and the access policy's names, sizes and modification times.
  */
 import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch as chokidarWatch } from "chokidar";
+import { ACCESS_FILE_NAMES } from "../registry/access-file.js";
 import { serversDir } from "../registry/loader.js";
 import { SyncError, type RegistrySource, type SourceRevision } from "./registry-source.js";
 
@@ -30,10 +31,11 @@ export class DirectorySource implements RegistrySource {
     try {
       const servers = await serversDir(this.#dir);
       const names = (await readdir(servers)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+      const files = [...names.map((name) => path.join(servers, name)), ...ACCESS_FILE_NAMES.map((name) => path.join(this.#dir, name))];
       const hash = createHash("sha256");
-      for (const name of names) {
-        const info = await stat(path.join(servers, name)).catch(() => undefined);
-        hash.update(`${name}\0${info?.size ?? -1}\0${info?.mtimeMs ?? -1}\n`);
+      for (const file of new Set(files)) {
+        const info = await stat(file).catch(() => undefined);
+        hash.update(`${path.relative(this.#dir, file)}\0${info?.size ?? -1}\0${info?.mtimeMs ?? -1}\n`);
       }
       return { revision: `dir-${hash.digest("hex").slice(0, 12)}`, dir: this.#dir };
     } catch (err) {

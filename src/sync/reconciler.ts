@@ -21,6 +21,7 @@
  */
 import type { Logger } from "pino";
 import { formatDiagnostic } from "../registry/diagnostic.js";
+import type { AccessFile } from "../registry/access-file.js";
 import type { RegistryLoad } from "../registry/loader.js";
 import type { RegistryServer } from "../registry/types.js";
 import type { RegistrySource } from "./registry-source.js";
@@ -57,15 +58,29 @@ export interface SyncStatus {
   reconciles: number;
   failures: number;
   servers: ServerCondition[];
+  /** The access policy (`access.yaml`); absent when the registry has none (everyone may use everything). */
+  access?: AccessCondition;
 }
+
+export interface AccessCondition {
+  file: string;
+  /** `ValidationFailed`: the newest version is broken; the last good one serves (`stale`), or, without one, nobody is granted anything. */
+  reason: "Applied" | "ValidationFailed";
+  stale: boolean;
+  message: string;
+  since: string;
+}
+
+/** What a broken access file that never had a good version grants: nothing (failing open would widen access). */
+const DENY_ALL: AccessFile = Object.freeze({ grants: [] }) as unknown as AccessFile;
 
 export interface ReconcilerDeps {
   source: RegistrySource;
   load(dir: string): Promise<RegistryLoad>;
   /** Makes a new or changed server version ready (images, tool discovery). */
   prepare(server: RegistryServer): Promise<void>;
-  /** Builds the routing table from these servers and swaps it in; notifies connected clients. */
-  apply(servers: readonly RegistryServer[], revision: string): Promise<void> | void;
+  /** Builds the routing table from these servers and swaps it in with the access policy (undefined: none, everyone may use everything); notifies connected clients. */
+  apply(servers: readonly RegistryServer[], revision: string, access: AccessFile | undefined): Promise<void> | void;
   /** A server version left the table: its containers end once their calls finish. */
   retire?(server: RegistryServer): Promise<void> | void;
   logger: Logger;
@@ -92,6 +107,9 @@ export class Reconciler {
   /** The serving version of each server, by prefix. */
   #applied = new Map<string, Applied>();
   #conditions = new Map<string, ServerCondition>();
+  /** The access policy serving now (undefined: no file), and its condition. */
+  #access: AccessFile | undefined;
+  #accessCondition: AccessCondition | undefined;
   #status: Omit<SyncStatus, "servers" | "source">;
   #running: Promise<void> | undefined;
   #again = false;
@@ -154,6 +172,7 @@ export class Reconciler {
       source: this.#deps.source.description,
       ...structuredClone(this.#status),
       servers: [...this.#conditions.values()].sort((a, b) => a.prefix.localeCompare(b.prefix)).map((c) => ({ ...c })),
+      ...(this.#accessCondition ? { access: { ...this.#accessCondition } } : {}),
     };
   }
 
@@ -340,10 +359,22 @@ export class Reconciler {
       }
     }
 
+    // 3b. the access policy: the new version if valid, else the last good one (a broken first version grants nothing)
+    let access: AccessFile | undefined;
+    let accessCondition: AccessCondition | undefined;
+    if (load.access) {
+      const { file, policy, diagnostics } = load.access;
+      const was = this.#accessCondition;
+      const reason = policy ? "Applied" : "ValidationFailed";
+      access = policy ?? (was ? this.#access : DENY_ALL);
+      const message = policy ? `serving ${policy.grants.length} grant(s), ${policy.limits?.length ?? 0} limit(s)` : diagnostics.map(formatDiagnostic).join("\n");
+      accessCondition = { file, reason, stale: !policy && access !== DENY_ALL, message, since: was?.reason === reason ? was.since : now() };
+    }
+
     // 4. build the table and swap it in (the gateway notifies its clients)
     const servers = [...next.values()].map((a) => a.server).sort((a, b) => a.prefix.localeCompare(b.prefix));
     try {
-      await this.#deps.apply(servers, revision);
+      await this.#deps.apply(servers, revision, access);
     } catch (err) {
       this.#fail("ApplyFailed", (err as Error).message, now(), revision);
       log.error({ revision, err: (err as Error).message }, "building the table failed; the current table keeps serving");
@@ -352,6 +383,8 @@ export class Reconciler {
     const replaced = [...this.#applied.values()].filter((a) => next.get(a.server.prefix)?.server !== a.server).map((a) => a.server);
     this.#applied = next;
     this.#conditions = conditions;
+    this.#access = access;
+    this.#accessCondition = accessCondition;
 
     // 5. retire replaced and removed versions once their calls end
     for (const server of replaced) {
@@ -359,7 +392,8 @@ export class Reconciler {
     }
 
     // 6. record status
-    const problems = [...conditions.values()].filter((c) => c.reason === "ValidationFailed" || c.reason === "PrepareFailed");
+    const problems: { reason: string; file: string }[] = [...conditions.values()].filter((c) => c.reason === "ValidationFailed" || c.reason === "PrepareFailed");
+    if (accessCondition?.reason === "ValidationFailed") problems.unshift(accessCondition);
     if (!this.#status.ready) this.#startSettleBudget();
     this.#status.ready = true;
     this.#settle();

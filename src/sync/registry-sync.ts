@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { LoadOptions, ParseCache } from "../registry/loader.js";
 import { loadRegistry } from "../registry/loader.js";
+import type { AccessFile } from "../registry/access-file.js";
 import type { RegistryServer } from "../registry/types.js";
 import { DirectorySource } from "./directory-source.js";
 import { GitSource } from "./git-source.js";
@@ -25,7 +26,8 @@ export interface RegistrySyncOptions extends Pick<ReconcilerDeps, "prepareBudget
   /** Makes a changed server version ready: images, tool discovery. */
   prepare(server: RegistryServer): Promise<void>;
   /** Builds and swaps in the routing table; `revision` is the registry revision it comes from. */
-  apply(servers: readonly RegistryServer[], revision: string): Promise<void>;
+  /** `access`: the registry's access policy (`access.yaml`), undefined when it has none. */
+  apply(servers: readonly RegistryServer[], revision: string, access: AccessFile | undefined): Promise<void>;
   /** A replaced or removed version: its containers drain. */
   retire(server: RegistryServer): Promise<void>;
   /** The operator policy and secret grants every file is checked against (the loader's defaults otherwise). */
@@ -59,7 +61,7 @@ export function startRegistrySync(options: RegistrySyncOptions): RegistrySync {
     // One parse cache for the life of the follower: a reload parses only the files that changed.
     load: (dir) => loadRegistry(dir, { cache: parseCache, ...options.checks }),
     prepare: options.prepare,
-    apply: (servers, revision) => options.apply(servers, revision),
+    apply: (servers, revision, access) => options.apply(servers, revision, access),
     retire: options.retire,
     logger,
     ...(options.prepareBudgetMs !== undefined ? { prepareBudgetMs: options.prepareBudgetMs } : {}),

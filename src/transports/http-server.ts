@@ -2,8 +2,11 @@
  * The gateway over HTTP: Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages`, one
  * server under its original names at `/servers/<prefix>/mcp`, `/healthz` / `/readyz`, and the
  * Prometheus metrics at `/metrics`. Every route passes the Host/Origin checks against DNS
- * rebinding; every MCP endpoint and `/metrics` also require a bearer key (unless auth is off on a
- * loopback bind). An allowed Origin gets CORS headers, and its preflight (`OPTIONS`) a 204.
+ * rebinding; every MCP endpoint and `/metrics` also require a bearer, an API key or an OAuth access
+ * token (unless auth is off on a loopback bind), which yields the request's principal
+ * (`http-auth.ts`; with OAuth on, its Protected Resource Metadata is served here too). A session
+ * serves only the principal that opened it. An allowed Origin gets CORS headers, and its preflight
+ * (`OPTIONS`) a 204.
  *
  * Limits: at most `maxSessions` sessions (Streamable HTTP and SSE together; one more gets 503 with
  * `Retry-After`), a Streamable HTTP session with no request and no open stream for
@@ -12,7 +15,7 @@
  * as they take: the timeouts end once the request is received, so event streams and long calls
  * are not cut.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,9 +23,12 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { classifyInboundRequest } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
-import { bearerMatches, isLoopback } from "./api-keys.js";
+import { isLoopback } from "../auth/api-keys.js";
+import type { Principal } from "../auth/principal.js";
 import { ConfigError } from "../config-error.js";
 import type { Gateway, GatewaySession, SessionScope } from "../gateway/gateway.js";
+import type { OAuthResourceSettings } from "./http-auth.js";
+import { AuthRefused, createHttpAuthenticator } from "./http-auth.js";
 import { HEADER_MISMATCH, paramHeaderMismatch, standardHeaderMismatch } from "./mcp-headers.js";
 import { HttpError, readJsonBody } from "./request-body.js";
 import { keepStreamAlive } from "./sse-keepalive.js";
@@ -36,6 +42,8 @@ export interface HttpGatewayOptions {
   port: number;
   /** Accepted bearer keys; `undefined` = auth off (only allowed on a loopback bind). */
   apiKeys: readonly string[] | undefined;
+  /** Also accept OAuth access tokens from this issuer (the gateway as an OAuth protected resource). */
+  oauth?: OAuthResourceSettings;
   /** Extra allowed Origin values (exact, e.g. `https://app.example.com`). */
   allowedOrigins?: readonly string[];
   /** Extra allowed Host header values (host or host:port). */
@@ -77,6 +85,8 @@ interface StreamableEntry {
   transport: StreamableHttpTransport;
   session: GatewaySession;
   scopeKey: string;
+  /** Who opened the session: only they may use it. */
+  principalId: string;
   /** Date.now() of the session's last request (or of the last sweep that saw a stream open). */
   lastSeen: number;
 }
@@ -117,15 +127,6 @@ function rpcError(res: ServerResponse, status: number, code: number, message: st
   sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
 }
 
-/**
- * The id of the key a request authenticated with, for the audit log: the first 8 hex chars of the
- * key's sha256 (`printf %s "$KEY" | sha256sum | cut -c1-8` names it), never the key.
- */
-export function apiKeyId(authorization: string | undefined): string {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
-  return token ? createHash("sha256").update(token).digest("hex").slice(0, 8) : "none";
-}
-
 /** A per-server path's prefix, decoded; a 400 that says so when its percent-encoding is broken. */
 function decodePrefix(encoded: string): string {
   try {
@@ -155,7 +156,7 @@ function hostsFor(bindHost: string, port: number, extra: readonly string[]): Set
 /** Starts listening; resolves once bound (port 0 picks a free port). */
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
   const { gateway, logger } = options;
-  if (options.apiKeys === undefined && !isLoopback(options.host)) {
+  if (options.apiKeys === undefined && options.oauth === undefined && !isLoopback(options.host)) {
     throw new ConfigError(
       "NO_AUTH_NOT_LOOPBACK",
       `--no-auth is refused on ${options.host}: anyone who can reach that address could run every server`,
@@ -171,11 +172,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     throw new ConfigError("BAD_MAX_SESSIONS", `the session limit ${maxSessions} is not a positive whole number`, "Pass e.g. --max-sessions 1000.");
   }
   const streamable = new Map<string, StreamableEntry>();
-  const sse = new Map<string, { transport: SSEServerTransport; session: GatewaySession }>();
+  const sse = new Map<string, { transport: SSEServerTransport; session: GatewaySession; principalId: string }>();
   /** Filled once the port is known. */
   const access: { hosts: Set<string> | undefined; origins: Set<string> } = { hosts: undefined, origins: new Set() };
   const log = logger.child({ component: "http" });
-  const keyIdOf = (req: IncomingMessage): string => (options.apiKeys === undefined ? "none" : apiKeyId(req.headers.authorization));
+  const auth = createHttpAuthenticator(options.apiKeys, options.oauth);
 
   /** Host and Origin, on every route (DNS rebinding protection); returns the allowed Origin, if any. */
   function checkHostAndOrigin(req: IncomingMessage): string | undefined {
@@ -188,11 +189,19 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     return origin;
   }
 
-  /** The bearer key, on every route but health, preflights and `public` ones. */
-  function checkBearer(req: IncomingMessage): void {
-    if (options.apiKeys !== undefined && !bearerMatches(req.headers.authorization, options.apiKeys)) {
-      throw new HttpError(401, req.headers.authorization ? "invalid API key" : "missing bearer token: send Authorization: Bearer <api key>");
+  /** Who calls (an API key or an OAuth token), on every route but health, preflights, metadata and `public` ones. */
+  async function authenticate(req: IncomingMessage, path: string): Promise<Principal> {
+    try {
+      return await auth.authenticate(req.headers.authorization, path);
+    } catch (error) {
+      if (error instanceof AuthRefused) throw new HttpError(error.status, error.message, error.headers);
+      throw error;
     }
+  }
+
+  /** A session is used only by the principal that opened it (another's token gets 403, not their session). */
+  function checkOwner(owner: string, principal: Principal): void {
+    if (owner !== principal.id) throw new HttpError(403, "this session was opened by another principal; initialize a session of your own");
   }
 
   /** Throws the 503 a new session gets when `maxSessions` are held. */
@@ -209,7 +218,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     );
   }
 
-  async function handleStreamable(req: IncomingMessage, res: ServerResponse, scope: SessionScope): Promise<void> {
+  async function handleStreamable(req: IncomingMessage, res: ServerResponse, scope: SessionScope, principal: Principal): Promise<void> {
     const scopeKey = scope.kind === "all" ? "*" : scope.prefix;
     const body = req.method === "POST" ? await readJsonBody(req, maxBody) : undefined;
     const sid = req.headers["mcp-session-id"];
@@ -217,6 +226,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (sessionId) {
       const entry = streamable.get(sessionId);
       if (!entry || entry.scopeKey !== scopeKey) return rpcError(res, 404, -32001, "session not found; initialize a new session");
+      checkOwner(entry.principalId, principal);
       entry.lastSeen = Date.now();
       entry.transport.handle(req, res, body);
       return;
@@ -240,7 +250,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
         const { message } = outcome;
         const mismatch = standardHeaderMismatch(message, req.headers) ?? (message.method === "tools/call" ? paramHeaderMismatch(gateway.holder.current(), scope, message.params, req.headers) : undefined);
         if (mismatch) return sendJson(res, 400, { jsonrpc: "2.0", id: message.id, error: { code: HEADER_MISMATCH, message: mismatch } });
-        const exchange = { gateway, scope, keyId: keyIdOf(req), ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) };
+        const exchange = { gateway, scope, principal, ...(options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {}) };
         if (outcome.message.method !== "subscriptions/listen") return serveStatelessRequest(req, res, outcome.message, exchange);
         checkSessionRoom();
         listening += 1;
@@ -259,9 +269,9 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     checkSessionRoom();
     const id = randomUUID();
-    const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", keyId: keyIdOf(req) });
+    const session = gateway.createSession({ sessionId: id, scope, transport: "streamable-http", principal });
     const transport = new StreamableHttpTransport(id, options.sseKeepAliveMs);
-    streamable.set(id, { transport, session, scopeKey, lastSeen: Date.now() });
+    streamable.set(id, { transport, session, scopeKey, principalId: principal.id, lastSeen: Date.now() });
     transport.onclose = () => {
       streamable.delete(id);
       void session.close();
@@ -270,11 +280,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     transport.handle(req, res, body);
   }
 
-  async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleSse(res: ServerResponse, principal: Principal): Promise<void> {
     checkSessionRoom();
     const transport = new SSEServerTransport("/messages", res);
-    const session = gateway.createSession({ sessionId: transport.sessionId, transport: "sse", keyId: keyIdOf(req) });
-    sse.set(transport.sessionId, { transport, session });
+    const session = gateway.createSession({ sessionId: transport.sessionId, transport: "sse", principal });
+    sse.set(transport.sessionId, { transport, session, principalId: principal.id });
     transport.onclose = () => {
       sse.delete(transport.sessionId);
       void session.close();
@@ -286,10 +296,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     keepStreamAlive(res, options.sseKeepAliveMs);
   }
 
-  async function handleMessages(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function handleMessages(req: IncomingMessage, res: ServerResponse, url: URL, principal: Principal): Promise<void> {
     const id = url.searchParams.get("sessionId") ?? "";
     const entry = sse.get(id);
     if (!entry) return rpcError(res, 404, -32001, "unknown SSE session; open /sse first");
+    checkOwner(entry.principalId, principal);
     const body = await readJsonBody(req, maxBody);
     await entry.transport.handlePostMessage(req, res, body);
   }
@@ -329,22 +340,25 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       const state = options.readiness?.() ?? { ready: true };
       return sendJson(res, state.ready ? 200 : 503, { ready: state.ready, ...state.detail });
     }
+    // RFC 9728: where a client learns which authorization server issues tokens for an endpoint (OAuth on).
+    const metadata = req.method === "GET" ? auth.metadata(path) : undefined;
+    if (metadata) return sendJson(res, 200, metadata, { "cache-control": "max-age=300" });
     const extra = options.routes?.[path];
     if (extra && req.method === extra.method) {
-      if (!extra.public) checkBearer(req);
+      if (!extra.public) await authenticate(req, path);
       return extra.handle(req, res);
     }
-    checkBearer(req);
+    const principal = await authenticate(req, path);
     if (path === "/metrics" && req.method === "GET" && options.metrics) {
       const text = await options.metrics.render();
       res.writeHead(200, { "content-type": options.metrics.contentType }).end(text);
       return;
     }
-    if (path === "/mcp") return handleStreamable(req, res, { kind: "all" });
+    if (path === "/mcp") return handleStreamable(req, res, { kind: "all" }, principal);
     const perServer = /^\/servers\/([^/]+)\/mcp$/.exec(path);
-    if (perServer?.[1]) return handleStreamable(req, res, { kind: "server", prefix: decodePrefix(perServer[1]) });
-    if (path === "/sse" && req.method === "GET") return handleSse(req, res);
-    if (path === "/messages" && req.method === "POST") return handleMessages(req, res, url);
+    if (perServer?.[1]) return handleStreamable(req, res, { kind: "server", prefix: decodePrefix(perServer[1]) }, principal);
+    if (path === "/sse" && req.method === "GET") return handleSse(res, principal);
+    if (path === "/messages" && req.method === "POST") return handleMessages(req, res, url, principal);
     return sendJson(res, 404, { error: `no endpoint ${req.method} ${path}; MCP is at /mcp (Streamable HTTP) and /sse (legacy SSE)` });
   }
 
@@ -356,7 +370,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       route(req, res).catch((error: unknown) => {
         if (error instanceof HttpError) {
           if (error.status >= 400 && error.status !== 404) log.warn({ status: error.status, method: req.method, path: req.url?.split("?")[0] }, error.message);
-          const headers: Record<string, string> = { ...error.headers, ...(error.status === 401 ? { "www-authenticate": 'Bearer realm="mcp-router"' } : {}) };
+          const headers: Record<string, string> = { ...(error.status === 401 ? { "www-authenticate": 'Bearer realm="mcp-router"' } : {}), ...error.headers };
           return rpcError(res, error.status, -32000, error.message, headers);
         }
         if (req.socket.destroyed) {
@@ -379,6 +393,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = new URL(`http://${urlHost}:${address.port}/`);
+  auth.bind(url);
   access.hosts = hostsFor(options.host, address.port, options.allowedHosts ?? []);
   access.origins = new Set(
     [
@@ -386,7 +401,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       ...(options.allowedOrigins ?? []),
     ].map((o) => o.toLowerCase()),
   );
-  log.info({ url: url.href, auth: options.apiKeys !== undefined, maxSessions, sessionIdleMs: idleMs }, "gateway listening");
+  log.info({ url: url.href, auth: options.apiKeys !== undefined, oauth: options.oauth?.verifier.issuer, maxSessions, sessionIdleMs: idleMs }, "gateway listening");
 
   // One sweep for every session: closing a session ends its gateway session and per-session instances.
   const sweep =

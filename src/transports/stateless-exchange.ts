@@ -19,8 +19,10 @@ import {
 import type { JSONRPCRequest } from "@modelcontextprotocol/server";
 import type { ClientCapabilities, LoggingLevel, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Principal } from "../auth/principal.js";
 import type { Gateway, ScopeHandlers, SessionScope } from "../gateway/gateway.js";
 import type { InputRequest } from "../gateway/input-rounds.js";
+import { RATE_LIMITED } from "../gateway/access-view.js";
 import type { HandlerExtra } from "../gateway/upstream-call.js";
 import { isUpstreamInputRequired, isUpstreamTask } from "../gateway/upstream-call.js";
 import { TASKS_EXTENSION } from "../gateway/task-handles.js";
@@ -40,8 +42,8 @@ const LIST_CACHE = { ttlMs: 0, cacheScope: "private" } as const;
 export interface StatelessExchangeOptions {
   gateway: Gateway;
   scope: SessionScope;
-  /** The id of the API key the request came with (audit log). */
-  keyId: string;
+  /** Who sent the request (policy, rate limits, audit log). */
+  principal: Principal;
   /** For logs: `streamable-http` (default) or `stdio`. */
   transport?: string;
   keepAliveMs?: number;
@@ -88,6 +90,8 @@ const METHODS: Record<string, { run: Dispatch; list?: boolean; target?: "name" |
 export interface StatelessOutcome {
   response: { jsonrpc: "2.0"; id: JSONRPCRequest["id"]; result?: unknown; error?: { code: number; message: string; data?: unknown } };
   status: number;
+  /** HTTP headers of the answer (a rate-limited call's `Retry-After`). */
+  headers?: Record<string, string>;
 }
 
 /** Where a request's notifications go (its response stream), and what cancels it. */
@@ -107,9 +111,12 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   const meta = (params._meta ?? {}) as Record<string, unknown>;
   const ok = (result: unknown): StatelessOutcome => ({ response: { jsonrpc: "2.0", id: message.id, result }, status: 200 });
   // A capability the request did not declare (an upstream's -32021) is a 400, as the 2026 revision requires.
+  // A call refused by a rate limit never reached the server: 429 with Retry-After, as HTTP clients and proxies expect.
   const fail = (error: unknown, status = 200): StatelessOutcome => {
     const body = errorBody(error);
-    return { response: { jsonrpc: "2.0", id: message.id, error: body }, status: body.code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : status };
+    const response = { jsonrpc: "2.0" as const, id: message.id, error: body };
+    if (body.code === RATE_LIMITED) return { response, status: 429, headers: { "retry-after": String((body.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1) } };
+    return { response, status: body.code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : status };
   };
 
   const version = meta[PROTOCOL_VERSION_META_KEY];
@@ -130,7 +137,7 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
     gateway.statelessRequest({
       scope,
       transport: options.transport ?? "streamable-http",
-      keyId: options.keyId,
+      principal: options.principal,
       clientCapabilities: meta[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
       ...(logLevel ? { logLevel } : {}),
     });
@@ -165,7 +172,7 @@ export async function answerStatelessRequest(message: JSONRPCRequest, options: S
   // A 2025-era upstream asks mid-call and the call waits here (rounds.start / resume); a 2026 one
   // answers input_required itself, passed on with its own keys and its state sealed; the retry
   // carries the client's answers and that state back to it.
-  const binding = { principal: options.keyId, method: message.method, target: String(params[method.target] ?? "") };
+  const binding = { principal: options.principal.id, method: message.method, target: String(params[method.target] ?? "") };
   const { requestState, inputResponses, ...callParams } = params;
   try {
     const upstreamRound = typeof requestState === "string" ? gateway.rounds.openUpstream(binding, requestState) : undefined;
@@ -219,7 +226,7 @@ async function listen(message: JSONRPCRequest, params: Record<string, unknown>, 
   const tag = { [SUBSCRIPTION_ID_META_KEY]: message.id };
   const send = (notification: { method: string; params: Record<string, unknown> }) => call.notify(notification as unknown as ServerNotification);
   // Resource updates: subscribed on each owning upstream; a URI that cannot be subscribed is left out of the acknowledgment.
-  const watch = options.gateway.resourceWatch(options.scope);
+  const watch = options.gateway.resourceWatch(options.scope, options.principal);
   const resources: string[] = [];
   const uris = Array.isArray(requested.resourceSubscriptions) ? (requested.resourceSubscriptions as unknown[]).filter((u): u is string => typeof u === "string") : [];
   const updated = (uri: string) => send({ method: "notifications/resources/updated", params: { _meta: tag, uri } });
@@ -258,7 +265,7 @@ export async function serveStatelessRequest(req: IncomingMessage, res: ServerRes
     if (!answer.done) aborted.abort(new Error("the client closed the response: the request is cancelled"));
   });
   const outcome = await answerStatelessRequest(message, options, { notify: (n) => answer.notify(n), signal: aborted.signal, headers: req.headers });
-  answer.finish(outcome.response, outcome.status);
+  answer.finish(outcome.response, outcome.status, outcome.headers);
 }
 
 /** The HTTP answer to one request: JSON while nothing but the result is sent, else an event stream. */
@@ -281,12 +288,12 @@ class Answer {
     this.res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", ...(notification as object) })}\n\n`);
   }
 
-  finish(body: unknown, status: number): void {
+  finish(body: unknown, status: number, headers: Record<string, string> = {}): void {
     if (this.done) return;
     this.done = true;
     if (this.res.destroyed) return;
     const text = JSON.stringify(body);
     if (this.streaming) this.res.end(`event: message\ndata: ${text}\n\n`);
-    else this.res.writeHead(status, { "content-type": "application/json" }).end(text);
+    else this.res.writeHead(status, { ...headers, "content-type": "application/json" }).end(text);
   }
 }

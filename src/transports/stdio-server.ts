@@ -8,6 +8,7 @@
 import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { LOCAL_PRINCIPAL } from "../auth/principal.js";
 import type { Gateway, GatewaySession } from "../gateway/gateway.js";
 import { answerStatelessRequest, isStatelessRequest } from "./stateless-exchange.js";
 
@@ -40,7 +41,7 @@ export async function startStdioGateway(gateway: Gateway, stdin: Readable, stdou
       const aborted = new AbortController();
       running.set(request.id, aborted);
       const notify = (notification: object) => void transport.send({ jsonrpc: "2.0", ...notification } as JSONRPCMessage).catch(() => undefined);
-      void answerStatelessRequest(request as never, { gateway, scope: { kind: "all" }, keyId: "stdio", transport: "stdio" }, { notify, signal: aborted.signal }).then((outcome) => {
+      void answerStatelessRequest(request as never, { gateway, scope: { kind: "all" }, principal: LOCAL_PRINCIPAL, transport: "stdio" }, { notify, signal: aborted.signal }).then((outcome) => {
         running.delete(request.id);
         if (!aborted.signal.aborted) void transport.send(outcome.response as JSONRPCMessage).catch(() => undefined);
       });

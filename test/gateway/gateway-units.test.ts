@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { bearerMatches, isLoopback, resolveApiKeys } from "../../src/transports/api-keys.js";
+import { bearerMatches, isLoopback, resolveApiKeys } from "../../src/auth/api-keys.js";
 import type { Catalog } from "../../src/gateway/catalog.js";
 import { desktopConfigPath, installDesktopConfig, mergeDesktopConfig } from "../../src/cli/desktop-config.js";
 import { buildRoutingTable, namespacedName, splitUri, toolAllowed } from "../../src/gateway/routing-table.js";

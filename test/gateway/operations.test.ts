@@ -44,6 +44,7 @@ function record(n: number, extra: Partial<AuditRecord> = {}): AuditRecord {
   return {
     time: new Date(1_700_000_000_000 + n).toISOString(),
     key: "abcd1234",
+    principal: "key:abcd1234",
     session: "0d3c1b2a-0000-4000-8000-000000000000",
     call: `0d3c1b2a.${n}`,
     method: "tools/call",

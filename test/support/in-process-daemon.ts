@@ -5,7 +5,7 @@
  * timeouts, access checks, the webhook.
  */
 import { EventEmitter } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Daemon, DaemonConfig } from "../../src/daemon/start-daemon.js";
@@ -25,6 +25,8 @@ export interface InProcessDaemon {
   /** The daemon's base URL (`http://127.0.0.1:<port>/`). */
   readonly url: URL;
   readonly key: string;
+  /** The registry folder the daemon follows (write `access.yaml` or server files there, then reconcile). */
+  readonly registryDir: string;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ export interface InProcessDaemonOptions {
   webhookSecret?: string;
   tracing?: DaemonConfig["tracing"];
   audit?: DaemonConfig["audit"];
+  hierarchical?: boolean;
+  /** The text of the registry's `access.yaml` (none by default). */
+  access?: string;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
     testServer("persession", probePackage(), { lifecycle: "per-session" }),
     testServer("slow", probePackage(), { limits: { timeoutSeconds: 1 } }),
   ]);
+  if (options.access !== undefined) await writeFile(join(dir, "registry", "access.yaml"), options.access);
   const daemon = await startDaemon({
     registry: { dir: join(dir, "registry") },
     dataDir: join(dir, "data"),
@@ -59,6 +65,7 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.hierarchical ? { hierarchical: true } : {}),
   });
   await daemon.sync.started;
   const failed = daemon.status().servers.filter((s) => s.reason !== "Applied");
@@ -69,6 +76,7 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
     probeEvents,
     url: daemon.url!,
     key: IN_PROCESS_KEY,
+    registryDir: join(dir, "registry"),
     async close() {
       await daemon.close();
       await rm(dir, { recursive: true, force: true });

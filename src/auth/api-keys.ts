@@ -56,6 +56,28 @@ export async function resolveApiKeys(given: readonly string[], dataDir: string):
   return { keys: [key], generated: { key, file }, source: file };
 }
 
+/**
+ * The id of a key, for the audit log and the policy: the first 8 hex chars of its sha256
+ * (`printf %s "$KEY" | sha256sum | cut -c1-8` names it), never the key.
+ */
+export function apiKeyId(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 8);
+}
+
+/**
+ * A matcher for presented bearer tokens: the id of the key it equals, else undefined. The keys'
+ * digests are made once; a token is compared with every one in constant time (no early exit).
+ */
+export function apiKeyMatcher(keys: readonly string[]): (token: string) => string | undefined {
+  const known = keys.map((key) => ({ digest: createHash("sha256").update(key).digest(), id: apiKeyId(key) }));
+  return (token) => {
+    const presented = createHash("sha256").update(token).digest();
+    let id: string | undefined;
+    for (const key of known) if (timingSafeEqual(presented, key.digest)) id = key.id;
+    return id;
+  };
+}
+
 /** Checks `Authorization: Bearer <key>` against every key in constant time (digests, no early exit). */
 export function bearerMatches(header: string | undefined, keys: readonly string[]): boolean {
   if (!header) return false;
