@@ -228,6 +228,18 @@ function modeOf(text: string): EnvMode | undefined {
   return undefined;
 }
 
+/**
+ * Whether one README line speaks of the HTTP/SSE mode or a hosted deployment. Narrower than a
+ * heading's mode: a line describing what a setting does ("disable server-side JS", "deployment
+ * name", "debug logging", "flaky test details") names a feature, not the mode the variable belongs
+ * to, so only phrases that name a transport or a remote deployment count; a line never sets `dev`.
+ */
+function lineIsHttpOnly(line: string): boolean {
+  // Code spans are names (`HTTP_PORT`) unless they hold a lower-case value (`'http'`, `sse`).
+  const text = line.replace(/`([^`]*)`/g, (_, c: string) => (/^['"]?[a-z-]+['"]?$/.test(c) ? c : ""));
+  return /\b(streamable[- ]http|(http|sse) (mode|transport|server)|(for|with|using|over|in) (the )?(http|sse)\b|remote (mcp )?(mode|deployment|server)|hosted (deployment|service|version)|multi-user|oauth (proxy|server))|\btransport is ['"]?(streamable-)?(http|sse)\b/i.test(text);
+}
+
 /** `.env.example`: a placeholder value is a (weak) need, a commented-out line or a real default is optional; comments may say which. */
 export function envFromEnvExample(file: EvidenceFile, into: EnvCollector): void {
   let comment = "";
@@ -377,8 +389,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     let mode: EnvMode = "default";
     // The document's title names the product ("Pinecone Developer MCP Server"), not a mode.
     for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? mode;
-    const lineMode = modeOf(line.replace(/`[^`]*`/g, ""));
-    if (lineMode === "http" || lineMode === "dev") mode = lineMode;
+    if (lineIsHttpOnly(line)) mode = "http";
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
     const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
 
@@ -506,7 +517,7 @@ export function envFromServerJson(file: EvidenceFile, vars: { name: string; isRe
   const lines = file.text.split("\n");
   for (const v of vars) {
     const idx = lines.findIndex((l) => l.includes(`"${v.name}"`));
-    const mode = modeOf(v.description ?? "") === "http" || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
+    const mode = lineIsHttpOnly(v.description ?? "") || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
     into.add(v.name, v.isRequired ? "server.json required" : "server.json optional", ref(file, idx + 1 || 1, "server.json", lines[idx] ?? `"name": "${v.name}"`, mode), {
       ...(v.description ? { description: v.description.slice(0, 200) } : {}),
       ...(v.default !== undefined ? { default: v.default } : {}),
