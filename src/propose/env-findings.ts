@@ -217,9 +217,18 @@ const OPTIONAL_WORDS = /\boptional\b|\bopt[- ](out|in)\b|\(optional\)|\bdefaults
 const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou(?:'ll| will)? (need|must|have) to\b|\byou (need|must)\b/i;
 /** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
 const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
-const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(s);
-const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(s);
+/**
+ * "required for the cloud API": the vendor's hosted service is the default deployment (a self-hosted
+ * instance is the alternative), so that condition holds in the default mode and is no condition.
+ */
+const DEFAULT_DEPLOYMENT = /\b(for|with|on|when using) (the )?(cloud|hosted|managed|saas)( (api|service|version|platform|offering))?\b/gi;
+const unconditional = (s: string) => s.replace(DEFAULT_DEPLOYMENT, "");
+const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(unconditional(s));
+const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(unconditional(s));
 const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
+
+/** A heading that titles the reference of the server's variables. */
+const REFERENCE_HEADING = /^(\W*\s*)?(environment variables|env(ironment)? vars|configuration (options|variables|reference)|(all )?config(uration)? settings)$/i;
 
 /** The mode a README heading (or line) speaks of. */
 function modeOf(text: string): EnvMode | undefined {
@@ -374,6 +383,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
   }
   const headings: { level: number; text: string }[] = [];
   let header: string[] | undefined;
+  const items: { indent: number; http: boolean; documents?: string }[] = [];
   lines.forEach((line, i) => {
     const lineNo = i + 1;
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
@@ -382,14 +392,28 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       while (headings.length && headings[headings.length - 1]!.level >= level) headings.pop();
       headings.push({ level, text: h[2] ?? "" });
       header = undefined;
+      items.length = 0;
       return;
     }
     const headingText = headings.map((x) => x.text).join(" / ");
     const lastHeading = headings[headings.length - 1]?.text ?? "";
     let mode: EnvMode = "default";
     // The document's title names the product ("Pinecone Developer MCP Server"), not a mode.
-    for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? mode;
-    if (lineIsHttpOnly(line)) mode = "http";
+    // A heading that titles the reference of variables ("Environment Variables") starts afresh: such a
+    // reference is often filed under "Development" next to the build steps, but documents the server's
+    // own settings; its sub-headings ("HTTP transport", "Running tests") still set their modes.
+    for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? (REFERENCE_HEADING.test(x.text.trim()) ? "default" : mode);
+    // A nested list item belongs to its parent item: "* `X`: token for HTTP/SSE transports" then
+    // "  * leave `X` unset in this mode" speaks of the same mode.
+    const item = /^(\s*)([-*+]|\d+\.)\s/.exec(line);
+    if (item && !inBlock.has(lineNo)) {
+      const indent = item[1]!.length;
+      while (items.length && items[items.length - 1]!.indent >= indent) items.pop();
+      // The variable an item documents: the name it starts with ("* `X`: ...", "- **`X`** - ...").
+      const documents = /^\s*(?:[-*+]|\d+\.)\s+(?:\*\*)?`([A-Za-z][A-Za-z0-9_]+)`/.exec(line)?.[1];
+      items.push({ indent, http: lineIsHttpOnly(line) || items.some((x) => x.http), ...(documents ? { documents } : {}) });
+    } else if (line.trim() && !/^\s/.test(line) && !inBlock.has(lineNo)) items.length = 0;
+    if (lineIsHttpOnly(line) || (item && items[items.length - 1]?.http)) mode = "http";
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
     const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
 
@@ -435,15 +459,24 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         const rest = cells.filter((c) => c && !c.includes(name)).join(" ");
         if (!kind) kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
         description = cells.filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+|`?none`?|`?nil`?)$/i.test(c)).sort((a, b) => b.length - a.length)[0];
+      } else if (item && items.slice(0, -1).some((x) => x.documents && x.documents !== name)) {
+        // A sub-item of another variable's item ("* `A`: ..." / "  * leave `B` unset when A is set")
+        // speaks of A; B is only mentioned there.
+        kind = "readme mention";
       } else if (/^\s*([-*+]|\d+\.)\s/.test(line) && candidates.length <= 2 && line.indexOf(name) >= 0) {
         // A list item that documents the variable.
         const rest = line.replace(/`[^`]*`/g, "");
         kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
         description = /`[A-Za-z0-9_]+`\s*[:—–-]\s*(.+)$/.exec(line)?.[1]?.trim();
       } else {
-        const rest = line.replace(/`[^`]*`/g, "");
-        if (candidates.length === 1 && requiredText(rest)) kind = "readme required";
-        else if (candidates.length === 1 && optionalText(rest)) kind = "readme optional";
+        // Prose: the verdict comes from the sentence that names the variable, and only when that
+        // sentence speaks of setting it ("set the `X` environment variable", "`X=true`"): "override the
+        // client configuration using the `X` context key" names something in the server's API.
+        const sentence = line.split(/(?<=[.!?])\s+(?=[A-Z])/).find((x) => x.includes(name)) ?? line;
+        const rest = sentence.replace(/`[^`]*`/g, "");
+        const aboutSetting = /\b(env(ironment)?|variables?|set|sets|setting|export|provide|defaults? (to|is))\b|=/i.test(rest) || sentence.includes(`${name}=`);
+        if (candidates.length === 1 && aboutSetting && requiredText(rest)) kind = "readme required";
+        else if (candidates.length === 1 && aboutSetting && optionalText(rest)) kind = "readme optional";
         else if (envSection || /environment variable|env var|\benv\b|\b(set|export)\b/i.test(line)) kind = "readme mention";
       }
       if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });

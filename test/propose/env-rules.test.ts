@@ -4,10 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EnvCollector, envFromReadme, envFromServerJson } from "../../src/propose/env-findings.js";
+import { EnvCollector, envFromReadme, envFromServerJson, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
 import type { EvidenceFile } from "../../src/propose/evidence.js";
 
 const file = (kind: EvidenceFile["kind"], path: string, text: string): EvidenceFile => ({ kind, path, url: path, text, truncated: false });
+
+/** Whether the heuristics would put the variable into the entry (default mode, documented enough). */
+const proposed = (f: EnvFinding | undefined) => !!f && f.mode === "default" && f.score.presence >= PRESENCE_THRESHOLD;
 
 function readmeFindings(lines: string[]) {
   const env = new EnvCollector();
@@ -43,5 +46,64 @@ describe("modes from a single README line", () => {
     const by = new Map(env.findings().map((f) => [f.name, f]));
     assert.equal(by.get("SVC_DISABLE_SERVER_SIDE_JS")?.mode, "default");
     assert.equal(by.get("SVC_NOTIFY_MS")?.mode, "http");
+  });
+});
+
+describe("required or optional, from README prose and lists", () => {
+  it("reads \"required for the cloud API\" as required: the vendor's service is the default deployment", () => {
+    const by = readmeFindings([
+      "### Environment",
+      "- `SVC_API_KEY`: your API key (required for the cloud API)",
+      "- `SVC_API_URL`: endpoint of a self-hosted instance (optional)",
+      "- `SVC_PROXY_URL`: required when behind a proxy",
+    ]);
+    assert.equal(by.get("SVC_API_KEY")?.required, true);
+    assert.equal(by.get("SVC_API_URL")?.required, false);
+    assert.equal(by.get("SVC_PROXY_URL")?.required, false, "a real condition stays a condition");
+  });
+
+  it("takes verdicts from the sentence that names the variable, and only when it speaks of setting it", () => {
+    const by = readmeFindings([
+      "## Dynamic Client Configuration",
+      "Middleware can override client configuration per request using the `SVC_OVERRIDES_KEY` context state key. The server merges these overrides with the configuration from environment variables.",
+      "",
+      "To opt out of telemetry, set the `SVC_TELEMETRY` environment variable to `false`.",
+    ]);
+    assert.equal(proposed(by.get("SVC_OVERRIDES_KEY")), false, "an API name is not proposed");
+    assert.equal(proposed(by.get("SVC_TELEMETRY")), true);
+  });
+
+  it("starts afresh under an \"Environment Variables\" heading filed under \"Development\"", () => {
+    const by = readmeFindings([
+      "## Development",
+      "Run `uv sync` and start the server.",
+      "### Environment Variables",
+      "#### Required Variables",
+      "* `SVC_HOST`: the host of your server",
+      "#### Optional Variables",
+      "* `SVC_DATABASE`: default database",
+      "## Running tests",
+      "* `SVC_TEST_DSN`: database used by the test suite",
+    ]);
+    assert.equal(by.get("SVC_HOST")?.mode, "default");
+    assert.equal(by.get("SVC_HOST")?.required, true);
+    assert.equal(by.get("SVC_DATABASE")?.mode, "default");
+    assert.equal(by.get("SVC_TEST_DSN")?.mode, "dev");
+  });
+
+  it("keeps a nested list item in its parent item's mode, and a name in another variable's sub-item only mentioned", () => {
+    const by = readmeFindings([
+      "## Configuration",
+      "* `SVC_AUTH_TOKEN`: static bearer token for HTTP/SSE transports",
+      "  * Default: None",
+      "  * Clients send `SVC_AUTH_TOKEN` in the `Authorization` header",
+      "* `SVC_AUTH_PROVIDER`: class path of an auth provider",
+      "  * When set, leave `SVC_AUTH_TOKEN` unset",
+      "* `SVC_QUERY_TIMEOUT`: timeout in seconds",
+      "  * Default: `30`",
+    ]);
+    assert.equal(proposed(by.get("SVC_AUTH_TOKEN")), false, "HTTP-only: its sub-items and the other item's mention do not bring it into the default mode");
+    assert.equal(proposed(by.get("SVC_QUERY_TIMEOUT")), true);
+    assert.equal(by.get("SVC_QUERY_TIMEOUT")?.required, false);
   });
 });
