@@ -49,6 +49,7 @@ export type SignalKind =
   | "readme required"
   | "readme optional"
   | "readme listed"
+  | "readme unmarked"
   | "readme snippet"
   | "readme mention"
   | "env-example"
@@ -70,6 +71,7 @@ export const WEIGHTS: Record<SignalKind, [number, number, number]> = {
   "readme required": [3, 0, 3],
   "readme optional": [0, 3, 3],
   "readme listed": [0, 0, 3],
+  "readme unmarked": [1, 0, 0],
   "readme snippet": [1, 0, 3],
   "readme mention": [0, 0, 1],
   "env-example": [1, 0, 1],
@@ -131,6 +133,7 @@ interface Signal {
 export class EnvCollector {
   private readonly signals = new Map<string, Signal>();
   private readonly groups: { names: string[]; ref: EvidenceRef }[] = [];
+  private readonly aliases = new Map<string, string>();
   /** Names dropped as the daemon's own, for the reviewer. */
   readonly refused = new Set<string>();
   /** Where each refused name was first asked for. */
@@ -171,6 +174,11 @@ export class EnvCollector {
     return this.signals.has(name);
   }
 
+  /** `fallback` is read only when `primary` is unset (`process.env.A || process.env.B`): an older or alternative name. */
+  alias(fallback: string, primary: string): void {
+    if (fallback !== primary && !this.aliases.has(fallback)) this.aliases.set(fallback, primary);
+  }
+
   findings(): EnvFinding[] {
     const inGroup = new Map<string, string>();
     for (const g of this.groups) {
@@ -180,7 +188,11 @@ export class EnvCollector {
     }
     return [...this.signals.entries()].map(([name, s]) => {
       const secret = looksSecret(name);
-      const defaultPresence = s.modes.get("default") ?? 0;
+      // A fallback name the docs never mention (`GEMINI_API_KEY || GOOGLE_API_KEY`, only the first
+      // documented) is not a setting of its own: the reviewer sees it among the undocumented reads.
+      const primary = this.aliases.get(name);
+      const undocumentedAlias = !!primary && this.signals.has(primary) && [...s.kinds].every((k) => k.startsWith("source"));
+      const defaultPresence = undocumentedAlias ? Math.min(s.modes.get("default") ?? 0, 1) : (s.modes.get("default") ?? 0);
       const mode: EnvMode = defaultPresence > 0 ? "default" : ([...s.modes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "default");
       const oneOf = inGroup.get(name);
       // A secret shown in a config snippet is more likely needed than a setting shown there, unless the
@@ -197,7 +209,7 @@ export class EnvCollector {
         ...(s.description ? { description: s.description } : {}),
         mode,
         ...(oneOf ? { oneOf } : {}),
-        score: { required: requiredWeight, optional: s.optional, presence: defaultPresence || s.presence },
+        score: { required: requiredWeight, optional: s.optional, presence: undocumentedAlias ? defaultPresence : defaultPresence || s.presence },
         evidence: s.evidence,
       };
     });
@@ -213,7 +225,7 @@ const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: En
   mode,
 });
 
-const OPTIONAL_WORDS = /\boptional\b|\bopt[- ](out|in)\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
+const OPTIONAL_WORDS = /\boptional\b|\bunless you set\b|\bopt[- ](out|in)\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
 const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou(?:'ll| will)? (need|must|have) to\b|\byou (need|must)\b/i;
 /** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
 const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
@@ -233,7 +245,7 @@ const REFERENCE_HEADING = /^(\W*\s*)?(environment variables|env(ironment)? vars|
 /** The mode a README heading (or line) speaks of. */
 function modeOf(text: string): EnvMode | undefined {
   if (/\b(develop(ment|ing|er)?|contribut\w*|testing|tests?|debug(ging)?|evals?|build(ing)? from source|local dev\w*|running (the )?tests)\b/i.test(text)) return "dev";
-  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using|over) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
+  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using|over) (the )?(http|sse)\b|remote (mcp )?(mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
   return undefined;
 }
 
@@ -315,6 +327,12 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
         into.add(name, kind, ref(file, i + 1, "read in source", line));
       }
     }
+    // `process.env.A || process.env.B`, `os.getenv("A") or os.getenv("B")`, `os.getenv("A", os.getenv("B"))`:
+    // B is read only when A is unset, a second name for the same setting.
+    for (const m of line.matchAll(ALIAS_READS)) {
+      const [a, b] = [m[1] ?? m[3] ?? m[5], m[2] ?? m[4] ?? m[6]];
+      if (a && b) into.alias(b, a);
+    }
     // `const { A, B: b = "x" } = process.env`: each destructured name is a read (with a default, a fallback).
     const destructured = /\{([^}]*)\}\s*=\s*process\.env\b/.exec(line);
     if (destructured) {
@@ -330,6 +348,16 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
     }
   });
 }
+
+const PY_READ = String.raw`os\.(?:getenv|environ\.get)\(\s*["']([A-Z][A-Z0-9_]*)["']`;
+const ALIAS_READS = new RegExp(
+  [
+    String.raw`process\.env\.([A-Z][A-Z0-9_]*)\s*(?:\|\||\?\?)\s*process\.env\.([A-Z][A-Z0-9_]*)`,
+    String.raw`${PY_READ}\s*\)\s+or\s+${PY_READ}`,
+    String.raw`${PY_READ}\s*,\s*${PY_READ}`,
+  ].join("|"),
+  "g",
+);
 
 function jsVerdict(m: RegExpExecArray, line: string): "fallback" | "required" | "read" {
   const after = line.slice((m.index ?? 0) + m[0].length);
@@ -384,6 +412,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
   const headings: { level: number; text: string }[] = [];
   let header: string[] | undefined;
   const items: { indent: number; http: boolean; documents?: string }[] = [];
+  const modes = new Map<number, EnvMode>();
   lines.forEach((line, i) => {
     const lineNo = i + 1;
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
@@ -413,7 +442,12 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       const documents = /^\s*(?:[-*+]|\d+\.)\s+(?:\*\*)?`([A-Za-z][A-Za-z0-9_]+)`/.exec(line)?.[1];
       items.push({ indent, http: lineIsHttpOnly(line) || items.some((x) => x.http), ...(documents ? { documents } : {}) });
     } else if (line.trim() && !/^\s/.test(line) && !inBlock.has(lineNo)) items.length = 0;
-    if (lineIsHttpOnly(line) || (item && items[items.length - 1]?.http)) mode = "http";
+    // In prose, the sentences that name a variable say its mode ("Metrics are exported unless you set
+    // `X=true`. On remote deployments, ..." does not make X remote-only).
+    const prose = !item && !line.trim().startsWith("|") && !inBlock.has(lineNo);
+    const modeText = prose ? line.split(/(?<=[.!?])\s+(?=[A-Z])/).filter((x) => /[A-Z][A-Z0-9]*_[A-Z0-9_]+/.test(x)).join(" ") || line : line;
+    if (lineIsHttpOnly(modeText) || (item && items[items.length - 1]?.http)) mode = "http";
+    modes.set(lineNo, mode);
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
     const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
 
@@ -484,6 +518,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
   });
   listedAlternatives(file, lines, inBlock, into);
+  unmarkedAmongOptional(file, lines, inBlock, modes, into);
   // Table rows marked `Yes*` (required, with a footnote) stand in for each other.
   const starred = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\s*\|/.test(l) && /\|\s*yes\s*\*\s*\|/i.test(l));
   if (starred.length >= 2) {
@@ -520,6 +555,51 @@ export function listedAlternatives(file: EvidenceFile, lines: string[], inBlock:
     }
     if (items.length >= 2) into.alternatives(items.flat(), ref(file, i + 1, "README", line));
   });
+}
+
+/**
+ * A list of variables where some items are marked optional ("(Optional) `X`: ...", "`Y`: ... (default:
+ * 3)") and others carry no mark: by contrast, the unmarked ones are the needed ones ("Set the following
+ * environment variables: `URL` ... (Optional) `SKIP_VERIFY` ..."). Only when no item of the list says
+ * "required" itself (then the author marks needs, not options) and only for items that document one
+ * variable by starting with its name.
+ */
+const LIST_OF_VARIABLES = /\b(set|configure|provide|export|define|need)\b[^.]*\b(following|these)\b[^.]*\b(environment variables|env vars|variables)\b[^.]*:\s*$|\b(following|these) (environment variables|env vars|variables)\b[^.]*:\s*$/i;
+
+export function unmarkedAmongOptional(file: EvidenceFile, lines: string[], inBlock: Map<number, unknown>, modes: Map<number, EnvMode>, into: EnvCollector): void {
+  const item = /^(\s*)(?:[-*+]|\d+\.)\s+(.*)$/;
+  const documented = /^(?:\((?:optional|required)\)\s*)?(?:\*\*)?`([A-Z][A-Z0-9_]{2,})`(?:\*\*)?\s*(?:[:—–-]|\(|$)/i;
+  let block: { indent: number; intro: boolean; entries: { name?: string; verdict: "required" | "optional" | "default" | "none"; line: number; text: string }[] } | undefined;
+  const flush = () => {
+    if (block?.intro && block.entries.some((e) => e.verdict === "optional") && !block.entries.some((e) => e.verdict === "required")) {
+      for (const e of block.entries) if (e.name && e.verdict === "none") into.add(e.name, "readme unmarked", ref(file, e.line, "README (unmarked among optional items)", e.text, modes.get(e.line) ?? "default"));
+    }
+    block = undefined;
+  };
+  lines.forEach((line, i) => {
+    const m = item.exec(line);
+    if (inBlock.has(i + 1) || !m) {
+      if (line.trim() && !/^\s/.test(line)) flush();
+      else if (!line.trim() && block && !item.test(lines[i + 1] ?? "")) flush();
+      return;
+    }
+    const indent = m[1]!.length;
+    if (block && indent > block.indent) return; // a sub-item belongs to its parent's entry
+    if (block && indent < block.indent) flush();
+    if (!block) {
+      // The line before the list introduces it: "Set the following environment variables:".
+      let j = i - 1;
+      while (j >= 0 && !lines[j]!.trim()) j--;
+      block = { indent, intro: LIST_OF_VARIABLES.test(lines[j] ?? ""), entries: [] };
+    }
+    const text = m[2] ?? "";
+    const rest = text.replace(/`[^`]*`/g, "");
+    const name = documented.exec(text)?.[1];
+    // Only an explicit mark counts as one: "(Optional)", "Optional:", "optional".
+    const verdict = requiredText(rest) ? "required" : /\boptional\b/i.test(rest) ? "optional" : optionalText(rest) ? "default" : "none";
+    block.entries.push({ ...(name ? { name } : {}), verdict, line: i + 1, text: line });
+  });
+  flush();
 }
 
 /** smithery.yaml: names set in `commandFunction`'s env; required when their config key is required. */

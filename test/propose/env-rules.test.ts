@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EnvCollector, envFromReadme, envFromServerJson, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
+import { EnvCollector, envFromReadme, envFromServerJson, envFromSource, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
 import type { EvidenceFile } from "../../src/propose/evidence.js";
 
 const file = (kind: EvidenceFile["kind"], path: string, text: string): EvidenceFile => ({ kind, path, url: path, text, truncated: false });
@@ -105,5 +105,63 @@ describe("required or optional, from README prose and lists", () => {
     assert.equal(proposed(by.get("SVC_AUTH_TOKEN")), false, "HTTP-only: its sub-items and the other item's mention do not bring it into the default mode");
     assert.equal(proposed(by.get("SVC_QUERY_TIMEOUT")), true);
     assert.equal(by.get("SVC_QUERY_TIMEOUT")?.required, false);
+  });
+});
+
+describe("modes: remote deployments and opt-outs", () => {
+  it("puts a \"Self-Managed Remote MCP Server\" section's client variables in the HTTP mode; an opt-out in prose stays default", () => {
+    const by = readmeFindings([
+      "## Self-Managed Remote MCP Server",
+      "### Configure clients",
+      "```json",
+      '{ "mcpServers": { "svc": { "command": "npx", "args": ["-y", "mcp-remote", "http://localhost:8000/mcp", "--header", "Authorization:${AUTH_HEADER}"], "env": { "AUTH_HEADER": "Bearer <token>" } } } }',
+      "```",
+      "## Telemetry",
+      "Metrics are exported unless you set `SVC_DISABLE_TELEMETRY=true`. On remote deployments, metrics use the request's token.",
+    ]);
+    assert.equal(by.get("AUTH_HEADER")?.mode, "http");
+    assert.equal(by.get("SVC_DISABLE_TELEMETRY")?.mode, "default", "the next sentence's remote deployments are not this variable's mode");
+    assert.equal(by.get("SVC_DISABLE_TELEMETRY")?.required, false);
+    assert.equal(proposed(by.get("SVC_DISABLE_TELEMETRY")), true);
+  });
+});
+
+describe("lists where some items are marked optional", () => {
+  it("leans towards required for an unmarked item of a \"Set the following environment variables:\" list with optional siblings", () => {
+    const by = readmeFindings([
+      "#### Set environment variables for stdio mode",
+      "Set the following environment variables:",
+      "",
+      "- `SVC_URL`: The URL of your cluster (for example, `https://cluster.example.com:9200`)",
+      "- (Optional) `SVC_SKIP_VERIFY`: Set to `true` to skip TLS verification.",
+      "",
+      "```bash",
+      "docker run -i --rm -e SVC_URL -e SVC_API_KEY svc/mcp stdio",
+      "```",
+    ]);
+    assert.equal(by.get("SVC_URL")?.required, true);
+    assert.equal(by.get("SVC_SKIP_VERIFY")?.required, false);
+  });
+
+  it("is only a lean: without an intro about setting variables, or with no other evidence, an unmarked item stays optional", () => {
+    const noIntro = readmeFindings(["## Options", "", "- `SVC_URL`: The URL of your cluster", "- (Optional) `SVC_SKIP_VERIFY`: skip TLS verification", "```bash", "docker run -e SVC_URL svc/mcp", "```"]);
+    assert.equal(noIntro.get("SVC_URL")?.required, false);
+    const alone = readmeFindings(["Set the following environment variables:", "- `SVC_LOG_LEVEL`: log level", "- (Optional) `SVC_SKIP_VERIFY`: skip TLS verification"]);
+    assert.equal(alone.get("SVC_LOG_LEVEL")?.required, false);
+  });
+});
+
+describe("second names read as fallbacks", () => {
+  it("does not propose an undocumented name read only when the documented one is unset", () => {
+    const env = new EnvCollector();
+    envFromReadme(file("readme", "README.md", ["## Configuration", "- `SVC_GEMINI_KEY`: required, your Gemini API key"].join("\n")), env);
+    envFromSource(file("source", "src/config.ts", "export const key = process.env.SVC_GEMINI_KEY || process.env.SVC_GOOGLE_KEY;\nthrow new Error(`Need to set SVC_GEMINI_KEY or SVC_GOOGLE_KEY in your environment variables`);"), env);
+    envFromSource(file("source", "server.py", ['url = os.getenv("SVC_URL") or os.getenv("SVC_LEGACY_URL")', 'region = os.getenv("SVC_REGION", os.getenv("SVC_ZONE"))', 'parser.add_argument("--url", help="Cluster URL (SVC_URL or SVC_LEGACY_URL env var)")', 'parser.add_argument("--region", help="Region (SVC_REGION or SVC_ZONE env var)")'].join("\n")), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(proposed(by.get("SVC_GEMINI_KEY")), true);
+    assert.equal(proposed(by.get("SVC_GOOGLE_KEY")), false);
+    assert.ok(by.has("SVC_GOOGLE_KEY"), "still listed for the reviewer");
+    assert.equal(proposed(by.get("SVC_LEGACY_URL")), false);
+    assert.equal(proposed(by.get("SVC_ZONE")), false);
   });
 });
