@@ -413,6 +413,8 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
   let header: string[] | undefined;
   const items: { indent: number; http: boolean; documents?: string }[] = [];
   const modes = new Map<number, EnvMode>();
+  const examples = exampleSections(lines, inBlock);
+  let section = 0;
   lines.forEach((line, i) => {
     const lineNo = i + 1;
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
@@ -422,6 +424,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       headings.push({ level, text: h[2] ?? "" });
       header = undefined;
       items.length = 0;
+      section = lineNo;
       return;
     }
     const headingText = headings.map((x) => x.text).join(" / ");
@@ -446,6 +449,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     // `X=true`. On remote deployments, ..." does not make X remote-only).
     const prose = !item && !line.trim().startsWith("|") && !inBlock.has(lineNo);
     const modeText = prose ? line.split(/(?<=[.!?])\s+(?=[A-Z])/).filter((x) => /[A-Z][A-Z0-9]*_[A-Z0-9_]+/.test(x)).join(" ") || line : line;
+    if (examples.has(section) && mode === "default") mode = "dev";
     if (lineIsHttpOnly(modeText) || (item && items[items.length - 1]?.http)) mode = "http";
     modes.set(lineNo, mode);
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
@@ -526,6 +530,24 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const [first] = starred;
     if (first) into.alternatives(names, ref(file, first[1] + 1, "README", first[0]));
   }
+}
+
+/** A line that runs an example program of the repository: "run the [application](./examples/agent.py)", `python examples/agent.py`. */
+const RUNS_EXAMPLE = /\b(run|start|execute|launch|try)\b[^.\n]{0,60}\]\(\.?\/?examples?\/|\b(run|start|execute|launch)\b[^.\n]{0,40}`?\.?\/?examples?\/[\w./-]+\.(py|ts|js|mjs|go)\b/i;
+const RUNS_EXAMPLE_CMD = /^\s*(python3?|node|npx tsx|tsx|go run|uv run|deno run|bun)\s+\.?\/?examples?\//;
+
+/**
+ * Sections (by their heading's line; up to the next heading) that run one of the repository's example
+ * programs: the keys set there belong to the example (an agent calling an LLM), not to the server.
+ */
+function exampleSections(lines: string[], inBlock: Map<number, unknown>): Set<number> {
+  const found = new Set<number>();
+  let section = 0;
+  lines.forEach((line, i) => {
+    if (/^#{1,6}\s/.test(line) && !inBlock.has(i + 1)) section = i + 1;
+    else if (section && (inBlock.has(i + 1) ? RUNS_EXAMPLE_CMD.test(line) : RUNS_EXAMPLE.test(line))) found.add(section);
+  });
+  return found;
 }
 
 /** A line that introduces a list of options of which one is enough ("use one of these options:"). */

@@ -165,3 +165,28 @@ describe("second names read as fallbacks", () => {
     assert.equal(proposed(by.get("SVC_ZONE")), false);
   });
 });
+
+describe("keys of example programs", () => {
+  it("puts a key set only in a section that runs one of the repository's examples in the dev mode", () => {
+    const by = readmeFindings([
+      "## Configuration",
+      "```json",
+      '{ "mcpServers": { "svc": { "command": "uvx", "args": ["svc-mcp"], "env": { "SVC_HOST": "localhost" } } } }',
+      "```",
+      "## Integrations",
+      "### OpenAI Agents SDK",
+      "Configure the OpenAI token:",
+      "```commandline",
+      'export OPENAI_API_KEY="<openai_token>"',
+      "```",
+      "And run the [application](./examples/svc_assistant.py).",
+      "### Claude Desktop",
+      "```json",
+      '{ "mcpServers": { "svc": { "command": "uvx", "args": ["svc-mcp"], "env": { "SVC_TOKEN": "<token>" } } } }',
+      "```",
+    ]);
+    assert.equal(by.get("OPENAI_API_KEY")?.mode, "dev");
+    assert.equal(by.get("SVC_TOKEN")?.mode, "default", "the next section is not the example's");
+    assert.equal(by.get("SVC_TOKEN")?.required, true);
+  });
+});
