@@ -107,8 +107,14 @@ export function looksSecret(name: string): boolean {
   return /(^|_)(API_?KEY|KEY|KEYS|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|PAT|CREDENTIALS?|AUTH|APIKEY|COOKIE|SESSION|PRIVATE)(_|$)|(TOKEN|SECRET|APIKEY|PASSWORD)$/.test(n);
 }
 
-/** A value that looks like a real credential rather than a placeholder. */
+/**
+ * A value that looks like a real credential rather than a placeholder. An environment assignment
+ * (`SVC_BIND_PORT=8085`, a docker `-e` argument) is judged by its value and its name, never as one
+ * long word: a long name with a port number is not a key.
+ */
 export function looksLikeCredential(value: string): boolean {
+  const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+  if (assignment) return looksLikeCredential(assignment[2]!) || (looksSecret(assignment[1]!) && !/^(|<.*>|\$\{?[A-Za-z_].*|your.*|x+|\*+|\.\.\.|changeme|placeholder)$/i.test(assignment[2]!));
   return /^(sk-|sk_|ghp_|gho_|github_pat_|xox[abpr]-|AKIA|AIza|glpat-|pk_|rk_|Bearer\s+[A-Za-z0-9])/.test(value) || (/^[A-Za-z0-9+/_=-]{24,}$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value));
 }
 

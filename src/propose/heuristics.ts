@@ -8,7 +8,7 @@
  */
 import { suggestPrefix } from "../registry/server-json.js";
 import type { Package, RegistryFile, Remote } from "../registry/types.js";
-import { EnvCollector, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
+import { EnvCollector, looksSecret, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
 import { normalizeServerJson, shorten } from "./normalize-server-json.js";
 import { findRunCommands, type RunCommand, type Runtime } from "./run-commands.js";
@@ -26,6 +26,8 @@ export interface Candidate {
   version?: string;
   transport: "stdio" | "streamable-http" | "sse";
   args: string[];
+  /** The arguments of each README command that runs this candidate (setup and help commands left out). */
+  argSets?: string[][];
   env: string[];
   score: number;
   evidence: EvidenceRef[];
@@ -85,6 +87,7 @@ export function analyze(evidence: Evidence): Analysis {
     same.score += Math.min(c.score, 3);
     same.version ??= c.version;
     if (!same.args.length && c.args.length) same.args = c.args;
+    if (c.argSets) same.argSets = [...(same.argSets ?? []), ...c.argSets];
     same.declaredArgs ??= c.declaredArgs;
     same.runtimeFlags ??= c.runtimeFlags;
     same.fromServerJson ||= !!c.fromServerJson;
@@ -150,7 +153,8 @@ export function analyze(evidence: Evidence): Analysis {
       identifier,
       ...(c.version && !/^latest$/i.test(c.version) ? { version: c.version } : {}),
       transport: c.runtime === "remote" ? (c.transport ?? "streamable-http") : "stdio",
-      args: c.args.filter((a) => !/^-y$|^--yes$/.test(a)),
+      args: [],
+      ...(MAINTENANCE.test(c.args[0] ?? "") ? {} : { argSets: [c.args.filter((a) => !/^-y$|^--yes$/.test(a))] }),
       env: c.env,
       ...(c.runtimeFlags ? { runtimeFlags: c.runtimeFlags } : {}),
       score: base + (matchesManifest ? 3 : 0) + (c.runtime === "docker" && evidenceOf(evidence, "dockerfile") ? 1 : 0),
@@ -171,6 +175,7 @@ export function analyze(evidence: Evidence): Analysis {
   }
   candidates.sort((a, b) => b.score - a.score || order(a.runtime) - order(b.runtime));
   const best = candidates[0];
+  if (best?.argSets?.length) best.args = commonArguments(best.argSets);
 
   // Disagreements between server.json and the rest.
   if (sj) {
@@ -251,7 +256,10 @@ export function analyze(evidence: Evidence): Analysis {
       runtimeHint: best.runtime,
       transport: { type: "stdio" },
     };
-    const args = best.args.length ? packageArguments(best.args, notes) : (best.declaredArgs ?? []);
+    // server.json's declared arguments: the required ones and those with a value; an optional flag with
+    // no value is documentation of an option (`--readOnly`, `--transport`), not part of the command.
+    const declared = (best.declaredArgs ?? []).filter((a) => a.isRequired || ("value" in a && a.value !== undefined));
+    const args = best.args.length ? packageArguments(best.args, notes) : declared;
     if (args.length) pkg.packageArguments = args;
     if (best.runtime === "docker" && best.runtimeFlags?.length) pkg.runtimeArguments = best.runtimeFlags.map((f) => ({ type: "named", ...f }));
     if (proposed.length) {
@@ -467,6 +475,34 @@ function firstSentence(markdown: string | undefined): string | undefined {
   return undefined;
 }
 
+/** A first argument that runs a setup, maintenance or help command of the package, not the server. */
+const MAINTENANCE = /^(init|setup|install|uninstall|remove|login|logout|auth|config|configure|help|version|update|upgrade|doctor|--help|-h|--version|-V)$/;
+
+/**
+ * The arguments every README command for the package passes (in the first command's order): what a
+ * server needs to start, where one snippet's extras (`--readOnly`, `--transport sse`, a model name)
+ * are options of that example. Placeholders match each other (`/path/to/dir` and `/Users/me/dir`
+ * are the same required path).
+ */
+function commonArguments(sets: string[][]): string[] {
+  const units = (args: string[]) => {
+    const out: { raw: string[]; key: string }[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const next = args[i + 1];
+      const pair = a.startsWith("--") && !a.includes("=") && next !== undefined && !next.startsWith("-") ? [a, next] : [a];
+      if (pair.length === 2) i++;
+      const key = pair.map((x) => (isPlaceholder(x) ? "<placeholder>" : x.replace(/=.*$/, (v) => (isPlaceholder(v.slice(1)) ? "=<placeholder>" : v)))).join(" ");
+      out.push({ raw: pair, key });
+    }
+    return out;
+  };
+  const [first, ...others] = sets.map(units);
+  if (!first) return [];
+  const keys = others.map((o) => new Set(o.map((u) => u.key)));
+  return first.filter((u) => keys.every((k) => k.has(u.key))).flatMap((u) => u.raw);
+}
+
 function isPlaceholder(arg: string): boolean {
   return /^[<{$~]|\/path\/to|path\/to\/|your[-_]|YOUR|\/Users\/|\/home\/|C:\\|xxx|\*\*\*/i.test(arg);
 }
@@ -492,7 +528,8 @@ function packageArguments(raw: string[], notes: string[]): Argument[] {
         value = next;
         i++;
       }
-      if (value !== undefined && isPlaceholder(value)) {
+      // A secret passed as a flag (`--access-token sntrys_...`) is never written into the file: the value is the operator's.
+      if (value !== undefined && (isPlaceholder(value) || looksSecret(name.replace(/^-+/, "").replace(/-/g, "_")))) {
         notes.push(`The README passes \`${name} ${value}\`; it was left out because the value is a placeholder.`);
         continue;
       }

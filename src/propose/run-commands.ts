@@ -141,7 +141,8 @@ function fromCommandLine(raw: string, line: number): RunCommand | undefined {
       return { runtime: "remote", identifier: url.replace(/["']/g, ""), transport: sse ? "sse" : "streamable-http", args: [], env: [], line, via: "command" };
     }
   }
-  const words = splitWords(l);
+  // A shell comment ends the command (`semgrep-mcp # see --help for more options`).
+  const words = splitWords(l.replace(/(^|\s)#.*$/, ""));
   // Leading `NAME=value` assignments are env vars for the command.
   const env: string[] = [];
   while (words[0] && /^[A-Z][A-Z0-9_]*=/.test(words[0])) env.push(words.shift()!.split("=")[0]!);
