@@ -11,7 +11,7 @@ import { DAEMON_NAMES } from "../registry/credential-names.js";
 import type { EvidenceFile } from "./evidence.js";
 import { codeBlocks } from "./run-commands.js";
 
-export type EnvMode = "default" | "http" | "hosted" | "dev";
+export type EnvMode = "default" | "http" | "hosted" | "dev" | "legacy";
 
 export interface EvidenceRef {
   path: string;
@@ -245,6 +245,11 @@ const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.te
 const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(unconditional(s));
 const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
 
+/** A heading of migration notes: the names there are an older version's ("Migrating from the Node.js server"). */
+const LEGACY_HEADING = /\b(migrat(e|ing|ion)|upgrad(e|ing) from|legacy|changelog|breaking changes)\b/i;
+/** Running the MCP server as a service of one's own (not a self-hosted instance of the product it talks to). */
+const SELF_HOSTING_THE_SERVER = /\bself[- ]host(ing|ed)? (the|this|your own) (mcp )?server\b/i;
+
 /** A heading that titles the reference of the server's variables. */
 const REFERENCE_HEADING = /^(\W*\s*)?(environment variables|env(ironment)? vars|configuration (options|variables|reference)|(all )?config(uration)? settings)$/i;
 
@@ -420,6 +425,8 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
   const items: { indent: number; http: boolean; documents?: string }[] = [];
   const modes = new Map<number, EnvMode>();
   const examples = exampleSections(lines, inBlock);
+  let introHttp = false;
+  let lastWasRowOrItem = false;
   let section = 0;
   lines.forEach((line, i) => {
     const lineNo = i + 1;
@@ -440,7 +447,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     // A heading that titles the reference of variables ("Environment Variables") starts afresh: such a
     // reference is often filed under "Development" next to the build steps, but documents the server's
     // own settings; its sub-headings ("HTTP transport", "Running tests") still set their modes.
-    for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? (REFERENCE_HEADING.test(x.text.trim()) ? "default" : mode);
+    for (const x of headings) if (x.level > 1) mode = LEGACY_HEADING.test(x.text) ? "legacy" : (modeOf(x.text) ?? (REFERENCE_HEADING.test(x.text.trim()) ? "default" : mode));
     // A nested list item belongs to its parent item: "* `X`: token for HTTP/SSE transports" then
     // "  * leave `X` unset in this mode" speaks of the same mode.
     const item = /^(\s*)([-*+]|\d+\.)\s/.exec(line);
@@ -456,7 +463,12 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const prose = !item && !line.trim().startsWith("|") && !inBlock.has(lineNo);
     const modeText = prose ? line.split(/(?<=[.!?])\s+(?=[A-Z])/).filter((x) => /[A-Z][A-Z0-9]*_[A-Z0-9_]+/.test(x)).join(" ") || line : line;
     if (examples.has(section) && mode === "default") mode = "dev";
-    if (lineIsHttpOnly(modeText) || (item && items[items.length - 1]?.http)) mode = "http";
+    // A line that introduces a table or list ("Self-hosting the server itself:") gives it its mode.
+    const rowOrItem = !!item || line.trim().startsWith("|");
+    if (prose && line.trim()) introHttp = /:\s*$/.test(line) && (lineIsHttpOnly(line) || SELF_HOSTING_THE_SERVER.test(line));
+    else if (!line.trim() && lastWasRowOrItem) introHttp = false;
+    lastWasRowOrItem = rowOrItem;
+    if (lineIsHttpOnly(modeText) || (item && items[items.length - 1]?.http) || (rowOrItem && introHttp)) mode = "http";
     modes.set(lineNo, mode);
     const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
     const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
@@ -492,6 +504,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const cells = isRow ? line.split("|").map((c) => c.trim()) : [];
     for (const name of candidates) {
       let kind: SignalKind | undefined;
+      let rowMode: EnvMode | undefined;
       let description: string | undefined;
       if (isRow && cells.length > 2 && cells.slice(0, 3).some((c) => c.replace(/[`*]/g, "") === name)) {
         const col = (re: RegExp) => (header ? header.findIndex((c) => re.test(c)) : -1);
@@ -500,6 +513,15 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         if (/^(yes|true|✅|required|\*\*yes\*\*|y)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme required";
         else if (/^(no|false|optional|❌|-|n)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme optional";
         else if (/yes\s*\*|\*\s*$|conditional|one of|either/.test(cell)) kind = "readme optional";
+        // A "Required for" column names the mode that needs the variable: the default stdio mode, or another.
+        else if (reqCol >= 0 && /\bfor\b/.test(header?.[reqCol] ?? "")) {
+          const needs = cell.replace(/[`*]/g, "");
+          if (/^(stdio|local|all|always|every \w+|both)$/.test(needs)) kind = "readme required";
+          else if (lineIsHttpOnly(`for ${needs}`) || /^(http|sse|streamable[- ]http|remote|hosted|oauth)\b/.test(needs)) {
+            kind = "readme listed";
+            rowMode = "http";
+          }
+        }
         const rest = cells.filter((c) => c && !c.includes(name)).join(" ");
         if (!kind) kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
         description = cells.filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+|`?none`?|`?nil`?)$/i.test(c)).sort((a, b) => b.length - a.length)[0];
@@ -523,7 +545,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         else if (candidates.length === 1 && aboutSetting && optionalText(rest)) kind = "readme optional";
         else if (envSection || /environment variable|env var|\benv\b|\b(set|export)\b/i.test(line)) kind = "readme mention";
       }
-      if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
+      if (kind) into.add(name, kind, { ...r, mode: rowMode ?? mode }, { mode: rowMode ?? mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
     }
     if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
   });

@@ -229,7 +229,7 @@ export function analyze(evidence: Evidence): Analysis {
   };
   const proposed = envFindings.filter((e) => e.mode === "default" && e.score.presence >= PRESENCE_THRESHOLD);
   const byMode = (mode: string) => envFindings.filter((e) => e.mode === mode).map((e) => `\`${e.name}\``);
-  for (const [mode, label] of [["http", "HTTP/SSE or hosted mode only"], ["hosted", "hosted deployment only"], ["dev", "development/tests only"]] as const) {
+  for (const [mode, label] of [["http", "HTTP/SSE or hosted mode only"], ["hosted", "hosted deployment only"], ["dev", "development/tests only"], ["legacy", "names of an older version (migration notes)"]] as const) {
     const names = byMode(mode);
     if (names.length) notes.push(`Left out as ${label}: ${names.join(", ")}.`);
   }

@@ -190,3 +190,55 @@ describe("keys of example programs", () => {
     assert.equal(by.get("SVC_TOKEN")?.required, true);
   });
 });
+
+describe("migration notes and self-hosting tables", () => {
+  it("leaves out an older version's names from a migration section, and a table introduced as self-hosting the server", () => {
+    const by = readmeFindings([
+      "## Configuration",
+      "| Variable | Required for | Purpose |",
+      "|---|---|---|",
+      "| `SVC_API_KEY` | stdio | API key |",
+      "| `SVC_BASE_URL` | optional | API URL (default `https://api.example.com`) |",
+      "",
+      "Self-hosting the server itself:",
+      "",
+      "| Variable | Purpose |",
+      "|---|---|",
+      "| `SVC_INTERNAL_BASE_URL` | Internal URL for server-to-server calls |",
+      "",
+      "| Variable | Purpose |",
+      "|---|---|",
+      "| `SVC_TIMEOUT` | Request timeout in seconds, default 30 |",
+      "## Migrating from the Node.js server",
+      "| Node.js | Python |",
+      "|---|---|",
+      "| `SVC_API_HOST_URL` | `SVC_BASE_URL` |",
+    ]);
+    assert.equal(by.get("SVC_INTERNAL_BASE_URL")?.mode, "http");
+    assert.equal(by.get("SVC_TIMEOUT")?.mode, "default", "the intro ends with its table");
+    assert.equal(by.get("SVC_API_HOST_URL")?.mode, "legacy");
+    assert.equal(by.get("SVC_BASE_URL")?.mode, "default");
+    assert.equal(proposed(by.get("SVC_BASE_URL")), true);
+  });
+
+  it("still reads a self-hosted instance of the product as a default-mode setting", () => {
+    const by = readmeFindings(["## Configuration", "For a self-hosted instance, set these variables:", "- `SVC_URL`: URL of your instance (optional)"]);
+    assert.equal(by.get("SVC_URL")?.mode, "default");
+  });
+});
+
+describe("a \"Required for\" column", () => {
+  it("reads the mode named in the cell: stdio is required, HTTP is another mode, optional is optional", () => {
+    const by = readmeFindings([
+      "## Configuration",
+      "| Variable | Required for | Purpose |",
+      "|---|---|---|",
+      "| `SVC_API_KEY` | stdio | API key |",
+      "| `SVC_BASE_URL` | optional | API URL |",
+      "| `SVC_SESSION_SECRET` | HTTP transport | signs sessions |",
+    ]);
+    assert.equal(by.get("SVC_API_KEY")?.required, true);
+    assert.equal(by.get("SVC_BASE_URL")?.required, false);
+    assert.equal(by.get("SVC_SESSION_SECRET")?.mode, "http");
+  });
+});
