@@ -91,10 +91,14 @@ export const PRESENCE_THRESHOLD = 3;
 
 /** Names that belong to the runtime, not to the server's configuration. */
 const IGNORED =
-  /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT)$/;
+  /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT|EDITOR|VISUAL|BROWSER|PAGER|TMP|USERNAME|LOGNAME|COMSPEC|SYSTEMROOT|WINDIR|PROGRAMFILES|DISPLAY|COLUMNS|LINES|HOMEPATH|HOMEDRIVE|SHLVL|OLDPWD|MAIL|LC_ALL|LC_CTYPE|TERM_PROGRAM)$/;
 /** Names of the daemon's own configuration and of CI: never proposed, whatever the evidence says (the registry's list, which the sanitiser also applies). */
 export const DAEMON_OWN = DAEMON_NAMES;
-const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}(?:KEY|TOKEN|SECRET)$/;
+const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}$/;
+/** A one-word name (`TOOLS`, `SANDBOX`): a variable only when the environment is read or declared with it (see `ENV_KINDS`). */
+const ONE_WORD = /^[A-Z][A-Z0-9]{2,}$/;
+/** Evidence that a name is an environment variable, not a word in capitals: read from the environment, declared, in an env file, or documented with a verdict ("`TOOLSETS` (optional): ...") where variables are listed. */
+const ENV_KINDS = /^(server\.json|source (read|fallback|checked)|env-example|smithery)/;
 /** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
 const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
 /** Names that only configure an HTTP/SSE listener. */
@@ -192,7 +196,8 @@ export class EnvCollector {
       if (present.length < 2) continue;
       for (const n of present) if (!inGroup.has(n)) inGroup.set(n, `one of ${present.map((p) => `\`${p}\``).join(" / ")}${g.ref.line ? ` (${g.ref.path}:${g.ref.line})` : ""}`);
     }
-    return [...this.signals.entries()].map(([name, s]) => {
+    const oneWordWithoutEnv = ([name, s]: [string, Signal]) => ONE_WORD.test(name) && !/(KEY|TOKEN|SECRET)$/.test(name) && ![...s.kinds].some((k) => ENV_KINDS.test(k));
+    return [...this.signals.entries()].filter((e) => !oneWordWithoutEnv(e)).map(([name, s]) => {
       const secret = looksSecret(name);
       // A fallback name the docs never mention (`GEMINI_API_KEY || GOOGLE_API_KEY`, only the first
       // documented) is not a setting of its own: the reviewer sees it among the undocumented reads.
@@ -319,6 +324,8 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
     [/\benv\s*=\s*"([A-Z][A-Z0-9_]*)"/g, () => "read"],
     [/(?:System\.getenv|Environment\.GetEnvironmentVariable)\(\s*"([A-Za-z][A-Za-z0-9_]*)"/g, () => "read"],
     [/(?:validation_alias|alias)\s*=\s*["']([A-Z][A-Z0-9_]*)["']/g, () => "read"],
+    // Go's viper: `viper.BindEnv("key", "SVC_KEY_ID")` binds a setting to a variable.
+    [/\bBindEnv\(\s*"[^"]*"\s*,\s*"([A-Z][A-Z0-9_]*)"/g, () => "read"],
   ];
   const assigned = new Map<string, string>();
   lines.forEach((line, i) => {
@@ -481,7 +488,11 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     for (const m of line.matchAll(/"([A-Za-z][A-Za-z0-9_]{2,})"\s*:/g)) names.add(m[1]!);
     for (const m of line.matchAll(/"-e",\s*"([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
     if (block) for (const m of line.matchAll(/^\s*(?:#\s*)?([A-Z][A-Z0-9_]{2,})\s*=/g)) names.add(m[1]!);
-    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n)).filter((n) => n === n.toUpperCase() || /_/.test(n));
+    // One-word names (`GROUPS`, `SANDBOX`) only where a variable is being documented or set: a table
+    // row, a list item that starts with it, a snippet; the collector keeps them only when the source
+    // reads them or a manifest declares them.
+    const settingPlace = !!block || line.trim().startsWith("|") || !!item;
+    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n) || (settingPlace && ONE_WORD.test(n))).filter((n) => n === n.toUpperCase() || /_/.test(n));
     if (!candidates.length) {
       if (line.trim().startsWith("|") && /\|/.test(line)) header = header && /^\s*\|?\s*:?-{2,}/.test(line) ? header : line.split("|").map((c) => c.trim().toLowerCase());
       else if (!line.trim()) header = header ?? undefined;

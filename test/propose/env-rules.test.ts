@@ -242,3 +242,24 @@ describe("a \"Required for\" column", () => {
     assert.equal(by.get("SVC_SESSION_SECRET")?.mode, "http");
   });
 });
+
+describe("one-word names", () => {
+  it("keeps GROUPS or SANDBOX when the source reads them or server.json declares them, never a capitalised word in a table alone", () => {
+    const env = new EnvCollector();
+    envFromReadme(file("readme", "README.md", ["## Environment Variables", "| Variable | Description | Default |", "|---|---|---|", "| `GROUPS` | Comma-separated tool group IDs | - |", "| `SANDBOX` | Use the sandbox | `false` |", "| `JSON` | Output format | - |", "The `TOOLS` list is below."].join("\n")), env);
+    envFromSource(file("source", "server.js", "const groups = process.env.GROUPS;\nconst sandbox = process.env.SANDBOX == 'true';\nconst editor = process.env.EDITOR;"), env);
+    envFromServerJson(file("server.json", "server.json", '{ "name": "TOOLS" }'), [{ name: "TOOLS", description: "Comma-separated tool names" }], env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(proposed(by.get("GROUPS")), true);
+    assert.equal(proposed(by.get("SANDBOX")), true);
+    assert.equal(proposed(by.get("TOOLS")), true, "declared by server.json");
+    assert.equal(by.has("JSON"), false);
+    assert.equal(by.has("EDITOR"), false, "the runtime's own");
+  });
+
+  it("reads Go viper's BindEnv as a read of the variable", () => {
+    const env = new EnvCollector();
+    envFromSource(file("source", "cmd/main.go", '_ = viper.BindEnv("key", "SVC_KEY_ID") // Maps SVC_KEY_ID to key'), env);
+    assert.ok(env.has("SVC_KEY_ID"));
+  });
+});
