@@ -144,6 +144,7 @@ export class EnvCollector {
   private readonly signals = new Map<string, Signal>();
   private readonly groups: { names: string[]; ref: EvidenceRef }[] = [];
   private readonly aliases = new Map<string, string>();
+  private readonly argFlags = new Map<string, string>();
   /** Names dropped as the daemon's own, for the reviewer. */
   readonly refused = new Set<string>();
   /** Where each refused name was first asked for. */
@@ -184,6 +185,14 @@ export class EnvCollector {
     return this.signals.has(name);
   }
 
+  /**
+   * The variable can also be given as a command-line argument (`X` / `--flag`): the operator may pass
+   * the flag instead, so the variable itself is never required.
+   */
+  argumentAlternative(name: string, flag: string): void {
+    if (!this.argFlags.has(name)) this.argFlags.set(name, flag);
+  }
+
   /** `fallback` is read only when `primary` is unset (`process.env.A || process.env.B`): an older or alternative name. */
   alias(fallback: string, primary: string): void {
     if (fallback !== primary && !this.aliases.has(fallback)) this.aliases.set(fallback, primary);
@@ -210,14 +219,15 @@ export class EnvCollector {
       // README documents it in a list or table without calling it required: then the docs have spoken.
       const snippetSecret = looksSecret(name) && s.kinds.has("readme snippet|default") && !s.kinds.has("readme listed|default") ? SNIPPET_SECRET_BONUS : 0;
       const requiredWeight = s.required + snippetSecret;
-      const required = mode === "default" && !oneOf && requiredWeight >= 2 && requiredWeight > s.optional;
+      const flag = this.argFlags.get(name);
+      const required = mode === "default" && !oneOf && !flag && requiredWeight >= 2 && requiredWeight > s.optional;
       const dflt = !secret && s.default !== undefined && s.default !== "" && !looksLikeCredential(s.default) ? s.default : undefined;
       return {
         name,
         required,
         secret,
         ...(dflt !== undefined ? { default: dflt } : {}),
-        ...(s.description ? { description: s.description } : {}),
+        ...(s.description || flag ? { description: [s.description, flag ? `(or the ${flag} argument)` : ""].filter(Boolean).join(" ") } : {}),
         mode,
         ...(oneOf ? { oneOf } : {}),
         score: { required: requiredWeight, optional: s.optional, presence: undocumentedAlias ? defaultPresence : defaultPresence || s.presence },
@@ -249,6 +259,9 @@ const unconditional = (s: string) => s.replace(DEFAULT_DEPLOYMENT, "");
 const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(unconditional(s));
 const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(unconditional(s));
 const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
+
+/** "These variables can also be set as arguments", "can be passed as command-line flags". */
+const ARGUMENT_INTRO = /\bcan (also )?be (set|passed|given|provided|specified) (as|via|with|using|through) (command[- ]line )?(arguments|flags|options|cli arguments)\b/i;
 
 /** A heading of migration notes: the names there are an older version's ("Migrating from the Node.js server"). */
 const LEGACY_HEADING = /\b(migrat(e|ing|ion)|upgrad(e|ing) from|legacy|changelog|breaking changes)\b/i;
@@ -433,6 +446,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
   const modes = new Map<number, EnvMode>();
   const examples = exampleSections(lines, inBlock);
   let introHttp = false;
+  let flagsIntro = false;
   let lastWasRowOrItem = false;
   let section = 0;
   lines.forEach((line, i) => {
@@ -445,6 +459,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       header = undefined;
       items.length = 0;
       section = lineNo;
+      flagsIntro = false;
       return;
     }
     const headingText = headings.map((x) => x.text).join(" / ");
@@ -470,6 +485,8 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const prose = !item && !line.trim().startsWith("|") && !inBlock.has(lineNo);
     const modeText = prose ? line.split(/(?<=[.!?])\s+(?=[A-Z])/).filter((x) => /[A-Z][A-Z0-9]*_[A-Z0-9_]+/.test(x)).join(" ") || line : line;
     if (examples.has(section) && mode === "default") mode = "dev";
+    // "These variables can also be set as arguments": the list that follows names flags' alternatives.
+    if (prose && line.trim()) flagsIntro = ARGUMENT_INTRO.test(line) ? true : /:\s*$/.test(line) ? false : flagsIntro;
     // A line that introduces a table or list ("Self-hosting the server itself:") gives it its mode.
     const rowOrItem = !!item || line.trim().startsWith("|");
     if (prose && line.trim()) introHttp = /:\s*$/.test(line) && (lineIsHttpOnly(line) || SELF_HOSTING_THE_SERVER.test(line));
@@ -558,6 +575,13 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
       }
       if (kind) into.add(name, kind, { ...r, mode: rowMode ?? mode }, { mode: rowMode ?? mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
     }
+    // `X` / `--flag` (or "`X` or `--flag`") on a list item or table row: the flag stands in for the variable.
+    if (rowOrItem) {
+      for (const name of candidates) {
+        const flag = new RegExp(`\`${name}\`\\s*(?:/|,|\\bor\\b|\\|)\\s*\`(--?[a-z][\\w-]*)`).exec(line)?.[1] ?? (flagsIntro && item ? /`(--[a-z][\w-]*)`/.exec(line)?.[1] ?? "command-line" : undefined);
+        if (flag) into.argumentAlternative(name, flag);
+      }
+    } else if (line.trim() && !prose) flagsIntro = false;
     if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
   });
   listedAlternatives(file, lines, inBlock, into);

@@ -263,3 +263,23 @@ describe("one-word names", () => {
     assert.ok(env.has("SVC_KEY_ID"));
   });
 });
+
+describe("variables that a command-line argument stands in for", () => {
+  it("never requires a variable documented with its flag (`X` / `--flag`) or listed after \"can also be set as arguments\"", () => {
+    const by = readmeFindings([
+      "### Environment Variables",
+      "These variables can also be set as arguments",
+      "",
+      "- `SVC_HOST` / `--host`: API endpoint (defaults to https://api.example.com)",
+      "- `SVC_MANAGEMENT_TOKEN` / `--management-token`: Your management API token, required",
+      "- `SVC_DISABLE_ACTIONS`: Set to \"true\" to disable actions",
+      "",
+      "## Auth",
+      "- `SVC_OTHER_TOKEN`: your token (required)",
+    ]);
+    assert.equal(by.get("SVC_MANAGEMENT_TOKEN")?.required, false);
+    assert.match(by.get("SVC_MANAGEMENT_TOKEN")?.description ?? "", /--management-token/);
+    assert.equal(proposed(by.get("SVC_MANAGEMENT_TOKEN")), true, "still proposed, as optional");
+    assert.equal(by.get("SVC_OTHER_TOKEN")?.required, true, "a later section is not under that intro");
+  });
+});
