@@ -98,6 +98,8 @@ const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}$/;
 /** A one-word name (`TOOLS`, `SANDBOX`): a variable only when the environment is read or declared with it (see `ENV_KINDS`). */
 const ONE_WORD = /^[A-Z][A-Z0-9]{2,}$/;
 /** Evidence that a name is an environment variable, not a word in capitals: read from the environment, declared, in an env file, or documented with a verdict ("`TOOLSETS` (optional): ...") where variables are listed. */
+/** Kinds of evidence that document a variable for its users (not only read it or list it in an env file). */
+const DOC_KINDS = /^(server\.json|readme (required|optional|listed|unmarked)|smithery)/;
 const ENV_KINDS = /^(server\.json|source (read|fallback|checked)|env-example|smithery)/;
 /** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
 const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
@@ -205,6 +207,11 @@ export class EnvCollector {
       if (present.length < 2) continue;
       for (const n of present) if (!inGroup.has(n)) inGroup.set(n, `one of ${present.map((p) => `\`${p}\``).join(" / ")}${g.ref.line ? ` (${g.ref.path}:${g.ref.line})` : ""}`);
     }
+    // Where the repository documents its variables (server.json, a README list, table or snippet,
+    // smithery), a name only read in source or listed in an env file is an internal or optional knob
+    // the authors chose not to document: listed for the reviewer, not proposed.
+    const documents = [...this.signals.values()].some((s) => [...s.kinds].some((k) => DOC_KINDS.test(k)));
+    const undocumented = (s: Signal) => documents && ![...s.kinds].some((k) => DOC_KINDS.test(k) || /^readme (snippet|mention)/.test(k));
     const oneWordWithoutEnv = ([name, s]: [string, Signal]) => ONE_WORD.test(name) && !/(KEY|TOKEN|SECRET)$/.test(name) && ![...s.kinds].some((k) => ENV_KINDS.test(k));
     return [...this.signals.entries()].filter((e) => !oneWordWithoutEnv(e)).map(([name, s]) => {
       const secret = looksSecret(name);
@@ -212,7 +219,7 @@ export class EnvCollector {
       // documented) is not a setting of its own: the reviewer sees it among the undocumented reads.
       const primary = this.aliases.get(name);
       const undocumentedAlias = !!primary && this.signals.has(primary) && [...s.kinds].every((k) => k.startsWith("source"));
-      const defaultPresence = undocumentedAlias ? Math.min(s.modes.get("default") ?? 0, 1) : (s.modes.get("default") ?? 0);
+      const defaultPresence = undocumentedAlias || undocumented(s) ? Math.min(s.modes.get("default") ?? 0, PRESENCE_THRESHOLD - 1) : (s.modes.get("default") ?? 0);
       const mode: EnvMode = defaultPresence > 0 ? "default" : ([...s.modes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "default");
       const oneOf = inGroup.get(name);
       // A secret shown in a config snippet is more likely needed than a setting shown there, unless the
@@ -230,7 +237,7 @@ export class EnvCollector {
         ...(s.description || flag ? { description: [s.description, flag ? `(or the ${flag} argument)` : ""].filter(Boolean).join(" ") } : {}),
         mode,
         ...(oneOf ? { oneOf } : {}),
-        score: { required: requiredWeight, optional: s.optional, presence: undocumentedAlias ? defaultPresence : defaultPresence || s.presence },
+        score: { required: requiredWeight, optional: s.optional, presence: undocumentedAlias || undocumented(s) ? defaultPresence : defaultPresence || s.presence },
         evidence: s.evidence,
       };
     });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EnvCollector, envFromReadme, envFromServerJson, envFromSource, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
+import { EnvCollector, envFromEnvExample, envFromReadme, envFromServerJson, envFromSource, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
 import type { EvidenceFile } from "../../src/propose/evidence.js";
 
 const file = (kind: EvidenceFile["kind"], path: string, text: string): EvidenceFile => ({ kind, path, url: path, text, truncated: false });
@@ -281,5 +281,30 @@ describe("variables that a command-line argument stands in for", () => {
     assert.match(by.get("SVC_MANAGEMENT_TOKEN")?.description ?? "", /--management-token/);
     assert.equal(proposed(by.get("SVC_MANAGEMENT_TOKEN")), true, "still proposed, as optional");
     assert.equal(by.get("SVC_OTHER_TOKEN")?.required, true, "a later section is not under that intro");
+  });
+});
+
+describe("coverage: documented variables first", () => {
+  it("does not propose names only read in source or listed in .env.example when the repository documents its variables elsewhere", () => {
+    const env = new EnvCollector();
+    envFromServerJson(file("server.json", "server.json", '{ "name": "SVC_ACCESS_TOKEN" }'), [{ name: "SVC_ACCESS_TOKEN", isRequired: true, description: "Access token" }], env);
+    envFromEnvExample(file("env-example", ".env.example", ["SVC_ACCESS_TOKEN=your-token-here", "# OTEL_SERVICE_NAME=svc", "# SVC_API_ENDPOINT=https://api.example.com/"].join("\n")), env);
+    envFromSource(file("source", "src/index.ts", ["const endpoint = process.env.SVC_API_ENDPOINT || 'https://api.example.com/';", "const name = process.env.OTEL_SERVICE_NAME || 'svc';", "throw new Error('falling back to SVC_PUBLIC_TOKEN env var'); const t = process.env.SVC_PUBLIC_TOKEN;"].join("\n")), env);
+    envFromReadme(file("readme", "README.md", ["## Resources", "```bash", "export SVC_RESOURCE_FALLBACK=true", "```"].join("\n")), env);
+    envFromSource(file("source", "src/res.ts", "const f = process.env.SVC_RESOURCE_FALLBACK === 'true';"), env);
+    const by = new Map(env.findings().map((f) => [f.name, f]));
+    assert.equal(proposed(by.get("SVC_ACCESS_TOKEN")), true);
+    assert.equal(proposed(by.get("SVC_RESOURCE_FALLBACK")), true, "shown in the README");
+    for (const n of ["SVC_API_ENDPOINT", "OTEL_SERVICE_NAME", "SVC_PUBLIC_TOKEN"]) {
+      assert.ok(by.has(n), `${n} is still listed for the reviewer`);
+      assert.equal(proposed(by.get(n)), false, n);
+    }
+  });
+
+  it("still proposes from .env.example and source when nothing else documents variables", () => {
+    const env = new EnvCollector();
+    envFromEnvExample(file("env-example", ".env.example", "# Required\nSVC_API_KEY=your-key\n"), env);
+    envFromSource(file("source", "src/index.ts", "const key = process.env.SVC_API_KEY;\nif (!key) throw new Error('SVC_API_KEY is required');"), env);
+    assert.equal(env.findings().find((f) => f.name === "SVC_API_KEY")?.required, true);
   });
 });
