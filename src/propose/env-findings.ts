@@ -531,6 +531,7 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
         if (/^\s*#\s*[A-Z]/.test(line) && block.lang !== "json") into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode });
         else if (optionalText(comment)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
         else if (requiredText(comment)) into.add(name, "readme required", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
+        else if (optionalSnippet(lines, block.start, headingText)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode });
         else into.add(name, "readme snippet", { ...r, mode: blockMode }, { mode: blockMode });
       }
       return;
@@ -600,6 +601,21 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     const [first] = starred;
     if (first) into.alternatives(names, ref(file, first[1] + 1, "README", first[0]));
   }
+}
+
+/**
+ * A snippet that shows a workaround or an option, not the way to run the server: under a
+ * "Troubleshooting" heading, or introduced by "If you run into authentication issues, you can
+ * temporarily add ...", "Optionally, ...". Its variables are options.
+ */
+function optionalSnippet(lines: string[], firstLine: number, headingText: string): boolean {
+  if (/\btroubleshoot/i.test(headingText)) return true;
+  let j = firstLine - 3; // the line before the opening fence (lines are 0-based, firstLine 1-based)
+  while (j >= 0 && !lines[j]!.trim()) j--;
+  const intro = (lines[j] ?? "").replace(/`[^`]*`/g, "");
+  // Only a line that introduces the snippet (ends with ":"), not the last item of a list above it.
+  if (/^\s*#/.test(lines[j] ?? "") || !/:\s*$/.test(intro)) return false;
+  return /\boptional(ly)?\b|\bif you (run into|encounter|have (trouble|issues|problems))\b|\btemporarily\b|\bworkaround\b/i.test(intro);
 }
 
 /** A line that runs an example program of the repository: "run the [application](./examples/agent.py)", `python examples/agent.py`. */

@@ -101,6 +101,12 @@ export function analyze(evidence: Evidence): Analysis {
   const serverJsonChanges = sj?.changes ?? [];
   const sjPackages = (sj?.doc.packages ?? []) as Package[];
   const sjRemotes = (sj?.doc.remotes ?? []) as Remote[];
+  // A server.json at least as new as the package manifest is the authors' current choice of how the
+  // server is published (a remote-only server.json next to an older npm package means "use the
+  // remote"); an older one may be stale, and then the README and manifest can outvote it.
+  const sjVersion = typeof sj?.doc.version === "string" ? sj.doc.version : undefined;
+  const sjCurrent = !!sjVersion && manifests.some((m) => m.version) && manifests.every((m) => !m.version || compareVersions(sjVersion, m.version) >= 0);
+  const currentBonus = sjCurrent ? 20 : 0;
   sjPackages.forEach((p, i) => {
     const runtime: Runtime = p.registryType === "pypi" ? "uvx" : p.registryType === "oci" ? "docker" : p.registryType === "npm" ? "npx" : "npx";
     if (!["npm", "pypi", "oci"].includes(p.registryType)) return;
@@ -113,14 +119,14 @@ export function analyze(evidence: Evidence): Analysis {
       transport: p.transport.type,
       args: [],
       env: (p.environmentVariables ?? []).map((v) => v.name),
-      score: 7 - Math.min(i, 3),
+      score: 7 - Math.min(i, 3) + currentBonus,
       evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "the repository's own server.json" }],
       ...(p.packageArguments?.length ? { declaredArgs: p.packageArguments } : {}),
       fromServerJson: true,
     });
   });
   sjRemotes.forEach((r, i) => {
-    addCandidate({ runtime: "remote", identifier: r.url, transport: r.type, args: [], env: [], score: (sjPackages.length ? 2 : 7) - Math.min(i, 3), evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "server.json remote" }], fromServerJson: true });
+    addCandidate({ runtime: "remote", identifier: r.url, transport: r.type, args: [], env: [], score: (sjPackages.length ? 2 : 7 + currentBonus) - Math.min(i, 3), evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "server.json remote" }], fromServerJson: true });
   });
 
   // 2. Manifests and README commands.
@@ -473,6 +479,14 @@ function firstSentence(markdown: string | undefined): string | undefined {
     return l.replace(/[*_`[\]]/g, "").split(/(?<=\.)\s/)[0];
   }
   return undefined;
+}
+
+/** Compares dotted numeric versions (`2.0.0` > `1.0.1`); pre-release and build suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.replace(/^v/, "").split(/[-+]/)[0]!.split(".").map((x) => Number.parseInt(x, 10) || 0);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
 }
 
 /** A first argument that runs a setup, maintenance or help command of the package, not the server. */

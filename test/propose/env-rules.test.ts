@@ -308,3 +308,32 @@ describe("coverage: documented variables first", () => {
     assert.equal(env.findings().find((f) => f.name === "SVC_API_KEY")?.required, true);
   });
 });
+
+describe("snippets that show an option or a workaround", () => {
+  it("reads a secret shown only in a troubleshooting snippet, or after \"If you run into ... you can temporarily add\", as optional", () => {
+    const by = readmeFindings([
+      "## MCP Configuration",
+      "```json",
+      '{ "mcpServers": { "svc": { "command": "npx", "args": ["-y", "@acme/svc-mcp"] } } }',
+      "```",
+      "## Help",
+      "* If you run into authentication issues, you can temporarily add a personal access token to your MCP configuration:",
+      "```json",
+      '{ "mcpServers": { "svc": { "command": "npx", "args": ["-y", "@acme/svc-mcp"], "env": { "SVC_PERSONAL_ACCESS_TOKEN": "YOUR-PAT" } } } }',
+      "```",
+      "## Troubleshooting",
+      "```bash",
+      "export SVC_DEBUG_TOKEN=<token>",
+      "```",
+      "## Setup",
+      "Add this to your configuration:",
+      "```json",
+      '{ "env": { "SVC_API_KEY": "<key>" } }',
+      "```",
+    ]);
+    assert.equal(by.get("SVC_PERSONAL_ACCESS_TOKEN")?.required, false);
+    assert.equal(proposed(by.get("SVC_PERSONAL_ACCESS_TOKEN")), true);
+    assert.equal(by.get("SVC_DEBUG_TOKEN")?.required, false);
+    assert.equal(by.get("SVC_API_KEY")?.required, true, "a plain configuration snippet still shows a need");
+  });
+});

@@ -1,7 +1,7 @@
 /**
- * Package and runtime arguments of a proposal (issue 18's side bugs): which README command's
- * arguments a server needs, and what the secret stripper does to `-e NAME=value` and to positional
- * values it must remove.
+ * How a proposal runs the server: which candidate a current server.json makes authoritative, which
+ * README command's arguments a server needs (issue 18's side bugs), and what the secret stripper does
+ * to `-e NAME=value` and to positional values it must remove.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { looksLikeCredential } from "../../src/propose/env-findings.js";
 import { gatherEvidence } from "../../src/propose/evidence.js";
-import { analyze } from "../../src/propose/heuristics.js";
+import { analyze, compareVersions } from "../../src/propose/heuristics.js";
 import { localRepoReader } from "../../src/propose/local-repo-reader.js";
 import { stripSecrets } from "../../src/propose/strip-secrets.js";
 import { validateProposal } from "../../src/propose/validate-proposal.js";
@@ -30,6 +30,21 @@ async function analyzeRepo(files: Record<string, string>) {
 
 const pkg = (name: string) => JSON.stringify({ name, version: "1.2.0", bin: { [name.replace(/^@[^/]+\//, "")]: "dist/index.js" }, dependencies: { "@modelcontextprotocol/sdk": "^1.0.0" } });
 const config = (args: string[]) => ["```json", JSON.stringify({ mcpServers: { widgets: { command: "npx", args: ["-y", ...args] } } }), "```"].join("\n");
+
+describe("which way of running the server", () => {
+  const remoteOnly = (version: string) =>
+    JSON.stringify({ $schema: "https://static.modelcontextprotocol.io/schemas/2025-10-17/server.schema.json", name: "com.acme/widgets", description: "Widgets", version, remotes: [{ type: "streamable-http", url: "https://mcp.acme.example/mcp" }] });
+  const readme = ["# Widgets", "## Remote installation", config(["mcp-remote", "https://mcp.acme.example/sse"]), "## Local installation", config(["widgets-mcp"]), "```bash", "WIDGETS_TOKEN=<token> npx -y widgets-mcp@latest", "```"].join("\n");
+
+  it("follows a server.json at least as new as the package manifest (the authors' current choice), not a stale one", async () => {
+    const current = await analyzeRepo({ "package.json": pkg("widgets-mcp"), "README.md": readme, "server.json": remoteOnly("2.0.0") });
+    assert.equal(current.best?.runtime, "remote");
+    assert.equal(current.best?.identifier, "https://mcp.acme.example/mcp");
+    const stale = await analyzeRepo({ "package.json": pkg("widgets-mcp"), "README.md": readme, "server.json": remoteOnly("0.9.0") });
+    assert.equal(stale.best?.runtime, "npx");
+    assert.ok(compareVersions("2.0.0", "1.10.1") > 0 && compareVersions("1.2.0", "1.10.0") < 0 && compareVersions("v1.2.0-beta.1", "1.2.0") === 0);
+  });
+});
 
 describe("package arguments from README commands", () => {
   it("keeps what every command passes, not one example's options, setup commands or shell comments", async () => {
