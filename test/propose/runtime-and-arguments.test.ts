@@ -12,6 +12,7 @@ import { looksLikeCredential } from "../../src/propose/env-findings.js";
 import { gatherEvidence } from "../../src/propose/evidence.js";
 import { analyze, compareVersions } from "../../src/propose/heuristics.js";
 import { localRepoReader } from "../../src/propose/local-repo-reader.js";
+import { findRunCommands } from "../../src/propose/run-commands.js";
 import { stripSecrets } from "../../src/propose/strip-secrets.js";
 import { validateProposal } from "../../src/propose/validate-proposal.js";
 import type { RegistryFile } from "../../src/registry/types.js";
@@ -43,6 +44,18 @@ describe("which way of running the server", () => {
     const stale = await analyzeRepo({ "package.json": pkg("widgets-mcp"), "README.md": readme, "server.json": remoteOnly("0.9.0") });
     assert.equal(stale.best?.runtime, "npx");
     assert.ok(compareVersions("2.0.0", "1.10.1") > 0 && compareVersions("1.2.0", "1.10.0") < 0 && compareVersions("v1.2.0-beta.1", "1.2.0") === 0);
+  });
+});
+
+describe("remote endpoints in a README", () => {
+  it("keeps the first line of a code block whose fence names no language", () => {
+    const cmds = findRunCommands(["```", "npx -y @acme/widgets-mcp", "```"].join("\n"));
+    assert.deepEqual(cmds.map((c) => c.identifier), ["@acme/widgets-mcp"]);
+  });
+
+  it("reads a code block holding only an endpoint (query string left out) and Gemini's httpUrl", () => {
+    const cmds = findRunCommands(["Add this URL to your client:", "```", "https://mcp.acme.io/mcp?token=YOUR_API_TOKEN_HERE", "```", "```json", '{ "mcpServers": { "acme": { "httpUrl": "https://mcp.acme.io/sse" } } }', "```", "```", "http://localhost:8000/mcp", "```"].join("\n"));
+    assert.deepEqual(cmds.map((c) => [c.runtime, c.identifier, c.transport]), [["remote", "https://mcp.acme.io/mcp", "streamable-http"], ["remote", "https://mcp.acme.io/sse", "sse"]]);
   });
 });
 
