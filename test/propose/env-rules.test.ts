@@ -244,15 +244,17 @@ describe("a \"Required for\" column", () => {
 });
 
 describe("one-word names", () => {
-  it("keeps GROUPS or SANDBOX when the source reads them or server.json declares them, never a capitalised word in a table alone", () => {
+  it("keeps GROUPS or SANDBOX when server.json, smithery.yaml or .env.example declares them, never a capitalised word in a table or a source read alone", () => {
     const env = new EnvCollector();
-    envFromReadme(file("readme", "README.md", ["## Environment Variables", "| Variable | Description | Default |", "|---|---|---|", "| `GROUPS` | Comma-separated tool group IDs | - |", "| `SANDBOX` | Use the sandbox | `false` |", "| `JSON` | Output format | - |", "The `TOOLS` list is below."].join("\n")), env);
-    envFromSource(file("source", "server.js", "const groups = process.env.GROUPS;\nconst sandbox = process.env.SANDBOX == 'true';\nconst editor = process.env.EDITOR;"), env);
-    envFromServerJson(file("server.json", "server.json", '{ "name": "TOOLS" }'), [{ name: "TOOLS", description: "Comma-separated tool names" }], env);
+    envFromReadme(file("readme", "README.md", ["## Environment Variables", "| Variable | Description | Default |", "|---|---|---|", "| `GROUPS` | Comma-separated tool group IDs | - |", "| `SANDBOX` | Use the sandbox | `false` |", "| `VERBOSE` | Log more | `false` |", "| `JSON` | Output format | - |", "The `TOOLS` list is below."].join("\n")), env);
+    envFromSource(file("source", "server.js", "const verbose = process.env.VERBOSE == 'true';\nconst editor = process.env.EDITOR;"), env);
+    envFromEnvExample(file("env-example", ".env.example", "SANDBOX=false\n"), env);
+    envFromServerJson(file("server.json", "server.json", '{ "name": "GROUPS" }\n{ "name": "TOOLS" }'), [{ name: "GROUPS", description: "Comma-separated tool group IDs" }, { name: "TOOLS", description: "Comma-separated tool names" }], env);
     const by = new Map(env.findings().map((f) => [f.name, f]));
-    assert.equal(proposed(by.get("GROUPS")), true);
-    assert.equal(proposed(by.get("SANDBOX")), true);
+    assert.equal(proposed(by.get("GROUPS")), true, "declared by server.json");
     assert.equal(proposed(by.get("TOOLS")), true, "declared by server.json");
+    assert.equal(proposed(by.get("SANDBOX")), true, "set in .env.example");
+    assert.equal(by.has("VERBOSE"), false, "a source read and a table row are not enough");
     assert.equal(by.has("JSON"), false);
     assert.equal(by.has("EDITOR"), false, "the runtime's own");
   });
