@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { gatherEvidence } from "../../src/propose/evidence.js";
@@ -23,6 +24,9 @@ describe("heuristics on the dev set", () => {
     assert.ok(set.filter((c) => c.part === "holdout").length >= 20);
     assert.ok(set.filter((c) => c.part === "blind").length >= 25);
     assert.ok(set.every((c) => c.part === "tune" || c.part === "holdout" || c.part === "blind"));
+    // The split is fixed: after the first 21 (all tune), sha1(fixture)[0] < 8 is holdout, for every repository added since.
+    const misplaced = set.slice(21).filter((c) => c.part !== "blind" && (createHash("sha1").update(c.fixture).digest("hex")[0]! < "8") !== (c.part === "holdout"));
+    assert.deepEqual(misplaced.map((c) => c.fixture), []);
     const cases = set.map((c) => c.case).join(" ");
     for (const needed of ["npm", "PyPI", "Docker-first", "subfolder", "positional", "remote-only", "thin README"]) assert.match(cases, new RegExp(needed));
   });
