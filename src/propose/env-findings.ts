@@ -517,10 +517,11 @@ export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
     for (const m of line.matchAll(/"-e",\s*"([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
     if (block) for (const m of line.matchAll(/^\s*(?:#\s*)?([A-Z][A-Z0-9_]{2,})\s*=/g)) names.add(m[1]!);
     // One-word names (`GROUPS`, `SANDBOX`) only where a variable is being documented or set: a table
-    // row, a list item that starts with it, a snippet; the collector keeps them only when the source
-    // reads them or a manifest declares them.
+    // row, a list item that starts with it, a snippet; the collector keeps them only when a manifest
+    // or an env file declares them. Lower-case names (`response_format`, a tool's parameter) are never
+    // variables here, and must not make a line look like it names several.
     const settingPlace = !!block || line.trim().startsWith("|") || !!item;
-    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n) || (settingPlace && ONE_WORD.test(n))).filter((n) => n === n.toUpperCase() || /_/.test(n));
+    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n) || (settingPlace && ONE_WORD.test(n))).filter((n) => n === n.toUpperCase());
     if (!candidates.length) {
       if (line.trim().startsWith("|") && /\|/.test(line)) header = header && /^\s*\|?\s*:?-{2,}/.test(line) ? header : line.split("|").map((c) => c.trim().toLowerCase());
       else if (!line.trim()) header = header ?? undefined;

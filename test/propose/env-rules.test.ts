@@ -339,3 +339,12 @@ describe("snippets that show an option or a workaround", () => {
     assert.equal(by.get("SVC_API_KEY")?.required, true, "a plain configuration snippet still shows a need");
   });
 });
+
+describe("lower-case names in prose", () => {
+  it("does not let a tool's snake_case parameters hide the one variable a sentence names", () => {
+    const by = readmeFindings(["## Tools", "  With `SVC_LITE_TOOLS=true`, the schema stays query-only, but optional overrides such as `response_format` and `result_detail` are still honored."]);
+    assert.equal(by.get("SVC_LITE_TOOLS")?.required, false);
+    assert.equal(proposed(by.get("SVC_LITE_TOOLS")), true);
+    assert.equal(by.has("response_format"), false);
+  });
+});
