@@ -8,8 +8,9 @@
  */
 import { suggestPrefix } from "../registry/server-json.js";
 import type { Package, RegistryFile, Remote } from "../registry/types.js";
-import { EnvCollector, looksSecret, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
+import { EnvCollector, looksSecret, envFromDockerfile, envFromEnvExample, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
+import { envFromReadme } from "./readme-env.js";
 import { normalizeServerJson, shorten } from "./normalize-server-json.js";
 import { findRunCommands, type RunCommand, type Runtime } from "./run-commands.js";
 import { sanitizeProposal, type DroppedSetting } from "./sanitize-proposal.js";

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EnvCollector, envFromEnvExample, envFromReadme, envFromServerJson, envFromSource, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
+import { EnvCollector, envFromEnvExample, envFromServerJson, envFromSource, PRESENCE_THRESHOLD, type EnvFinding } from "../../src/propose/env-findings.js";
+import { envFromReadme } from "../../src/propose/readme-env.js";
 import type { EvidenceFile } from "../../src/propose/evidence.js";
 
 const file = (kind: EvidenceFile["kind"], path: string, text: string): EvidenceFile => ({ kind, path, url: path, text, truncated: false });
