@@ -1,20 +1,21 @@
 /**
  * Offline heuristic accuracy of `mcp-router propose` on the dev set (no network, no Claude):
- *   npx tsx bench/propose.ts [--verbose] [--show-holdout] [--blind]
+ *   npx tsx bench/propose.ts [--verbose] [--show-holdout] [--blind [--show-blind]]
  * Prints, per part (tune / holdout), exact-match rates for runtime+identifier, required env names,
  * all env names, the share of valid files (or explicit reviewer TODOs) and the median time per
  * repository. Misses are listed for the tune part only, unless --show-holdout: the holdout part is
  * measured, not tuned on. The `blind` part is excluded from every run unless --blind is passed (it is
- * measured once, at the end of a round of changes, and only then are its misses listed).
+ * measured once, at the end of a round of changes); its misses are listed only with --show-blind, so
+ * measuring it does not show what to fit.
  */
 import type { BenchRow } from "./bench-row.js";
 import { runDevSet, type DevResult, type PartSummary } from "../test/propose/dev-set.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-export async function benchPropose(options: { print?: boolean; verbose?: boolean; showHoldout?: boolean; blind?: boolean } = {}): Promise<BenchRow[]> {
+export async function benchPropose(options: { print?: boolean; verbose?: boolean; showHoldout?: boolean; showBlind?: boolean; blind?: boolean } = {}): Promise<BenchRow[]> {
   const { results, tune, holdout, blind } = await runDevSet(undefined, { includeBlind: options.blind === true });
-  if (options.print) printResults(results, options.verbose ?? false, options.showHoldout ?? false);
+  if (options.print) printResults(results, options.verbose ?? false, { holdout: options.showHoldout ?? false, blind: options.showBlind ?? false });
   const rows: BenchRow[] = [];
   const parts = [["tune", tune], ["holdout", holdout], ...(options.blind ? [["blind", blind]] : [])] as [string, PartSummary][];
   for (const [part, s] of parts) {
@@ -30,11 +31,11 @@ export async function benchPropose(options: { print?: boolean; verbose?: boolean
   return rows;
 }
 
-function printResults(results: DevResult[], verbose: boolean, showHoldout: boolean): void {
+function printResults(results: DevResult[], verbose: boolean, show: { holdout: boolean; blind: boolean }): void {
   const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
   console.log(`${pad("fixture", 26)} ${pad("part", 8)} rt+id req  all  valid`);
   for (const r of results) {
-    const hidden = r.case.part === "holdout" && !showHoldout;
+    const hidden = (r.case.part === "holdout" && !show.holdout) || (r.case.part === "blind" && !show.blind);
     const mark = (ok: boolean) => (ok ? " ok " : "MISS");
     console.log(`${pad(r.case.fixture, 26)} ${pad(r.case.part, 8)} ${hidden ? "  -  " : mark(r.runtimeIdentifierOk)}  ${hidden ? " -  " : mark(r.envOk)} ${hidden ? " -  " : mark(r.allEnvOk)} ${hidden ? " -" : r.valid ? (r.todos ? "todo" : " ok ") : "MISS"}`);
     if (hidden) continue;
@@ -52,7 +53,7 @@ function printResults(results: DevResult[], verbose: boolean, showHoldout: boole
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { formatTable } = await import("./bench-row.js");
-  const rows = await benchPropose({ print: true, verbose: process.argv.includes("--verbose"), showHoldout: process.argv.includes("--show-holdout"), blind: process.argv.includes("--blind") });
+  const rows = await benchPropose({ print: true, verbose: process.argv.includes("--verbose"), showHoldout: process.argv.includes("--show-holdout"), showBlind: process.argv.includes("--show-blind"), blind: process.argv.includes("--blind") });
   console.log(`\n${formatTable(rows)}`);
   void pct;
 }

@@ -6,12 +6,14 @@
  * belongs to (the default stdio mode, an HTTP/SSE mode, a hosted deployment, development/tests),
  * so only the default mode's needs are proposed and required; variables that stand in for each
  * other (token OR username+password) become "one of" notes for the reviewer instead of required.
+ * This file holds the collector and the small readers (source, `.env.example`, smithery, Dockerfile,
+ * server.json); the README reader is `readme-env.ts`, the words both read by `env-words.ts`.
  */
 import { DAEMON_NAMES } from "../registry/credential-names.js";
 import type { EvidenceFile } from "./evidence.js";
-import { codeBlocks } from "./run-commands.js";
+import { lineIsHttpOnly, modeOf, optionalText, requiredText } from "./env-words.js";
 
-export type EnvMode = "default" | "http" | "hosted" | "dev";
+export type EnvMode = "default" | "http" | "hosted" | "dev" | "legacy";
 
 export interface EvidenceRef {
   path: string;
@@ -49,6 +51,7 @@ export type SignalKind =
   | "readme required"
   | "readme optional"
   | "readme listed"
+  | "readme unmarked"
   | "readme snippet"
   | "readme mention"
   | "env-example"
@@ -70,6 +73,7 @@ export const WEIGHTS: Record<SignalKind, [number, number, number]> = {
   "readme required": [3, 0, 3],
   "readme optional": [0, 3, 3],
   "readme listed": [0, 0, 3],
+  "readme unmarked": [1, 0, 0],
   "readme snippet": [1, 0, 3],
   "readme mention": [0, 0, 1],
   "env-example": [1, 0, 1],
@@ -89,10 +93,20 @@ export const PRESENCE_THRESHOLD = 3;
 
 /** Names that belong to the runtime, not to the server's configuration. */
 const IGNORED =
-  /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT)$/;
+  /^(NODE_ENV|NODE_OPTIONS|NODE_TLS_REJECT_UNAUTHORIZED|PATH|HOME|USER|PWD|SHELL|TERM|DEBUG|CI|TZ|LANG|TMPDIR|TEMP|PYTHONPATH|PYTHONUNBUFFERED|PYTHONIOENCODING|VIRTUAL_ENV|UV_[A-Z_]+|npm_.*|GITHUB_ACTIONS|RUNNER_.*|HOSTNAME|XDG_.*|APPDATA|LOCALAPPDATA|USERPROFILE|MCP_TRANSPORT|TRANSPORT|PORT|HOST|FASTMCP_[A-Z_]+|VERCEL_[A-Z_]+|JAVA_OPTS|JAVA_HOME|GOPATH|GOOS|GOARCH|CARGO_[A-Z_]+|RUST_LOG|RUST_BACKTRACE|DOCKER_BUILDKIT|NO_COLOR|FORCE_COLOR|LOG_LEVEL_DEFAULT|EDITOR|VISUAL|BROWSER|PAGER|TMP|USERNAME|LOGNAME|COMSPEC|SYSTEMROOT|WINDIR|PROGRAMFILES|DISPLAY|COLUMNS|LINES|HOMEPATH|HOMEDRIVE|SHLVL|OLDPWD|MAIL|LC_ALL|LC_CTYPE|TERM_PROGRAM)$/;
 /** Names of the daemon's own configuration and of CI: never proposed, whatever the evidence says (the registry's list, which the sanitiser also applies). */
 export const DAEMON_OWN = DAEMON_NAMES;
-const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}(?:KEY|TOKEN|SECRET)$/;
+const ENV_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]{2,}$/;
+/** A one-word name (`TOOLS`, `SANDBOX`): a variable only when the environment is read or declared with it (see `ENV_KINDS`). */
+export const ONE_WORD = /^[A-Z][A-Z0-9]{2,}$/;
+/**
+ * Evidence that a one-word name is an environment variable, not a word in capitals: declared in
+ * server.json or smithery.yaml, or set in an env file. A source read is not enough (with it, the
+ * rule cost two holdout repositories: one-word reads such as a framework's own switches).
+ */
+/** Kinds of evidence that document a variable for its users (not only read it or list it in an env file). */
+const DOC_KINDS = /^(server\.json|readme (required|optional|listed|unmarked)|smithery)/;
+const ENV_KINDS = /^(server\.json|env-example|smithery)/;
 /** Names that look like placeholders in docs (`YOUR_API_KEY`), not variables. */
 const PLACEHOLDER_NAME = /^(YOUR|MY|PASTE|REPLACE|INSERT|ENTER|PUT|ABSOLUTE|PATH_TO)_|_HERE$|^(API_KEY|TOKEN|SECRET|KEY)$/;
 /** Names that only configure an HTTP/SSE listener. */
@@ -105,8 +119,14 @@ export function looksSecret(name: string): boolean {
   return /(^|_)(API_?KEY|KEY|KEYS|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|PAT|CREDENTIALS?|AUTH|APIKEY|COOKIE|SESSION|PRIVATE)(_|$)|(TOKEN|SECRET|APIKEY|PASSWORD)$/.test(n);
 }
 
-/** A value that looks like a real credential rather than a placeholder. */
+/**
+ * A value that looks like a real credential rather than a placeholder. An environment assignment
+ * (`SVC_BIND_PORT=8085`, a docker `-e` argument) is judged by its value and its name, never as one
+ * long word: a long name with a port number is not a key.
+ */
 export function looksLikeCredential(value: string): boolean {
+  const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+  if (assignment) return looksLikeCredential(assignment[2]!) || (looksSecret(assignment[1]!) && !/^(|<.*>|\$\{?[A-Za-z_].*|your.*|x+|\*+|\.\.\.|changeme|placeholder)$/i.test(assignment[2]!));
   return /^(sk-|sk_|ghp_|gho_|github_pat_|xox[abpr]-|AKIA|AIza|glpat-|pk_|rk_|Bearer\s+[A-Za-z0-9])/.test(value) || (/^[A-Za-z0-9+/_=-]{24,}$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value));
 }
 
@@ -131,6 +151,8 @@ interface Signal {
 export class EnvCollector {
   private readonly signals = new Map<string, Signal>();
   private readonly groups: { names: string[]; ref: EvidenceRef }[] = [];
+  private readonly aliases = new Map<string, string>();
+  private readonly argFlags = new Map<string, string>();
   /** Names dropped as the daemon's own, for the reviewer. */
   readonly refused = new Set<string>();
   /** Where each refused name was first asked for. */
@@ -171,6 +193,19 @@ export class EnvCollector {
     return this.signals.has(name);
   }
 
+  /**
+   * The variable can also be given as a command-line argument (`X` / `--flag`): the operator may pass
+   * the flag instead, so the variable itself is never required.
+   */
+  argumentAlternative(name: string, flag: string): void {
+    if (!this.argFlags.has(name)) this.argFlags.set(name, flag);
+  }
+
+  /** `fallback` is read only when `primary` is unset (`process.env.A || process.env.B`): an older or alternative name. */
+  alias(fallback: string, primary: string): void {
+    if (fallback !== primary && !this.aliases.has(fallback)) this.aliases.set(fallback, primary);
+  }
+
   findings(): EnvFinding[] {
     const inGroup = new Map<string, string>();
     for (const g of this.groups) {
@@ -178,33 +213,45 @@ export class EnvCollector {
       if (present.length < 2) continue;
       for (const n of present) if (!inGroup.has(n)) inGroup.set(n, `one of ${present.map((p) => `\`${p}\``).join(" / ")}${g.ref.line ? ` (${g.ref.path}:${g.ref.line})` : ""}`);
     }
-    return [...this.signals.entries()].map(([name, s]) => {
+    // Where the repository documents its variables (server.json, a README list, table or snippet,
+    // smithery), a name only read in source or listed in an env file is an internal or optional knob
+    // the authors chose not to document: listed for the reviewer, not proposed.
+    const documents = [...this.signals.values()].some((s) => [...s.kinds].some((k) => DOC_KINDS.test(k)));
+    const undocumented = (s: Signal) => documents && ![...s.kinds].some((k) => DOC_KINDS.test(k) || /^readme (snippet|mention)/.test(k));
+    const oneWordWithoutEnv = ([name, s]: [string, Signal]) => ONE_WORD.test(name) && !/(KEY|TOKEN|SECRET)$/.test(name) && ![...s.kinds].some((k) => ENV_KINDS.test(k));
+    return [...this.signals.entries()].filter((e) => !oneWordWithoutEnv(e)).map(([name, s]) => {
       const secret = looksSecret(name);
-      const defaultPresence = s.modes.get("default") ?? 0;
+      // A fallback name the docs never mention (`GEMINI_API_KEY || GOOGLE_API_KEY`, only the first
+      // documented) is not a setting of its own: the reviewer sees it among the undocumented reads.
+      const primary = this.aliases.get(name);
+      const undocumentedAlias = !!primary && this.signals.has(primary) && [...s.kinds].every((k) => k.startsWith("source"));
+      const defaultPresence = undocumentedAlias || undocumented(s) ? Math.min(s.modes.get("default") ?? 0, PRESENCE_THRESHOLD - 1) : (s.modes.get("default") ?? 0);
       const mode: EnvMode = defaultPresence > 0 ? "default" : ([...s.modes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "default");
       const oneOf = inGroup.get(name);
       // A secret shown in a config snippet is more likely needed than a setting shown there, unless the
       // README documents it in a list or table without calling it required: then the docs have spoken.
       const snippetSecret = looksSecret(name) && s.kinds.has("readme snippet|default") && !s.kinds.has("readme listed|default") ? SNIPPET_SECRET_BONUS : 0;
       const requiredWeight = s.required + snippetSecret;
-      const required = mode === "default" && !oneOf && requiredWeight >= 2 && requiredWeight > s.optional;
+      const flag = this.argFlags.get(name);
+      const required = mode === "default" && !oneOf && !flag && requiredWeight >= 2 && requiredWeight > s.optional;
       const dflt = !secret && s.default !== undefined && s.default !== "" && !looksLikeCredential(s.default) ? s.default : undefined;
       return {
         name,
         required,
         secret,
         ...(dflt !== undefined ? { default: dflt } : {}),
-        ...(s.description ? { description: s.description } : {}),
+        ...(s.description || flag ? { description: [s.description, flag ? `(or the ${flag} argument)` : ""].filter(Boolean).join(" ") } : {}),
         mode,
         ...(oneOf ? { oneOf } : {}),
-        score: { required: requiredWeight, optional: s.optional, presence: defaultPresence || s.presence },
+        score: { required: requiredWeight, optional: s.optional, presence: undocumentedAlias || undocumented(s) ? defaultPresence : defaultPresence || s.presence },
         evidence: s.evidence,
       };
     });
   }
 }
 
-const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: EnvMode = "default"): EvidenceRef => ({
+/** Where a signal came from: file, line, note and the line quoted (for the PR body and the Claude check). */
+export const evidenceRef = (f: EvidenceFile, line: number, note: string, text: string, mode: EnvMode = "default"): EvidenceRef => ({
   path: f.path,
   url: `${f.url}${f.url.startsWith("http") ? `#L${line}` : ""}`,
   line,
@@ -212,21 +259,7 @@ const ref = (f: EvidenceFile, line: number, note: string, text: string, mode: En
   quote: text.trim().slice(0, 160),
   mode,
 });
-
-const OPTIONAL_WORDS = /\boptional\b|\bopt[- ](out|in)\b|\(optional\)|\bdefaults? (to|is)\b|\bdefault:|\bif not (set|provided)\b|\bnot required\b|\boverride\b|\bto (enable|disable)\b|\bset (it )?to `?(true|false)/i;
-const REQUIRED_WORDS = /\*\*required\*\*|\(required\)|\brequired\b|\bmandatory\b|\bmust (be )?(set|provide|have)|\byou(?:'ll| will)? (need|must|have) to\b|\byou (need|must)\b/i;
-/** "required when ...", "if you use X you must ...": a conditional need is optional for the default mode. */
-const CONDITIONAL_WORDS = /\b(required|needed|must)\b[^.]{0,12}\b(when|if|for|only)\b|\b(if|when|in order to|only if|to use|to enable)\b[^.]{0,80}\b(must|required|need)\b/i;
-const requiredText = (s: string) => REQUIRED_WORDS.test(s) && !OPTIONAL_WORDS.test(s) && !CONDITIONAL_WORDS.test(s);
-const optionalText = (s: string) => OPTIONAL_WORDS.test(s) || CONDITIONAL_WORDS.test(s);
-const ALTERNATIVE_WORDS = /\b(instead of|alternative(ly)? to|alternatively|either|one of|or use|or set|or\s+`)/i;
-
-/** The mode a README heading (or line) speaks of. */
-function modeOf(text: string): EnvMode | undefined {
-  if (/\b(develop(ment|ing|er)?|contribut\w*|testing|tests?|debug(ging)?|evals?|build(ing)? from source|local dev\w*|running (the )?tests)\b/i.test(text)) return "dev";
-  if (/\b(streamable[- ]http|http (mode|transport|server)|sse (mode|transport)|(for|with|using|over) (the )?(http|sse)\b|remote (mode|deployment|server)|hosted (deployment|service|version)|deploy(ment|ing)?|multi-user|oauth (proxy|server)|kubernetes deployment|docker compose|server[- ]side)\b/i.test(text)) return "http";
-  return undefined;
-}
+const ref = evidenceRef;
 
 /** `.env.example`: a placeholder value is a (weak) need, a commented-out line or a real default is optional; comments may say which. */
 export function envFromEnvExample(file: EvidenceFile, into: EnvCollector): void {
@@ -275,6 +308,8 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
     [/\benv\s*=\s*"([A-Z][A-Z0-9_]*)"/g, () => "read"],
     [/(?:System\.getenv|Environment\.GetEnvironmentVariable)\(\s*"([A-Za-z][A-Za-z0-9_]*)"/g, () => "read"],
     [/(?:validation_alias|alias)\s*=\s*["']([A-Z][A-Z0-9_]*)["']/g, () => "read"],
+    // Go's viper: `viper.BindEnv("key", "SVC_KEY_ID")` binds a setting to a variable.
+    [/\bBindEnv\(\s*"[^"]*"\s*,\s*"([A-Z][A-Z0-9_]*)"/g, () => "read"],
   ];
   const assigned = new Map<string, string>();
   lines.forEach((line, i) => {
@@ -294,6 +329,12 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
         into.add(name, kind, ref(file, i + 1, "read in source", line));
       }
     }
+    // `process.env.A || process.env.B`, `os.getenv("A") or os.getenv("B")`, `os.getenv("A", os.getenv("B"))`:
+    // B is read only when A is unset, a second name for the same setting.
+    for (const m of line.matchAll(ALIAS_READS)) {
+      const [a, b] = [m[1] ?? m[3] ?? m[5], m[2] ?? m[4] ?? m[6]];
+      if (a && b) into.alias(b, a);
+    }
     // `const { A, B: b = "x" } = process.env`: each destructured name is a read (with a default, a fallback).
     const destructured = /\{([^}]*)\}\s*=\s*process\.env\b/.exec(line);
     if (destructured) {
@@ -309,6 +350,16 @@ export function envFromSource(file: EvidenceFile, into: EnvCollector): void {
     }
   });
 }
+
+const PY_READ = String.raw`os\.(?:getenv|environ\.get)\(\s*["']([A-Z][A-Z0-9_]*)["']`;
+const ALIAS_READS = new RegExp(
+  [
+    String.raw`process\.env\.([A-Z][A-Z0-9_]*)\s*(?:\|\||\?\?)\s*process\.env\.([A-Z][A-Z0-9_]*)`,
+    String.raw`${PY_READ}\s*\)\s+or\s+${PY_READ}`,
+    String.raw`${PY_READ}\s*,\s*${PY_READ}`,
+  ].join("|"),
+  "g",
+);
 
 function jsVerdict(m: RegExpExecArray, line: string): "fallback" | "required" | "read" {
   const after = line.slice((m.index ?? 0) + m[0].length);
@@ -349,135 +400,6 @@ function checked(name: string, variable: string | undefined, text: string): bool
   }) || messageRequires(name, text);
 }
 
-/**
- * README: tables (with their header columns), lists, prose and config snippets. Headings set the
- * verdict ("Required variables") and the mode ("HTTP transport", "Development") of what follows.
- */
-export function envFromReadme(file: EvidenceFile, into: EnvCollector): void {
-  const lines = file.text.split("\n");
-  const inBlock = new Map<number, { lang: string; start: number }>();
-  for (const b of codeBlocks(file.text)) {
-    const n = b.text.split("\n").length;
-    for (let j = 0; j < n; j++) inBlock.set(b.line + j, { lang: b.lang, start: b.line });
-  }
-  const headings: { level: number; text: string }[] = [];
-  let header: string[] | undefined;
-  lines.forEach((line, i) => {
-    const lineNo = i + 1;
-    const h = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (h && !inBlock.has(lineNo)) {
-      const level = h[1]!.length;
-      while (headings.length && headings[headings.length - 1]!.level >= level) headings.pop();
-      headings.push({ level, text: h[2] ?? "" });
-      header = undefined;
-      return;
-    }
-    const headingText = headings.map((x) => x.text).join(" / ");
-    const lastHeading = headings[headings.length - 1]?.text ?? "";
-    let mode: EnvMode = "default";
-    // The document's title names the product ("Pinecone Developer MCP Server"), not a mode.
-    for (const x of headings) if (x.level > 1) mode = modeOf(x.text) ?? mode;
-    const lineMode = modeOf(line.replace(/`[^`]*`/g, ""));
-    if (lineMode === "http" || lineMode === "dev") mode = lineMode;
-    const headingVerdict = /\brequired\b/i.test(lastHeading) && !/optional/i.test(lastHeading) ? "required" : /\boptional\b/i.test(lastHeading) ? "optional" : undefined;
-    const envSection = /env|config|setup|auth|credential|api key|token|variable|usage|install|option/i.test(headingText);
-
-    const block = inBlock.get(lineNo);
-    const names = new Set<string>();
-    for (const m of line.matchAll(/`([A-Za-z][A-Za-z0-9_]{2,})`/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/(?:^|[\s"'`(])(?:export\s+|set\s+|\$env:)?([A-Z][A-Z0-9_]{2,})=/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/(?:-e|--env)[\s=]+["']?([A-Za-z][A-Za-z0-9_]{2,})/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/"([A-Za-z][A-Za-z0-9_]{2,})"\s*:/g)) names.add(m[1]!);
-    for (const m of line.matchAll(/"-e",\s*"([A-Z][A-Z0-9_]{2,})/g)) names.add(m[1]!);
-    if (block) for (const m of line.matchAll(/^\s*(?:#\s*)?([A-Z][A-Z0-9_]{2,})\s*=/g)) names.add(m[1]!);
-    const candidates = [...names].filter((n) => /_/.test(n) || /(KEY|TOKEN|SECRET)$/.test(n)).filter((n) => n === n.toUpperCase() || /_/.test(n));
-    if (!candidates.length) {
-      if (line.trim().startsWith("|") && /\|/.test(line)) header = header && /^\s*\|?\s*:?-{2,}/.test(line) ? header : line.split("|").map((c) => c.trim().toLowerCase());
-      else if (!line.trim()) header = header ?? undefined;
-      return;
-    }
-    const r = ref(file, lineNo, "README", line, mode);
-    if (block) {
-      // A config snippet or command: the values shown are examples; a comment may say more.
-      const comment = /(\/\/|#)\s*(.*)$/.exec(line)?.[2] ?? "";
-      const blockMode = mode === "default" ? (modeOf(lines.slice(Math.max(0, block.start - 1), lineNo).join(" ").replace(/`[^`]*`/g, "")) ?? "default") : mode;
-      for (const name of candidates) {
-        if (/^\s*#\s*[A-Z]/.test(line) && block.lang !== "json") into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode });
-        else if (optionalText(comment)) into.add(name, "readme optional", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
-        else if (requiredText(comment)) into.add(name, "readme required", { ...r, mode: blockMode }, { mode: blockMode, description: comment.slice(0, 200) });
-        else into.add(name, "readme snippet", { ...r, mode: blockMode }, { mode: blockMode });
-      }
-      return;
-    }
-    const isRow = line.trim().startsWith("|");
-    const cells = isRow ? line.split("|").map((c) => c.trim()) : [];
-    for (const name of candidates) {
-      let kind: SignalKind | undefined;
-      let description: string | undefined;
-      if (isRow && cells.length > 2 && cells.slice(0, 3).some((c) => c.replace(/[`*]/g, "") === name)) {
-        const col = (re: RegExp) => (header ? header.findIndex((c) => re.test(c)) : -1);
-        const reqCol = col(/required|mandatory/);
-        const cell = reqCol >= 0 ? (cells[reqCol] ?? "").toLowerCase() : "";
-        if (/^(yes|true|✅|required|\*\*yes\*\*|y)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme required";
-        else if (/^(no|false|optional|❌|-|n)$/.test(cell.replace(/[`*]/g, ""))) kind = "readme optional";
-        else if (/yes\s*\*|\*\s*$|conditional|one of|either/.test(cell)) kind = "readme optional";
-        const rest = cells.filter((c) => c && !c.includes(name)).join(" ");
-        if (!kind) kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
-        description = cells.filter((c) => c && !c.includes(name) && !/^(yes|no|required|optional|true|false|-+|`?none`?|`?nil`?)$/i.test(c)).sort((a, b) => b.length - a.length)[0];
-      } else if (/^\s*([-*+]|\d+\.)\s/.test(line) && candidates.length <= 2 && line.indexOf(name) >= 0) {
-        // A list item that documents the variable.
-        const rest = line.replace(/`[^`]*`/g, "");
-        kind = requiredText(rest) ? "readme required" : optionalText(rest) ? "readme optional" : headingVerdict === "required" ? "readme required" : headingVerdict === "optional" ? "readme optional" : "readme listed";
-        description = /`[A-Za-z0-9_]+`\s*[:—–-]\s*(.+)$/.exec(line)?.[1]?.trim();
-      } else {
-        const rest = line.replace(/`[^`]*`/g, "");
-        if (candidates.length === 1 && requiredText(rest)) kind = "readme required";
-        else if (candidates.length === 1 && optionalText(rest)) kind = "readme optional";
-        else if (envSection || /environment variable|env var|\benv\b|\b(set|export)\b/i.test(line)) kind = "readme mention";
-      }
-      if (kind) into.add(name, kind, r, { mode, ...(description ? { description: description.replace(/[`*]/g, "").slice(0, 200) } : {}) });
-    }
-    if (candidates.length >= 2 && (ALTERNATIVE_WORDS.test(line.replace(/`[^`]*`/g, "")) || /\byes\s*\*/i.test(line))) into.alternatives(candidates, r);
-  });
-  listedAlternatives(file, lines, inBlock, into);
-  // Table rows marked `Yes*` (required, with a footnote) stand in for each other.
-  const starred = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\s*\|/.test(l) && /\|\s*yes\s*\*\s*\|/i.test(l));
-  if (starred.length >= 2) {
-    const names = starred.map(([l]) => /`([A-Z][A-Z0-9_]+)`/.exec(l)?.[1]).filter((n): n is string => !!n);
-    const [first] = starred;
-    if (first) into.alternatives(names, ref(file, first[1] + 1, "README", first[0]));
-  }
-}
-
-/** A line that introduces a list of options of which one is enough ("use one of these options:"). */
-const ONE_OF_INTRO = /\b(one of (these|the following)|either of (these|the following)|choose (one|between)|any one of|(the )?following (authentication )?(options|methods|ways))\b[^.]*:\s*$/i;
-
-/**
- * Alternatives written on separate lines: a line ending in "use one of these options:" followed by
- * list items (more indented than the line when it is itself a list item), each naming variables,
- * e.g. "- API key: set `ES_API_KEY`" / "- Basic auth: set `ES_USERNAME` and `ES_PASSWORD`".
- */
-export function listedAlternatives(file: EvidenceFile, lines: string[], inBlock: Map<number, unknown>, into: EnvCollector): void {
-  const indent = (l: string) => /^\s*/.exec(l)?.[0].length ?? 0;
-  const listItem = /^\s*([-*+]|\d+\.)\s/;
-  lines.forEach((line, i) => {
-    if (inBlock.has(i + 1) || !ONE_OF_INTRO.test(line.replace(/`[^`]*`/g, ""))) return;
-    const base = listItem.test(line) ? indent(line) : -1;
-    const items: string[][] = [];
-    for (let j = i + 1; j < lines.length && j <= i + 12; j++) {
-      const l = lines[j] ?? "";
-      if (!l.trim()) {
-        if (items.length) break;
-        continue;
-      }
-      if (!listItem.test(l) || indent(l) <= base) break;
-      const names = [...l.matchAll(/`([A-Z][A-Z0-9_]{2,})`/g)].map((m) => m[1]!).filter(acceptableName);
-      if (names.length) items.push(names);
-    }
-    if (items.length >= 2) into.alternatives(items.flat(), ref(file, i + 1, "README", line));
-  });
-}
-
 /** smithery.yaml: names set in `commandFunction`'s env; required when their config key is required. */
 export function envFromSmithery(file: EvidenceFile, into: EnvCollector): void {
   const required = new Set<string>();
@@ -506,7 +428,7 @@ export function envFromServerJson(file: EvidenceFile, vars: { name: string; isRe
   const lines = file.text.split("\n");
   for (const v of vars) {
     const idx = lines.findIndex((l) => l.includes(`"${v.name}"`));
-    const mode = modeOf(v.description ?? "") === "http" || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
+    const mode = lineIsHttpOnly(v.description ?? "") || /\b(HTTP|SSE)\b.{0,40}\b(server|transport|mode|port|host|listen|session|request|response|header|body)/i.test(v.description ?? "") ? "http" : "default";
     into.add(v.name, v.isRequired ? "server.json required" : "server.json optional", ref(file, idx + 1 || 1, "server.json", lines[idx] ?? `"name": "${v.name}"`, mode), {
       ...(v.description ? { description: v.description.slice(0, 200) } : {}),
       ...(v.default !== undefined ? { default: v.default } : {}),

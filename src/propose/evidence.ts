@@ -86,7 +86,7 @@ export const DEFAULT_LIMITS: EvidenceLimits = { perFile: 48_000, total: 400_000,
 
 const SKIP_DIR = /(^|\/)(node_modules|dist|build|\.git|\.venv|venv|__pycache__|vendor|coverage|tests?|__tests__|spec|examples?|docs?|fixtures?|e2e|evals?|scripts|samples?|benchmarks?|website|\.github)\//;
 const SOURCE_EXT = /\.(ts|mts|js|mjs|cjs|py|go|rs|java|kt|cs|rb)$/;
-const ENV_READ = /process\.env\b|os\.environ|os\.getenv|getenv\(|os\.Getenv|os\.LookupEnv|env::var|\benv\s*=\s*"[A-Z]|System\.getenv|Environment\.GetEnvironmentVariable|ENV\[|validation_alias/;
+const ENV_READ = /process\.env\b|os\.environ|os\.getenv|getenv\(|os\.Getenv|os\.LookupEnv|env::var|\benv\s*=\s*"[A-Z]|System\.getenv|Environment\.GetEnvironmentVariable|ENV\[|validation_alias|viper\.BindEnv/;
 
 /** Gathers the evidence under `subfolder` (README/manifests there, root README as a fallback). */
 export async function gatherEvidence(reader: RepoReader, subfolder = "", limits: EvidenceLimits = DEFAULT_LIMITS): Promise<Evidence> {

@@ -8,8 +8,9 @@
  */
 import { suggestPrefix } from "../registry/server-json.js";
 import type { Package, RegistryFile, Remote } from "../registry/types.js";
-import { EnvCollector, envFromDockerfile, envFromEnvExample, envFromReadme, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
+import { EnvCollector, looksSecret, envFromDockerfile, envFromEnvExample, envFromServerJson, envFromSmithery, envFromSource, PRESENCE_THRESHOLD, type EnvFinding, type EvidenceRef } from "./env-findings.js";
 import { evidenceOf, type Evidence, type EvidenceFile } from "./evidence.js";
+import { envFromReadme } from "./readme-env.js";
 import { normalizeServerJson, shorten } from "./normalize-server-json.js";
 import { findRunCommands, type RunCommand, type Runtime } from "./run-commands.js";
 import { sanitizeProposal, type DroppedSetting } from "./sanitize-proposal.js";
@@ -26,6 +27,8 @@ export interface Candidate {
   version?: string;
   transport: "stdio" | "streamable-http" | "sse";
   args: string[];
+  /** The arguments of each README command that runs this candidate (setup and help commands left out). */
+  argSets?: string[][];
   env: string[];
   score: number;
   evidence: EvidenceRef[];
@@ -85,6 +88,7 @@ export function analyze(evidence: Evidence): Analysis {
     same.score += Math.min(c.score, 3);
     same.version ??= c.version;
     if (!same.args.length && c.args.length) same.args = c.args;
+    if (c.argSets) same.argSets = [...(same.argSets ?? []), ...c.argSets];
     same.declaredArgs ??= c.declaredArgs;
     same.runtimeFlags ??= c.runtimeFlags;
     same.fromServerJson ||= !!c.fromServerJson;
@@ -98,6 +102,12 @@ export function analyze(evidence: Evidence): Analysis {
   const serverJsonChanges = sj?.changes ?? [];
   const sjPackages = (sj?.doc.packages ?? []) as Package[];
   const sjRemotes = (sj?.doc.remotes ?? []) as Remote[];
+  // A server.json at least as new as the package manifest is the authors' current choice of how the
+  // server is published (a remote-only server.json next to an older npm package means "use the
+  // remote"); an older one may be stale, and then the README and manifest can outvote it.
+  const sjVersion = typeof sj?.doc.version === "string" ? sj.doc.version : undefined;
+  const sjCurrent = !!sjVersion && manifests.some((m) => m.version) && manifests.every((m) => !m.version || compareVersions(sjVersion, m.version) >= 0);
+  const currentBonus = sjCurrent ? 20 : 0;
   sjPackages.forEach((p, i) => {
     const runtime: Runtime = p.registryType === "pypi" ? "uvx" : p.registryType === "oci" ? "docker" : p.registryType === "npm" ? "npx" : "npx";
     if (!["npm", "pypi", "oci"].includes(p.registryType)) return;
@@ -110,14 +120,14 @@ export function analyze(evidence: Evidence): Analysis {
       transport: p.transport.type,
       args: [],
       env: (p.environmentVariables ?? []).map((v) => v.name),
-      score: 7 - Math.min(i, 3),
+      score: 7 - Math.min(i, 3) + currentBonus,
       evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "the repository's own server.json" }],
       ...(p.packageArguments?.length ? { declaredArgs: p.packageArguments } : {}),
       fromServerJson: true,
     });
   });
   sjRemotes.forEach((r, i) => {
-    addCandidate({ runtime: "remote", identifier: r.url, transport: r.type, args: [], env: [], score: (sjPackages.length ? 2 : 7) - Math.min(i, 3), evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "server.json remote" }], fromServerJson: true });
+    addCandidate({ runtime: "remote", identifier: r.url, transport: r.type, args: [], env: [], score: (sjPackages.length ? 2 : 7 + currentBonus) - Math.min(i, 3), evidence: [{ path: sjFile!.path, url: sjFile!.url, note: "server.json remote" }], fromServerJson: true });
   });
 
   // 2. Manifests and README commands.
@@ -150,7 +160,8 @@ export function analyze(evidence: Evidence): Analysis {
       identifier,
       ...(c.version && !/^latest$/i.test(c.version) ? { version: c.version } : {}),
       transport: c.runtime === "remote" ? (c.transport ?? "streamable-http") : "stdio",
-      args: c.args.filter((a) => !/^-y$|^--yes$/.test(a)),
+      args: [],
+      ...(MAINTENANCE.test(c.args[0] ?? "") ? {} : { argSets: [c.args.filter((a) => !/^-y$|^--yes$/.test(a))] }),
       env: c.env,
       ...(c.runtimeFlags ? { runtimeFlags: c.runtimeFlags } : {}),
       score: base + (matchesManifest ? 3 : 0) + (c.runtime === "docker" && evidenceOf(evidence, "dockerfile") ? 1 : 0),
@@ -171,6 +182,7 @@ export function analyze(evidence: Evidence): Analysis {
   }
   candidates.sort((a, b) => b.score - a.score || order(a.runtime) - order(b.runtime));
   const best = candidates[0];
+  if (best?.argSets?.length) best.args = commonArguments(best.argSets);
 
   // Disagreements between server.json and the rest.
   if (sj) {
@@ -224,7 +236,7 @@ export function analyze(evidence: Evidence): Analysis {
   };
   const proposed = envFindings.filter((e) => e.mode === "default" && e.score.presence >= PRESENCE_THRESHOLD);
   const byMode = (mode: string) => envFindings.filter((e) => e.mode === mode).map((e) => `\`${e.name}\``);
-  for (const [mode, label] of [["http", "HTTP/SSE or hosted mode only"], ["hosted", "hosted deployment only"], ["dev", "development/tests only"]] as const) {
+  for (const [mode, label] of [["http", "HTTP/SSE or hosted mode only"], ["hosted", "hosted deployment only"], ["dev", "development/tests only"], ["legacy", "names of an older version (migration notes)"]] as const) {
     const names = byMode(mode);
     if (names.length) notes.push(`Left out as ${label}: ${names.join(", ")}.`);
   }
@@ -251,7 +263,10 @@ export function analyze(evidence: Evidence): Analysis {
       runtimeHint: best.runtime,
       transport: { type: "stdio" },
     };
-    const args = best.args.length ? packageArguments(best.args, notes) : (best.declaredArgs ?? []);
+    // server.json's declared arguments: the required ones and those with a value; an optional flag with
+    // no value is documentation of an option (`--readOnly`, `--transport`), not part of the command.
+    const declared = (best.declaredArgs ?? []).filter((a) => a.isRequired || ("value" in a && a.value !== undefined));
+    const args = best.args.length ? packageArguments(best.args, notes) : declared;
     if (args.length) pkg.packageArguments = args;
     if (best.runtime === "docker" && best.runtimeFlags?.length) pkg.runtimeArguments = best.runtimeFlags.map((f) => ({ type: "named", ...f }));
     if (proposed.length) {
@@ -467,6 +482,42 @@ function firstSentence(markdown: string | undefined): string | undefined {
   return undefined;
 }
 
+/** Compares dotted numeric versions (`2.0.0` > `1.0.1`); pre-release and build suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.replace(/^v/, "").split(/[-+]/)[0]!.split(".").map((x) => Number.parseInt(x, 10) || 0);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+/** A first argument that runs a setup, maintenance or help command of the package, not the server. */
+const MAINTENANCE = /^(init|setup|install|uninstall|remove|login|logout|auth|config|configure|help|version|update|upgrade|doctor|--help|-h|--version|-V)$/;
+
+/**
+ * The arguments every README command for the package passes (in the first command's order): what a
+ * server needs to start, where one snippet's extras (`--readOnly`, `--transport sse`, a model name)
+ * are options of that example. Placeholders match each other (`/path/to/dir` and `/Users/me/dir`
+ * are the same required path).
+ */
+function commonArguments(sets: string[][]): string[] {
+  const units = (args: string[]) => {
+    const out: { raw: string[]; key: string }[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const next = args[i + 1];
+      const pair = a.startsWith("--") && !a.includes("=") && next !== undefined && !next.startsWith("-") ? [a, next] : [a];
+      if (pair.length === 2) i++;
+      const key = pair.map((x) => (isPlaceholder(x) ? "<placeholder>" : x.replace(/=.*$/, (v) => (isPlaceholder(v.slice(1)) ? "=<placeholder>" : v)))).join(" ");
+      out.push({ raw: pair, key });
+    }
+    return out;
+  };
+  const [first, ...others] = sets.map(units);
+  if (!first) return [];
+  const keys = others.map((o) => new Set(o.map((u) => u.key)));
+  return first.filter((u) => keys.every((k) => k.has(u.key))).flatMap((u) => u.raw);
+}
+
 function isPlaceholder(arg: string): boolean {
   return /^[<{$~]|\/path\/to|path\/to\/|your[-_]|YOUR|\/Users\/|\/home\/|C:\\|xxx|\*\*\*/i.test(arg);
 }
@@ -492,7 +543,8 @@ function packageArguments(raw: string[], notes: string[]): Argument[] {
         value = next;
         i++;
       }
-      if (value !== undefined && isPlaceholder(value)) {
+      // A secret passed as a flag (`--access-token sntrys_...`) is never written into the file: the value is the operator's.
+      if (value !== undefined && (isPlaceholder(value) || looksSecret(name.replace(/^-+/, "").replace(/-/g, "_")))) {
         notes.push(`The README passes \`${name} ${value}\`; it was left out because the value is a placeholder.`);
         continue;
       }

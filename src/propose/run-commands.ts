@@ -39,7 +39,8 @@ interface Block {
 
 export function codeBlocks(markdown: string): Block[] {
   const out: Block[] = [];
-  const re = /^([ \t]*)(```|~~~)\s*([\w+-]*)[^\n]*\n([\s\S]*?)^\1?\2[ \t]*$/gm;
+  // `[ \t]*` after the fence, not `\s*`: a fence with no language must not take the next line's first word for one.
+  const re = /^([ \t]*)(```|~~~)[ \t]*([\w+-]*)[^\n]*\n([\s\S]*?)^\1?\2[ \t]*$/gm;
   for (let m = re.exec(markdown); m; m = re.exec(markdown)) {
     const line = markdown.slice(0, m.index).split("\n").length + 1;
     out.push({ lang: (m[3] ?? "").toLowerCase(), text: m[4] ?? "", line });
@@ -60,7 +61,7 @@ export function findRunCommands(markdown: string): RunCommand[] {
       continue;
     }
     block.text.split("\n").forEach((l, i) => {
-      const cmd = fromCommandLine(l, block.line + i);
+      const cmd = fromCommandLine(l, block.line + i) ?? bareEndpoint(l, block.line + i);
       if (cmd) found.push(cmd);
     });
   }
@@ -72,6 +73,17 @@ export function findRunCommands(markdown: string): RunCommand[] {
     }
   });
   return found;
+}
+
+/**
+ * A code block line that is only an MCP endpoint (`https://mcp.example.com/mcp`, `.../sse`): how a
+ * remote-only server tells users where to connect. The query string (often a token placeholder) is
+ * not part of the server's address.
+ */
+function bareEndpoint(raw: string, line: number): RunCommand | undefined {
+  const m = /^\s*(https:\/\/[^\s/?#]+(?:\/[^\s?#]*)?\/(mcp|sse))\/?(?:\?\S*)?\s*$/.exec(raw);
+  if (!m || /localhost|127\.0\.0\.1|example\.(com|org)|your[-_.]/i.test(m[1]!)) return undefined;
+  return { runtime: "remote", identifier: m[1]!, transport: m[2] === "sse" ? "sse" : "streamable-http", args: [], env: [], line, via: "command" };
 }
 
 /** JSON with comments and trailing commas, or a bare `"name": {...}` fragment; undefined if not JSON. */
@@ -101,8 +113,8 @@ function serverEntries(doc: unknown, text: string): [Record<string, unknown>, nu
       return;
     }
     const obj = node as Record<string, unknown>;
-    if (typeof obj.command === "string" || typeof obj.url === "string" || typeof obj.serverUrl === "string") {
-      const key = typeof obj.command === "string" ? obj.command : String(obj.url ?? obj.serverUrl);
+    if (typeof obj.command === "string" || typeof obj.url === "string" || typeof obj.serverUrl === "string" || typeof obj.httpUrl === "string") {
+      const key = typeof obj.command === "string" ? obj.command : String(obj.url ?? obj.serverUrl ?? obj.httpUrl);
       const idx = text.indexOf(JSON.stringify(key).slice(1, -1));
       out.push([obj, idx >= 0 ? text.slice(0, idx).split("\n").length - 1 : 0]);
       return;
@@ -115,7 +127,7 @@ function serverEntries(doc: unknown, text: string): [Record<string, unknown>, nu
 
 function fromConfigEntry(entry: Record<string, unknown>, line: number): RunCommand | undefined {
   const env = entry.env && typeof entry.env === "object" ? Object.keys(entry.env as object) : [];
-  const url = typeof entry.url === "string" ? entry.url : typeof entry.serverUrl === "string" ? entry.serverUrl : undefined;
+  const url = typeof entry.url === "string" ? entry.url : typeof entry.serverUrl === "string" ? entry.serverUrl : typeof entry.httpUrl === "string" ? entry.httpUrl : undefined;
   if (url && /^https?:\/\//.test(url) && !/localhost|127\.0\.0\.1/.test(url)) {
     const type = String(entry.type ?? entry.transport ?? "");
     return { runtime: "remote", identifier: url, transport: type === "sse" || /\/sse\/?$/.test(url) ? "sse" : "streamable-http", args: [], env, line, via: "mcpServers" };
@@ -141,7 +153,8 @@ function fromCommandLine(raw: string, line: number): RunCommand | undefined {
       return { runtime: "remote", identifier: url.replace(/["']/g, ""), transport: sse ? "sse" : "streamable-http", args: [], env: [], line, via: "command" };
     }
   }
-  const words = splitWords(l);
+  // A shell comment ends the command (`semgrep-mcp # see --help for more options`).
+  const words = splitWords(l.replace(/(^|\s)#.*$/, ""));
   // Leading `NAME=value` assignments are env vars for the command.
   const env: string[] = [];
   while (words[0] && /^[A-Z][A-Z0-9_]*=/.test(words[0])) env.push(words.shift()!.split("=")[0]!);

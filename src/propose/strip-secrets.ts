@@ -14,7 +14,10 @@ export interface StripResult {
 }
 
 interface Input {
+  type?: string;
   name?: string;
+  valueHint?: string;
+  isRequired?: boolean;
   isSecret?: boolean;
   value?: string;
   default?: string;
@@ -24,8 +27,12 @@ interface Input {
 const TEMPLATE = /\{[A-Za-z_][A-Za-z0-9_]*\}/;
 
 export function stripSecrets(entry: RegistryFile): StripResult {
-  const copy = structuredClone(entry);
   const removed: string[] = [];
+  // Docker -e arguments first: the values below are judged in the entry they make.
+  const converted = structuredClone(entry);
+  const values = new Set<string>();
+  converted.packages?.forEach((p, i) => dockerEnvArguments(p as unknown as PackageArgs, `packages[${i}]`, removed, values));
+  const copy = structuredClone(converted);
   const visit = (input: Input, where: string, named: boolean) => {
     const secretName = named && input.name !== undefined && looksSecret(input.name);
     for (const field of ["value", "default"] as const) {
@@ -35,6 +42,12 @@ export function stripSecrets(entry: RegistryFile): StripResult {
         delete input[field];
         input.isSecret = true;
         removed.push(`${where}.${field}`);
+        // A positional argument needs a value or a hint: the operator gives the secret at review
+        // (`KEY=sk-...` keeps its name as the hint, so the form of the argument is still known).
+        if (input.type === "positional" && input.value === undefined && input.valueHint === undefined) {
+          input.valueHint = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(v)?.[1] ?? "secret";
+          input.isRequired = true;
+        }
       }
     }
     if (secretName && input.isSecret === undefined) input.isSecret = true;
@@ -49,10 +62,55 @@ export function stripSecrets(entry: RegistryFile): StripResult {
     r.headers?.forEach((h, j) => visit(h as Input, `remotes[${i}].headers[${j}]`, true));
     for (const [k, v] of Object.entries(r.variables ?? {})) if (v) visit(v as Input, `remotes[${i}].variables.${k}`, false);
   });
-  const values = new Set<string>();
-  collectRemovedValues(entry, copy, values);
+  collectRemovedValues(converted, copy, values);
   redactStrings(copy as unknown as Record<string, unknown>, "", [...values].filter((v) => v.length >= 6), removed);
   return { entry: copy, removed };
+}
+
+interface PackageArgs {
+  runtimeArguments?: (Input & { type?: string; valueHint?: string; description?: string; isRequired?: boolean })[];
+  environmentVariables?: { name: string; description?: string; isRequired?: boolean; isSecret?: boolean; default?: string }[];
+}
+
+/**
+ * Docker `-e NAME[=value]` runtime arguments (a positional `-e` and the next value, or a named `-e`)
+ * become declared environment variables before values are judged: stripping a secret value out of
+ * `-e TOKEN=...` would leave a bare `-e` (the container would then read the next argument as a
+ * variable name), and a non-secret `-e NAME=value` is a default, not an argument.
+ */
+function dockerEnvArguments(p: PackageArgs, where: string, removed: string[], secretValues: Set<string>): void {
+  const args = p.runtimeArguments;
+  if (!args?.length) return;
+  const kept: typeof args = [];
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j]!;
+    const flag = a.type === "named" ? (a.name ?? "") : (a.value ?? "");
+    if (!/^(-e|--env)$/.test(flag)) {
+      kept.push(a);
+      continue;
+    }
+    const next = a.type === "named" ? a : args[++j];
+    const spec = next?.value ?? next?.default ?? next?.valueHint ?? "";
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(spec);
+    if (!m) continue;
+    const [name, value] = [m[1]!, m[2]];
+    const secret = next?.isSecret === true || looksSecret(name) || (value !== undefined && looksLikeCredential(value));
+    if (secret && value) {
+      removed.push(`${where}.runtimeArguments[${j}].value`);
+      secretValues.add(value);
+    }
+    const env = (p.environmentVariables ??= []);
+    if (env.some((e) => e.name === name)) continue;
+    env.push({
+      name,
+      ...(next?.description ? { description: next.description } : {}),
+      ...(next?.isRequired !== undefined ? { isRequired: next.isRequired } : {}),
+      ...(secret ? { isSecret: true } : {}),
+      ...(value && !secret && !TEMPLATE.test(value) ? { default: value } : {}),
+    });
+  }
+  if (kept.length) p.runtimeArguments = kept;
+  else delete p.runtimeArguments;
 }
 
 /** Free-text fields, where a credential-looking word is redacted even when no input held it. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EnvCollector, envFromReadme, envFromSource } from "../../src/propose/env-findings.js";
+import { EnvCollector, envFromSource } from "../../src/propose/env-findings.js";
+import { envFromReadme } from "../../src/propose/readme-env.js";
 import type { EvidenceFile } from "../../src/propose/evidence.js";
 import { normalizeServerJson } from "../../src/propose/normalize-server-json.js";
 import { stripSecrets } from "../../src/propose/strip-secrets.js";
