@@ -3,11 +3,13 @@
  * reverse one. `mcp-router serve` and `mcp-router stdio`, every test harness and the benchmarks
  * call this function, so what is tested and measured is what users run.
  *
- *   secrets -> logger -> audit -> tracer -> launcher -> metrics -> gateway runtime -> reconciler -> transports
+ *   secrets -> logger -> audit (+ recent calls) -> tracer -> launcher -> metrics -> gateway runtime -> reconciler
+ *   -> console -> transports
  *
  * Nothing here reads the environment or argv: the CLI turns those into a DaemonConfig.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { Logger } from "pino";
 import type { GatewayRuntime } from "../gateway/gateway-runtime.js";
@@ -22,7 +24,10 @@ import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
 import { GatewayMetrics } from "../observe/metrics.js";
 import type { CallTracer, TracingSettings } from "../observe/tracing.js";
 import { openCallTracer } from "../observe/tracing.js";
+import { RecentCalls } from "../observe/recent-calls.js";
 import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
+import type { WebConsole } from "../console/console.js";
+import { createConsole } from "../console/console.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
 import { startRegistrySync } from "../sync/registry-sync.js";
@@ -62,6 +67,8 @@ export interface DaemonConfig {
     headersTimeoutMs?: number;
     /** The whole request, headers and body, must arrive within this (default 30 s). */
     bodyTimeoutMs?: number;
+    /** The web console at `/` (on unless `false`). */
+    console?: false | { idleMs?: number; trustProxy?: boolean };
   };
   /** Serve one client over these streams (Claude Desktop). */
   stdio?: { stdin: Readable; stdout: Writable };
@@ -89,6 +96,8 @@ export interface Daemon {
   /** The call tracer, when tracing is on. */
   readonly tracer: CallTracer | undefined;
   readonly http: HttpGateway | undefined;
+  /** The web console, when serving HTTP with it on. */
+  readonly console: WebConsole | undefined;
   readonly stdio: StdioGateway | undefined;
   /** The HTTP endpoint's base URL, when serving HTTP. */
   readonly url: URL | undefined;
@@ -124,6 +133,11 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     logger.info({ target: config.audit.target === "-" ? "stdout" : config.audit.target }, "audit log on");
   }
 
+  // 3a. the last calls of each server, for the web console's server page (in front of the audit file, if any)
+  const consoleOn = config.http !== undefined && config.http.console !== false;
+  const recentCalls = consoleOn ? new RecentCalls(audit) : undefined;
+  const callAudit = recentCalls ?? audit;
+
   // 3b. tracer: loaded only when tracing is on
   let tracer: CallTracer | undefined;
   if (config.tracing) {
@@ -148,7 +162,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     discover: false,
     metrics,
     scrub,
-    ...(audit ? { audit } : {}),
+    ...(callAudit ? { audit: callAudit } : {}),
     ...(tracer ? { tracer } : {}),
     ...(config.hierarchical ? { hierarchical: true } : {}),
   });
@@ -180,6 +194,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
 
   // 8. transports
   let http: HttpGateway | undefined;
+  let webConsole: WebConsole | undefined;
   if (config.http) {
     const routes: Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }> = {
       "/status": {
@@ -202,6 +217,22 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         }),
       };
     }
+    if (recentCalls) {
+      const settings = config.http.console || {};
+      webConsole = createConsole({
+        gateway: runtime.gateway,
+        logger,
+        apiKeys: config.http.apiKeys,
+        status: () => sync.status(),
+        onStatus: (listener) => sync.onStatus(listener),
+        secrets: config.secrets,
+        recentCalls,
+        registryRoot: "git" in registry ? path.join(config.dataDir, "registry-repo", registry.subdir ?? "") : registry.dir,
+        ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
+        ...(settings.trustProxy ? { trustProxy: true } : {}),
+      });
+      Object.assign(routes, webConsole.routes);
+    }
     http = await startHttpGateway({
       gateway: runtime.gateway,
       logger,
@@ -215,6 +246,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       ...(config.http.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.http.headersTimeoutMs } : {}),
       ...(config.http.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: config.http.bodyTimeoutMs } : {}),
       routes,
+      ...(webConsole ? { prefixRoutes: webConsole.prefixRoutes } : {}),
       metrics,
       readiness: () => {
         const status = sync.status();
@@ -236,6 +268,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     (closing ??= (async () => {
       logger.info("shutting down");
       await sync.stop();
+      webConsole?.close();
       await http?.close();
       await stdio?.close();
       await runtime.gateway.close();
@@ -251,6 +284,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     metrics,
     tracer,
     http,
+    console: webConsole,
     stdio,
     url: http?.url,
     status: () => sync.status(),

@@ -25,6 +25,8 @@ export interface InProcessDaemon {
   /** The daemon's base URL (`http://127.0.0.1:<port>/`). */
   readonly url: URL;
   readonly key: string;
+  /** The registry folder the daemon follows (add or change files there to reload). */
+  readonly registryDir: string;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
     probeEvents,
     url: daemon.url!,
     key: IN_PROCESS_KEY,
+    registryDir: join(dir, "registry"),
     async close() {
       await daemon.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,248 @@
+/**
+ * The web console, as routes for the daemon's one HTTP server (so the same Host/Origin checks
+ * apply): the page at `/`, its files under `/ui/`, and its API under `/api/console/`. Every API
+ * route but signing in needs a console session, which only an accepted API key opens (the same
+ * keys as the bearer check; with auth off, anyone local may open one); every state-changing request
+ * also needs the session's CSRF token in `X-CSRF-Token` and a JSON body.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Gateway } from "../gateway/gateway.js";
+import type { RecentCalls } from "../observe/recent-calls.js";
+import type { SecretSource } from "../secrets/secret-source.js";
+import type { SyncStatus } from "../sync/reconciler.js";
+import { bearerMatches } from "../transports/api-keys.js";
+import type { PrefixRoute } from "../transports/http-server.js";
+import { apiKeyId } from "../transports/http-server.js";
+import { HttpError, readJsonBody } from "../transports/request-body.js";
+import { SSE_HEADERS, keepStreamAlive } from "../transports/sse-keepalive.js";
+import { ConsoleError, CSRF_HEADER, SECURITY_HEADERS, SESSION_COOKIE, cookieValue, overHttps, sendError, sendJson, sessionCookie } from "./console-http.js";
+import type { ConsoleSession } from "./console-sessions.js";
+import { ConsoleSessions, DEFAULT_CONSOLE_IDLE_MS, csrfMatches } from "./console-sessions.js";
+import { ReloadHistory, overviewOf } from "./overview.js";
+import { serverView } from "./server-view.js";
+import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
+import { tryTool } from "./try-tool.js";
+
+export interface ConsoleOptions {
+  gateway: Gateway;
+  logger: Logger;
+  /** The keys the bearer check accepts; undefined = auth off (loopback only). */
+  apiKeys: readonly string[] | undefined;
+  /** The sync status the daemon keeps (what `/status` serves), and its change feed. */
+  status(): SyncStatus;
+  onStatus(listener: (status: SyncStatus) => void): () => void;
+  secrets: SecretSource;
+  recentCalls: RecentCalls;
+  /** Where registry `file` paths resolve. */
+  registryRoot: string | undefined;
+  /** A session unused this long ends (default 30 minutes). */
+  idleMs?: number;
+  /** A proxy in front terminates TLS: its `X-Forwarded-Proto: https` makes the cookie Secure. */
+  trustProxy?: boolean;
+  /** An idle event stream gets a comment this often (default 25 s). */
+  keepAliveMs?: number;
+  /** The console's own files (default: web/console of this package). */
+  assetsDir?: string;
+}
+
+export interface WebConsole {
+  routes: Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> }>;
+  prefixRoutes: PrefixRoute[];
+  readonly sessions: ConsoleSessions;
+  close(): void;
+}
+
+const API = "/api/console/";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createConsole(options: ConsoleOptions): WebConsole {
+  const log = options.logger.child({ component: "console" });
+  const idleMs = options.idleMs ?? DEFAULT_CONSOLE_IDLE_MS;
+  const sessions = new ConsoleSessions({ idleMs });
+  const assets = new StaticAssets(options.assetsDir ?? consoleAssetsDir());
+  const history = new ReloadHistory();
+  const streams = new Set<ServerResponse>();
+  const overview = () => overviewOf(options.status(), options.gateway.holder.current(), history.reloads);
+
+  // Every change of status or table reaches open overviews once, a moment after it settles.
+  let pending: NodeJS.Timeout | undefined;
+  const broadcast = (): void => {
+    if (pending || streams.size === 0) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      const frame = `event: overview\ndata: ${JSON.stringify(overview())}\n\n`;
+      for (const res of streams) res.write(frame);
+    }, 50);
+    pending.unref();
+  };
+  const offStatus = options.onStatus((status) => {
+    history.observe(status);
+    broadcast();
+  });
+  const offTable = options.gateway.holder.subscribe(() => broadcast());
+  history.observe(options.status());
+
+  function session(req: IncomingMessage, use = true): ConsoleSession {
+    const id = cookieValue(req, SESSION_COOKIE);
+    const found = use ? sessions.touch(id) : sessions.peek(id);
+    if (found) return found;
+    if (id === undefined) throw new ConsoleError(401, "SIGNED_OUT", "you are not signed in", "Sign in with an API key.");
+    throw new ConsoleError(401, "SESSION_EXPIRED", `your console session has ended (signed out, or unused for ${Math.round(idleMs / 60_000)} minutes, or the daemon restarted)`, "Sign in again; nothing you were editing is lost.");
+  }
+
+  /** A state-changing request: the session, its CSRF token, a JSON body. */
+  async function changing(req: IncomingMessage): Promise<{ session: ConsoleSession; body: Record<string, unknown> }> {
+    const current = session(req);
+    const token = req.headers[CSRF_HEADER];
+    if (!csrfMatches(current, Array.isArray(token) ? token[0] : token)) {
+      throw new ConsoleError(403, "CSRF_TOKEN_INVALID", `this request has ${token === undefined ? "no" : "a wrong"} CSRF token`, `Send the session's token (from GET ${API}session) in the ${CSRF_HEADER} header; reload the console page if it came from an old tab.`);
+    }
+    return { session: current, body: await jsonBody(req) };
+  }
+
+  async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await jsonBody(req);
+    const key = typeof body.key === "string" ? body.key.trim() : "";
+    let principal = "none";
+    if (options.apiKeys !== undefined) {
+      if (key === "") throw new ConsoleError(400, "KEY_MISSING", "no API key given", "Paste one of the daemon's API keys (MCP_ROUTER_API_KEYS, --api-keys-file, or the key `serve` generated into <data dir>/api-key).");
+      if (!bearerMatches(`Bearer ${key}`, options.apiKeys)) {
+        log.warn({ status: 401 }, "console sign-in with a key the daemon does not accept");
+        throw new ConsoleError(401, "KEY_REFUSED", "that API key is not one the daemon accepts", "Check for a missing character; keys are those the gateway's bearer check accepts.");
+      }
+      principal = apiKeyId(`Bearer ${key}`);
+    }
+    const created = sessions.create(principal);
+    log.info({ principal }, "console sign-in");
+    sendJson(res, 200, sessionBody(created), { "set-cookie": sessionCookie(created.id, overHttps(req, options.trustProxy ?? false)) });
+  }
+
+  function sessionBody(s: ConsoleSession): Record<string, unknown> {
+    return { signedIn: true, authRequired: options.apiKeys !== undefined, principal: s.principal, csrfToken: s.csrfToken, idleSeconds: Math.round(idleMs / 1000) };
+  }
+
+  function events(req: IncomingMessage, res: ServerResponse, current: ConsoleSession): void {
+    res.writeHead(200, { ...SECURITY_HEADERS, ...SSE_HEADERS });
+    res.write(`event: overview\ndata: ${JSON.stringify(overview())}\n\n`);
+    streams.add(res);
+    keepStreamAlive(res, options.keepAliveMs);
+    const detach = sessions.onEnd(current.id, () => {
+      res.end(`event: signed-out\ndata: {}\n\n`);
+    });
+    res.once("close", () => {
+      streams.delete(res);
+      detach();
+    });
+    req.once("close", () => res.end());
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = url.pathname.slice(API.length).replace(/\/+$/, "");
+    const method = req.method ?? "GET";
+    if (route === "session") {
+      if (method === "POST") return signIn(req, res);
+      if (method === "GET") {
+        const id = cookieValue(req, SESSION_COOKIE);
+        const current = sessions.touch(id);
+        return sendJson(res, 200, current ? sessionBody(current) : { signedIn: false, authRequired: options.apiKeys !== undefined, ...(id !== undefined ? { expired: true } : {}) });
+      }
+      if (method === "DELETE") {
+        const { session: current } = await changing(req);
+        sessions.end(current.id);
+        log.info({ principal: current.principal }, "console sign-out");
+        res.writeHead(204, { ...SECURITY_HEADERS, "set-cookie": sessionCookie("", overHttps(req, options.trustProxy ?? false), 0) }).end();
+        return;
+      }
+    }
+    if (route === "overview" && method === "GET") {
+      session(req);
+      return sendJson(res, 200, overview());
+    }
+    if (route === "events" && method === "GET") return events(req, res, session(req));
+    const server = /^servers\/([^/]+)$/.exec(route);
+    if (server?.[1] && method === "GET") {
+      session(req);
+      const prefix = decode(server[1]);
+      const view = await serverView(prefix, {
+        status: options.status(),
+        table: options.gateway.holder.current(),
+        registryRoot: options.registryRoot,
+        secrets: options.secrets,
+        recentCalls: (p) => options.recentCalls.of(p),
+      });
+      if (!view) throw new ConsoleError(404, "NO_SUCH_SERVER", `no server "${prefix}" in the registry`, "Pick one from the overview.");
+      return sendJson(res, 200, view);
+    }
+    const call = /^servers\/([^/]+)\/tools\/([^/]+)\/call$/.exec(route);
+    if (call?.[1] && call[2] && method === "POST") {
+      const { session: current, body } = await changing(req);
+      const args = body.arguments ?? {};
+      if (typeof args !== "object" || args === null || Array.isArray(args)) {
+        throw new ConsoleError(400, "BAD_ARGUMENTS", "`arguments` must be a JSON object", "Send {\"arguments\": {...}} with the tool's input as an object.");
+      }
+      const aborted = new AbortController();
+      res.once("close", () => aborted.abort(new Error("the browser left before the call ended")));
+      const outcome = await tryTool(options.gateway, { prefix: decode(call[1]), tool: decode(call[2]), arguments: args as Record<string, unknown>, principal: current.principal, signal: aborted.signal });
+      return sendJson(res, 200, outcome);
+    }
+    throw new ConsoleError(404, "NO_SUCH_ROUTE", `no console endpoint ${method} ${url.pathname}`, "The console's API is what its pages call; see docs/console.md.");
+  }
+
+  const guarded =
+    (handle: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+      try {
+        await handle(req, res, url);
+      } catch (error) {
+        if (error instanceof ConsoleError) return sendError(res, error);
+        if (error instanceof HttpError) return sendError(res, new ConsoleError(error.status, "BAD_REQUEST", error.message));
+        throw error;
+      }
+    };
+
+  return {
+    routes: {
+      "/": { method: "GET", public: true, handle: async (req, res) => void (await assets.serve(req, res, "index.html")) },
+    },
+    prefixRoutes: [
+      {
+        prefix: "/ui/",
+        public: true,
+        handle: guarded(async (req, res, url) => {
+          if (!(await assets.serve(req, res, decode(url.pathname.slice("/ui/".length))))) throw new ConsoleError(404, "NO_SUCH_FILE", `no console file ${url.pathname}`);
+        }),
+      },
+      // The console authenticates its API itself (a session opened with an API key), not with a bearer header.
+      { prefix: API, public: true, handle: guarded(api) },
+    ],
+    sessions,
+    close() {
+      offStatus();
+      offTable();
+      clearTimeout(pending);
+      sessions.close();
+      for (const res of streams) res.end();
+    },
+  };
+}
+
+async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const type = req.headers["content-type"] ?? "";
+  if (!/^application\/json\b/i.test(type)) throw new ConsoleError(415, "JSON_REQUIRED", "the console API takes JSON bodies", "Send Content-Type: application/json.");
+  const body = await readJsonBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
+    if (error instanceof HttpError && error.status === 400) throw new ConsoleError(400, "BAD_JSON", "the request body is not valid JSON", "Send one JSON object.");
+    throw error;
+  });
+  if (body === undefined) return {};
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ConsoleError(400, "BAD_BODY", "the body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ConsoleError(400, "BAD_PATH", `"${segment}" is not valid percent-encoding`);
+  }
+}
