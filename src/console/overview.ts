@@ -100,11 +100,11 @@ export class ReloadHistory {
   observe(status: SyncStatus): void {
     const previous = this.#previous;
     this.#previous = status;
-    if (!status.lastAttemptAt || status.lastAttemptAt === previous?.lastAttemptAt) return;
+    if (!status.lastAttemptAt) return;
     const changes = diff(previous?.servers ?? [], status.servers);
-    const failedNow = status.lastError !== undefined && status.lastError.at === status.lastAttemptAt;
-    const revisionMoved = status.lastAttemptedRevision !== previous?.lastAttemptedRevision;
-    if (changes.length === 0 && !failedNow && !revisionMoved) return; // a poll that found nothing new
+    const failedNow = status.lastError !== undefined && status.lastError.at !== previous?.lastError?.at;
+    const revisionMoved = status.lastAttemptedRevision !== previous?.lastAttemptedRevision || status.lastAppliedRevision !== previous?.lastAppliedRevision;
+    if (changes.length === 0 && !failedNow && !revisionMoved) return; // a poll or a settle that changed nothing
     this.#reloads.unshift({
       at: status.lastAttemptAt,
       ...(status.lastAttemptedRevision ? { revision: status.lastAttemptedRevision } : {}),

@@ -63,7 +63,8 @@ export async function serverView(prefix: string, sources: ServerViewSources): Pr
   const root = routes?.server.root ?? sources.registryRoot;
   const fileText = root ? await readRegistryFile(root, file) : undefined;
   // A server that is not serving (refused, waiting for a secret) is described from its file on disk.
-  const entry: Readonly<RegistryFile> | undefined = routes?.server.entry ?? (fileText !== undefined ? parseRegistryFile(file, fileText).document : undefined);
+  const parsed = routes || fileText === undefined ? undefined : parseRegistryFile(file, fileText);
+  const entry: Readonly<RegistryFile> | undefined = routes?.server.entry ?? parsed?.entry ?? parsed?.document;
   return {
     prefix,
     ...(entry?.name ? { name: entry.name } : {}),

@@ -110,6 +110,29 @@ describe("web console API", () => {
         ["slow", "live", 4],
       ],
     );
+    const first = overview.reloads.at(-1);
+    assert.equal(first.revision, status.lastAppliedRevision);
+    assert.deepEqual(first.changes.map((c: { prefix: string; change: string }) => `${c.prefix} ${c.change}`).sort(), ["percall added", "persession added", "slow added"]);
+  });
+
+  it("the page of a server that is not serving (a secret not granted) still shows its file and what it is missing", async () => {
+    const client = await signIn(d.url, d.key);
+    await writeRegistry(d.registryDir, [testServer("needs-token", { ...probePackage(), environmentVariables: [{ name: "NOTES_TOKEN", isSecret: true, isRequired: true, description: "a token" }] })]);
+    const events = await openEvents(d.url, client.cookie);
+    try {
+      await events.next((o) => o.servers.some((s: { prefix: string; condition: string }) => s.prefix === "needs-token" && s.condition === "failed"));
+    } finally {
+      events.close();
+    }
+    const page = (await client.request("servers/needs-token")).body;
+    assert.equal(page.condition, "failed");
+    assert.match(page.message, /NOTES_TOKEN/);
+    assert.match(page.fileText, /NOTES_TOKEN/);
+    assert.deepEqual(page.secrets, [{ name: "NOTES_TOKEN", secret: true, required: true, description: "a token", set: false }]);
+    assert.deepEqual(page.tools, []);
+    const call = await client.request("servers/needs-token/tools/whoami/call", { method: "POST", body: { arguments: {} } });
+    assert.equal(call.status, 404);
+    assert.equal(call.body.error.code, "NO_SUCH_SERVER");
   });
 
   it("the event stream sends the overview, then again when the registry changes", async () => {
@@ -118,7 +141,7 @@ describe("web console API", () => {
     try {
       assert.equal(events.status, 200);
       const first = await events.next();
-      assert.equal(first.data.servers.length, 3);
+      assert.equal(first.data.servers.length, d.daemon.status().servers.length);
       await writeRegistry(d.registryDir, [testServer("added", probePackage())]);
       const changed = await events.next((o) => o.servers.some((s: { prefix: string; condition: string }) => s.prefix === "added" && s.condition === "live"));
       const reload = changed.data.reloads[0];

@@ -61,6 +61,8 @@ function tool(prefix, t) {
     h(
       "form",
       {
+        // The form's own messages (at the field, in words) rather than the browser's bubbles.
+        novalidate: true,
         onsubmit: async (event) => {
           event.preventDefault();
           let args;
@@ -75,6 +77,7 @@ function tool(prefix, t) {
           try {
             const outcome = await api(`servers/${encodeURIComponent(prefix)}/tools/${encodeURIComponent(t.name)}/call`, { method: "POST", body: { arguments: args } });
             output.replaceChildren(resultView(outcome));
+            refreshCalls(prefix);
           } catch (e) {
             // The form keeps what was typed: a failed call (or a session that ended) loses nothing.
             output.replaceChildren(h("p", { class: "error", role: "alert" }, e.hint ? `${e.message}. ${e.hint}` : e.message));
@@ -119,10 +122,20 @@ function secretsSection(s) {
   );
 }
 
+/** The recent calls again (after a call made from this page), in place. */
+async function refreshCalls(prefix) {
+  try {
+    const s = await api(`servers/${encodeURIComponent(prefix)}`);
+    document.getElementById("calls")?.replaceWith(callsSection(s));
+  } catch {
+    // The list stays as it was; the next visit shows it.
+  }
+}
+
 function callsSection(s) {
   return h(
     "section",
-    { class: "card", "aria-labelledby": "calls-title" },
+    { class: "card", id: "calls", "aria-labelledby": "calls-title" },
     h("h2", { id: "calls-title" }, "Recent calls"),
     s.recentCalls.length === 0
       ? h("p", { class: "muted" }, "No calls since the daemon started.")
