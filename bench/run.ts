@@ -4,6 +4,7 @@
  */
 import { arch, cpus, totalmem } from "node:os";
 import { formatTable, type BenchRow } from "./bench-row.js";
+import { benchConsole } from "./console.js";
 import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
@@ -20,6 +21,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   eras: () => benchEras(),
   tracing: () => benchTracing(),
   propose: () => benchPropose(),
+  console: () => benchConsole(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

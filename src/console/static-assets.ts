@@ -3,6 +3,7 @@
  * build step, nothing from a CDN), served as `/` (the page) and `/ui/<file>`. Only files of the
  * listed kinds, only inside that folder; read once and kept (they do not change while it runs).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -30,8 +31,14 @@ export function consoleAssetsDir(from = path.dirname(fileURLToPath(import.meta.u
   }
 }
 
+interface Asset {
+  bytes: Buffer;
+  /** A strong validator: a browser revalidates (`no-cache`) and gets a 304 while the file is the same. */
+  etag: string;
+}
+
 export class StaticAssets {
-  readonly #cache = new Map<string, Promise<Buffer | undefined>>();
+  readonly #cache = new Map<string, Promise<Asset | undefined>>();
 
   constructor(private readonly root: string) {}
 
@@ -40,12 +47,23 @@ export class StaticAssets {
     const type = TYPES[path.extname(file)];
     const full = path.resolve(this.root, file);
     if (!type || !full.startsWith(this.root + path.sep) || (req.method !== "GET" && req.method !== "HEAD")) return false;
-    let body = this.#cache.get(full);
-    if (!body) this.#cache.set(full, (body = readFile(full).catch(() => undefined)));
-    const bytes = await body;
-    if (!bytes) return false;
-    res.writeHead(200, { ...SECURITY_HEADERS, "content-type": type, "content-length": String(bytes.length), "cache-control": "no-cache" });
-    res.end(req.method === "HEAD" ? undefined : bytes);
+    let pending = this.#cache.get(full);
+    if (!pending) {
+      pending = readFile(full).then(
+        (bytes) => ({ bytes, etag: `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"` }),
+        () => undefined,
+      );
+      this.#cache.set(full, pending);
+    }
+    const asset = await pending;
+    if (!asset) return false;
+    const headers = { ...SECURITY_HEADERS, "content-type": type, "cache-control": "no-cache", etag: asset.etag };
+    if (req.headers["if-none-match"] === asset.etag) {
+      res.writeHead(304, headers).end();
+      return true;
+    }
+    res.writeHead(200, { ...headers, "content-length": String(asset.bytes.length) });
+    res.end(req.method === "HEAD" ? undefined : asset.bytes);
     return true;
   }
 }

@@ -32,6 +32,9 @@ describe("web console API", () => {
     const script = await fetch(new URL("/ui/app.js", d.url));
     assert.equal(script.status, 200);
     assert.match(script.headers.get("content-type") ?? "", /^text\/javascript/);
+    const etag = script.headers.get("etag");
+    assert.ok(etag);
+    assert.equal((await fetch(new URL("/ui/app.js", d.url), { headers: { "if-none-match": etag } })).status, 304, "an unchanged file is not sent again");
     const escape = await fetch(new URL("/ui/%2e%2e%2f%2e%2e%2fpackage.json", d.url));
     assert.equal(escape.status, 404);
     assert.equal((await fetch(new URL("/ui/nothing.js", d.url))).status, 404);
