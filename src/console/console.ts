@@ -3,7 +3,8 @@
  * apply): the page at `/`, its files under `/ui/`, and its API under `/api/console/`. Every API
  * route but signing in needs a console session, which only an accepted API key opens (the same
  * keys as the bearer check; with auth off, anyone local may open one); every state-changing request
- * also needs the session's CSRF token in `X-CSRF-Token` and a JSON body.
+ * also needs the session's CSRF token in `X-CSRF-Token` and a JSON body. The registry, read-only as
+ * the Generic Registry API under `/v0.1/`, takes the bearer key or a console session.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
@@ -20,6 +21,7 @@ import { ConsoleError, CSRF_HEADER, SECURITY_HEADERS, SESSION_COOKIE, cookieValu
 import type { ConsoleSession } from "./console-sessions.js";
 import { ConsoleSessions, DEFAULT_CONSOLE_IDLE_MS, csrfMatches } from "./console-sessions.js";
 import { ReloadHistory, overviewOf } from "./overview.js";
+import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
 import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
 import { tryTool } from "./try-tool.js";
@@ -215,6 +217,20 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       },
       // The console authenticates its API itself (a session opened with an API key), not with a bearer header.
       { prefix: API, public: true, handle: guarded(api) },
+      {
+        prefix: REGISTRY_API_PREFIX,
+        public: true,
+        handle: (req, res, url) => {
+          const bearer = options.apiKeys === undefined || bearerMatches(req.headers.authorization, options.apiKeys);
+          if (!bearer && !sessions.touch(cookieValue(req, SESSION_COOKIE))) {
+            res
+              .writeHead(401, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="mcp-router"' })
+              .end(JSON.stringify({ error: req.headers.authorization ? "invalid API key" : "missing bearer token: send Authorization: Bearer <api key> (or sign in to the console)" }));
+            return;
+          }
+          serveRegistryApi(req, res, url, { table: options.gateway.holder.current(), status: options.status() });
+        },
+      },
     ],
     sessions,
     close() {
