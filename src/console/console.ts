@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Gateway } from "../gateway/gateway.js";
 import type { RecentCalls } from "../observe/recent-calls.js";
+import type { WritableSecretStore } from "../secrets/console-secret-store.js";
+import { SecretStoreError } from "../secrets/console-secret-store.js";
 import type { SecretSource } from "../secrets/secret-source.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import { bearerMatches } from "../transports/api-keys.js";
@@ -22,6 +24,7 @@ import type { ConsoleSession } from "./console-sessions.js";
 import { ConsoleSessions, DEFAULT_CONSOLE_IDLE_MS, csrfMatches } from "./console-sessions.js";
 import { ReloadHistory, overviewOf } from "./overview.js";
 import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
+import { declaredNames, secretsView } from "./secrets-view.js";
 import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
 import { tryTool } from "./try-tool.js";
@@ -34,7 +37,12 @@ export interface ConsoleOptions {
   /** The sync status the daemon keeps (what `/status` serves), and its change feed. */
   status(): SyncStatus;
   onStatus(listener: (status: SyncStatus) => void): () => void;
+  /** Everything granted to servers (the console's store first, then the operator's). */
   secrets: SecretSource;
+  /** Where the console writes secrets; without it the secrets page is read-only. */
+  secretStore?: WritableSecretStore;
+  /** A value was set (the scrubber must learn it) or removed: the registry is checked again. */
+  onSecretsChanged?(value?: string): void;
   recentCalls: RecentCalls;
   /** Where registry `file` paths resolve. */
   registryRoot: string | undefined;
@@ -139,6 +147,38 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     req.once("close", () => res.end());
   }
 
+  function secretSources(store: WritableSecretStore) {
+    return { status: options.status(), table: options.gateway.holder.current(), registryRoot: options.registryRoot, secrets: options.secrets, store };
+  }
+
+  /** Set, replace or remove one declared secret in the console's store: write-only, never logged. */
+  async function changeSecret(req: IncomingMessage, res: ServerResponse, name: string, method: "PUT" | "DELETE"): Promise<void> {
+    const { session: current, body } = await changing(req);
+    const store = options.secretStore;
+    if (!store) throw new ConsoleError(409, "SECRETS_READ_ONLY", "this daemon has no console secret store", "Grant secrets with --secrets-file, --secrets-dir or MCP_ROUTER_SECRET_<NAME>.");
+    if (!(await declaredNames(secretSources(store))).has(name)) {
+      throw new ConsoleError(404, "SECRET_NOT_DECLARED", `no registry file reads a secret named ${name}`, "Only names a server file declares can be set; check the spelling against the server's page.");
+    }
+    try {
+      if (method === "PUT") {
+        if (typeof body.value !== "string") throw new ConsoleError(400, "SECRET_VALUE_MISSING", `no value for ${name}`, 'Send {"value": "..."}.');
+        await store.set(name, body.value);
+        options.onSecretsChanged?.(body.value);
+        log.info({ secret: name, principal: current.principal }, "console: secret set");
+        return sendJson(res, 200, { name, set: true, source: "console" });
+      }
+      if (!(await store.remove(name))) {
+        throw new ConsoleError(404, "SECRET_NOT_IN_CONSOLE_STORE", `${name} has no value in the console's store`, "A value the operator granted (--secrets-file, --secrets-dir, MCP_ROUTER_SECRET_*) is changed where it was granted.");
+      }
+      options.onSecretsChanged?.();
+      log.info({ secret: name, principal: current.principal }, "console: secret removed");
+      return sendJson(res, 200, { name, set: options.secrets.get(name) !== undefined });
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw new ConsoleError(400, error.code, error.message, error.hint);
+      throw error;
+    }
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = url.pathname.slice(API.length).replace(/\/+$/, "");
     const method = req.method ?? "GET";
@@ -176,6 +216,12 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       if (!view) throw new ConsoleError(404, "NO_SUCH_SERVER", `no server "${prefix}" in the registry`, "Pick one from the overview.");
       return sendJson(res, 200, view);
     }
+    if (route === "secrets" && method === "GET") {
+      session(req);
+      return sendJson(res, 200, { writable: options.secretStore !== undefined, secrets: options.secretStore ? await secretsView(secretSources(options.secretStore)) : [] });
+    }
+    const secret = /^secrets\/([^/]+)$/.exec(route);
+    if (secret?.[1] && (method === "PUT" || method === "DELETE")) return changeSecret(req, res, decode(secret[1]), method);
     const call = /^servers\/([^/]+)\/tools\/([^/]+)\/call$/.exec(route);
     if (call?.[1] && call[2] && method === "POST") {
       const { session: current, body } = await changing(req);

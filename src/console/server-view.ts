@@ -62,9 +62,7 @@ export async function serverView(prefix: string, sources: ServerViewSources): Pr
   const file = condition?.file ?? routes!.server.file;
   const root = routes?.server.root ?? sources.registryRoot;
   const fileText = root ? await readRegistryFile(root, file) : undefined;
-  // A server that is not serving (refused, waiting for a secret) is described from its file on disk.
-  const parsed = routes || fileText === undefined ? undefined : parseRegistryFile(file, fileText);
-  const entry: Readonly<RegistryFile> | undefined = routes?.server.entry ?? parsed?.entry ?? parsed?.document;
+  const entry = routes?.server.entry ?? documentOf(file, fileText);
   return {
     prefix,
     ...(entry?.name ? { name: entry.name } : {}),
@@ -91,6 +89,13 @@ export async function serverView(prefix: string, sources: ServerViewSources): Pr
   };
 }
 
+/** A file that is not serving (refused, waiting for a secret) is described from its text on disk. */
+export function documentOf(file: string, text: string | undefined): Readonly<RegistryFile> | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseRegistryFile(file, text);
+  return parsed.entry ?? parsed.document;
+}
+
 /** Every name the file reads from the secret store, once each, with whether the store has it. */
 export function declaredSecrets(entry: Readonly<RegistryFile>, store: SecretSource): ServerSecret[] {
   const byName = new Map<string, ServerSecret>();
@@ -109,7 +114,7 @@ export function declaredSecrets(entry: Readonly<RegistryFile>, store: SecretSour
 }
 
 /** The file under the registry root (never outside it), or undefined when it cannot be read. */
-async function readRegistryFile(root: string, file: string): Promise<string | undefined> {
+export async function readRegistryFile(root: string, file: string): Promise<string | undefined> {
   const full = path.resolve(root, file);
   if (!full.startsWith(path.resolve(root) + path.sep)) return undefined;
   try {

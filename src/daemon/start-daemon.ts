@@ -18,6 +18,7 @@ import type { Launcher } from "../launch/launcher.js";
 import type { SecretSource } from "../secrets/secret-source.js";
 import { secretGrants } from "../secrets/secret-source.js";
 import type { OperatorPolicy } from "../registry/policy.js";
+import type { SecretGrants } from "../registry/store-lookups.js";
 import { DEFAULT_POLICY } from "../registry/policy.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
@@ -26,6 +27,9 @@ import type { CallTracer, TracingSettings } from "../observe/tracing.js";
 import { openCallTracer } from "../observe/tracing.js";
 import { RecentCalls } from "../observe/recent-calls.js";
 import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
+import type { WritableSecretStore } from "../secrets/console-secret-store.js";
+import { openConsoleSecretStore } from "../secrets/console-secret-store.js";
+import { chainSecretSources } from "../secrets/secret-source.js";
 import type { WebConsole } from "../console/console.js";
 import { createConsole } from "../console/console.js";
 import type { SyncStatus } from "../sync/reconciler.js";
@@ -109,7 +113,11 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
-  // 1. secrets: every value the daemon knows is scrubbed from logs, audit lines and client errors.
+  // 1. secrets: what the operator granted, and (with the console) what was set from the console,
+  // which comes first. Every value the daemon knows is scrubbed from logs, audit lines and client errors.
+  const consoleOn = config.http !== undefined && config.http.console !== false;
+  const consoleSecrets: WritableSecretStore | undefined = consoleOn ? openConsoleSecretStore(path.join(config.dataDir, "console-secrets")) : undefined;
+  const secrets = consoleSecrets ? chainSecretSources(consoleSecrets, config.secrets) : config.secrets;
   const known = new KnownSecrets();
   if (config.http?.apiKeys) known.add(...config.http.apiKeys);
   if (config.webhookSecret) known.add(config.webhookSecret);
@@ -134,7 +142,6 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   }
 
   // 3a. the last calls of each server, for the web console's server page (in front of the audit file, if any)
-  const consoleOn = config.http !== undefined && config.http.console !== false;
   const recentCalls = consoleOn ? new RecentCalls(audit) : undefined;
   const callAudit = recentCalls ?? audit;
 
@@ -149,7 +156,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   const policy = config.policy ?? DEFAULT_POLICY;
   const launcher =
     config.launcher ??
-    (await createLauncher({ logger, secrets: config.secrets, dataDir: config.dataDir, privateTargets: policy.network.privateTargets, ...(config.docker ? { docker: config.docker } : {}) }));
+    (await createLauncher({ logger, secrets, dataDir: config.dataDir, privateTargets: policy.network.privateTargets, ...(config.docker ? { docker: config.docker } : {}) }));
 
   // 5. metrics, 6. gateway runtime (sessions and routing; the table starts empty and is filled by the reconciler)
   let sessions = (): number => 0;
@@ -167,7 +174,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     ...(config.hierarchical ? { hierarchical: true } : {}),
   });
   sessions = () => runtime.gateway.sessionCount;
-  const declare = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), config.secrets);
+  const declare = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), secrets);
   declare();
   runtime.holder.subscribe(declare);
 
@@ -187,7 +194,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     },
     apply: (servers, revision) => runtime.apply(servers, revision),
     retire: (server) => launcher.retire(server),
-    checks: { policy, grants: secretGrants(config.secrets) },
+    checks: { policy, grants: consoleSecrets ? withConsoleHint(secretGrants(secrets)) : secretGrants(secrets) },
     ...(config.reconcile ?? {}),
   });
   sync.onStatus((status) => metrics.observeReload(status));
@@ -225,7 +232,13 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         apiKeys: config.http.apiKeys,
         status: () => sync.status(),
         onStatus: (listener) => sync.onStatus(listener),
-        secrets: config.secrets,
+        secrets,
+        ...(consoleSecrets ? { secretStore: consoleSecrets } : {}),
+        onSecretsChanged: (value) => {
+          if (value !== undefined) known.add(value);
+          // The files are the same; what they are checked against is not: a server waiting for this secret can apply now.
+          void sync.reconciler.request("secret store changed", { reload: true });
+        },
         recentCalls,
         registryRoot: "git" in registry ? path.join(config.dataDir, "registry-repo", registry.subdir ?? "") : registry.dir,
         ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
@@ -291,6 +304,11 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     done: stdio ? stdio.closed : new Promise<void>(() => undefined),
     close,
   };
+}
+
+/** The grants' hint, plus the way the console offers. */
+function withConsoleHint(grants: SecretGrants): SecretGrants {
+  return { has: (name) => grants.has(name), howToGrant: (name) => `${grants.howToGrant(name)} Or set it on the web console's Secrets page.` };
 }
 
 /** A URL for a log line: without credentials or query. */

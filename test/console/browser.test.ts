@@ -1,8 +1,8 @@
 /**
  * The console in a real browser (Debian's chromium via playwright-core) against a real daemon with
  * real servers (in-process: the probe server and server-everything): sign in, the overview and its
- * live update, a server's page, try a tool (text and an image), a POST without the CSRF token
- * refused, sign out; the main path by keyboard only. With CONSOLE_SCREENSHOTS=<dir> it also saves
+ * live update, a server's page, try a tool (text and an image), set a missing secret and see its
+ * server go live, a POST without the CSRF token refused, sign out; the main path by keyboard only. With CONSOLE_SCREENSHOTS=<dir> it also saves
  * the screenshots the README shows.
  */
 import assert from "node:assert/strict";
@@ -151,6 +151,20 @@ describe("web console in a browser", () => {
     // The failed server's page: its missing secret.
     await page.goto(`${base}#/servers/needs-token`);
     await page.locator('tr[data-secret="NOTES_TOKEN"]', { hasText: "missing" }).waitFor();
+
+    // Set the missing secret on the Secrets page, by keyboard: the server goes live.
+    await tabTo(page, 'a[href="#/secrets"]', { back: true });
+    await page.keyboard.press("Enter");
+    await page.locator("h1", { hasText: "Secrets" }).waitFor();
+    await tabTo(page, "#secret-NOTES_TOKEN-value");
+    await page.keyboard.type("a-token-typed-in-the-browser");
+    await page.keyboard.press("Enter");
+    await page.locator('section[data-secret="NOTES_TOKEN"][data-set="true"]').waitFor();
+    assert.equal(await page.locator("#secret-NOTES_TOKEN-value").inputValue(), "", "the value is not kept in the page");
+    await shot(page, "secrets");
+    await page.goto(`${base}#/`);
+    await page.locator('tr[data-prefix="needs-token"][data-condition="live"]').waitFor();
+    assert.equal((await page.content()).includes("a-token-typed-in-the-browser"), false);
 
     // A POST from this very page without the CSRF token: the cookie goes along, and is not enough.
     const refused = await page.evaluate(async () => {

@@ -2,6 +2,7 @@
 import { api, session, setSession } from "./api.js";
 import { notice } from "./dom.js";
 import { overviewPage } from "./views/overview.js";
+import { secretsPage } from "./views/secrets.js";
 import { serverPage } from "./views/server.js";
 import { signInPage } from "./views/sign-in.js";
 
@@ -14,6 +15,7 @@ async function render() {
   if (!session()) return void (leave = signInPage({ onSignedIn: render }) ?? (() => {}));
   const server = /^#\/servers\/([^/]+)$/.exec(hash);
   if (server) leave = (await serverPage(decodeURIComponent(server[1]))) ?? (() => {});
+  else if (hash === "#/secrets") leave = (await secretsPage()) ?? (() => {});
   else leave = overviewPage() ?? (() => {});
 }
 

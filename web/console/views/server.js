@@ -98,6 +98,7 @@ function secretsSection(s) {
     "section",
     { class: "card", "aria-labelledby": "secrets-title" },
     h("h2", { id: "secrets-title" }, "Secrets and settings it reads"),
+    s.secrets.some((x) => !x.set) ? h("p", {}, "Missing values can be set on the ", h("a", { href: "#/secrets" }, "Secrets page"), ".") : null,
     s.secrets.length === 0
       ? h("p", { class: "muted" }, "This server reads nothing from the secret store.")
       : h(
