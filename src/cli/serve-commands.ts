@@ -193,7 +193,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
           ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
           maxSessions,
           sessionIdleMs: sessionIdleSeconds * 1000,
-          console: opts.console ? { idleMs: consoleIdleMinutes * 60_000, ...(opts.trustProxy ? { trustProxy: true } : {}) } : false,
+          console: opts.console ? { idleMs: consoleIdleMinutes * 60_000, ...(opts.trustProxy ? { trustProxy: true } : {}), ...(opts.git ? {} : { desktop: desktopSnippet(ctx, opts.registry) }) } : false,
         },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),
@@ -272,6 +272,18 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       const result = await installDesktopConfig(opts.config, opts.name, entry);
       ctx.stderr.write(`Updated ${result.file}${result.backup ? ` (backup: ${result.backup})` : ""}. Restart Claude Desktop to load it.\n`);
     });
+}
+
+/**
+ * The console's Connect page: the Claude Desktop entry that runs `mcp-router stdio` on the same
+ * registry folder (a git registry has no folder to point it at), and the command that installs it.
+ */
+function desktopSnippet(ctx: CliContext, registry: string): { config: string; install: string } {
+  const registryDir = path.resolve(registry);
+  // The same entry `mcp-router desktop-config --registry <dir>` prints.
+  const entry: DesktopEntry = { command: ctx.selfCommand.command, args: [...ctx.selfCommand.args, "stdio", "--registry", registryDir] };
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return { config: mergeDesktopConfig(undefined, "mcp-router", entry), install: ["mcp-router", "desktop-config", "--install", "--registry", registryDir].map(quote).join(" ") };
 }
 
 /** The program-wide options: --secrets-file, --secrets-dir, --policy. */

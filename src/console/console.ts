@@ -29,6 +29,14 @@ import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
 import { tryTool } from "./try-tool.js";
 
+/** Claude Desktop's entry for this registry (made by the CLI, which knows how it was started). */
+export interface DesktopSnippet {
+  /** The claude_desktop_config.json text with the `mcp-router stdio` entry. */
+  config: string;
+  /** The command that merges it into Claude Desktop's config. */
+  install: string;
+}
+
 export interface ConsoleOptions {
   gateway: Gateway;
   logger: Logger;
@@ -52,6 +60,8 @@ export interface ConsoleOptions {
   trustProxy?: boolean;
   /** An idle event stream gets a comment this often (default 25 s). */
   keepAliveMs?: number;
+  /** The Connect page's Claude Desktop entry, when the CLI could make one. */
+  desktop?: DesktopSnippet;
   /** The console's own files (default: web/console of this package). */
   assetsDir?: string;
 }
@@ -215,6 +225,10 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       });
       if (!view) throw new ConsoleError(404, "NO_SUCH_SERVER", `no server "${prefix}" in the registry`, "Pick one from the overview.");
       return sendJson(res, 200, view);
+    }
+    if (route === "connect" && method === "GET") {
+      session(req);
+      return sendJson(res, 200, { authRequired: options.apiKeys !== undefined, ...(options.desktop ? { desktop: options.desktop } : {}) });
     }
     if (route === "secrets" && method === "GET") {
       session(req);

@@ -30,7 +30,7 @@ import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
 import type { WritableSecretStore } from "../secrets/console-secret-store.js";
 import { openConsoleSecretStore } from "../secrets/console-secret-store.js";
 import { chainSecretSources } from "../secrets/secret-source.js";
-import type { WebConsole } from "../console/console.js";
+import type { DesktopSnippet, WebConsole } from "../console/console.js";
 import { createConsole } from "../console/console.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
@@ -72,7 +72,7 @@ export interface DaemonConfig {
     /** The whole request, headers and body, must arrive within this (default 30 s). */
     bodyTimeoutMs?: number;
     /** The web console at `/` (on unless `false`). */
-    console?: false | { idleMs?: number; trustProxy?: boolean };
+    console?: false | { idleMs?: number; trustProxy?: boolean; desktop?: DesktopSnippet };
   };
   /** Serve one client over these streams (Claude Desktop). */
   stdio?: { stdin: Readable; stdout: Writable };
@@ -243,6 +243,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         registryRoot: "git" in registry ? path.join(config.dataDir, "registry-repo", registry.subdir ?? "") : registry.dir,
         ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
         ...(settings.trustProxy ? { trustProxy: true } : {}),
+        ...(settings.desktop ? { desktop: settings.desktop } : {}),
       });
       Object.assign(routes, webConsole.routes);
     }

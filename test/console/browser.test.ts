@@ -166,6 +166,14 @@ describe("web console in a browser", () => {
     await page.locator('tr[data-prefix="needs-token"][data-condition="live"]').waitFor();
     assert.equal((await page.content()).includes("a-token-typed-in-the-browser"), false);
 
+    // Connect: the snippets carry this gateway's URL, and a placeholder, never a key.
+    await page.goto(`${base}#/connect`);
+    await page.locator("#claude-code-snippet").waitFor();
+    assert.equal(await page.locator("#claude-code-snippet").innerText(), `claude mcp add --transport http mcp-router ${base}mcp --header "Authorization: Bearer <your API key>"`);
+    assert.equal(JSON.parse(await page.locator("#cursor-snippet").innerText()).mcpServers["mcp-router"].url, `${base}mcp`);
+    assert.equal((await page.content()).includes(KEY), false);
+    await shot(page, "connect");
+
     // A POST from this very page without the CSRF token: the cookie goes along, and is not enough.
     const refused = await page.evaluate(async () => {
       const res = await fetch("/api/console/servers/notes/tools/whoami/call", { method: "POST", headers: { "content-type": "application/json" }, body: '{"arguments":{}}' });

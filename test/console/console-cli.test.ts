@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../../src/cli/program.js";
 import { testCliContext } from "../support/cli.js";
+import { signIn } from "../support/console-client.js";
 
 const KEY = "console-cli-test-key-0123456789";
 
@@ -28,11 +29,17 @@ describe("serve and the console", () => {
     return { url: new URL(url), err: ctx.err(), close: async () => void (await Promise.all(closers.map((c) => c()))) };
   }
 
-  it("serves the console by default and says where", async () => {
+  it("serves the console by default and says where; its Connect page has the Claude Desktop entry for this registry", async () => {
     const daemon = await serve();
     try {
       assert.match(daemon.err, /\(web console\)/);
       assert.equal((await fetch(daemon.url)).status, 200);
+      const client = await signIn(daemon.url, KEY);
+      const connect = (await client.request("connect")).body;
+      assert.equal(connect.authRequired, true);
+      assert.equal(connect.desktop.install, `mcp-router desktop-config --install --registry ${join(dir, "registry")}`);
+      const entry = JSON.parse(connect.desktop.config).mcpServers["mcp-router"];
+      assert.deepEqual(entry.args.slice(-3), ["stdio", "--registry", join(dir, "registry")]);
     } finally {
       await daemon.close();
     }

@@ -70,6 +70,10 @@ describe("console secrets", () => {
     assert.equal(await readFile(join(folder, "NOTES_TOKEN"), "utf8"), VALUE);
     const call = await client.request("servers/needs-token/tools/whoami/call", { method: "POST", body: { arguments: {} } });
     assert.equal(call.body.ok, true);
+    // The daemon now knows the value: a result that echoes it reaches the client scrubbed.
+    const echoed = await client.request("servers/percall/tools/remember/call", { method: "POST", body: { arguments: { note: VALUE } } });
+    assert.equal(echoed.body.ok, true);
+    assert.equal(JSON.stringify(echoed.body).includes(VALUE), false, JSON.stringify(echoed.body));
     const answers = await Promise.all(["secrets", "overview", "servers/needs-token", "session"].map((p) => client.request(p)));
     for (const answer of answers) assert.equal(JSON.stringify(answer.body).includes(VALUE), false, "a value never comes back out");
     assert.deepEqual((await client.request("secrets")).body.secrets[0], { name: "NOTES_TOKEN", servers: ["needs-token"], secret: true, required: true, description: "the notes token", set: true, source: "console" });

@@ -1,6 +1,7 @@
 // The console's shell: who is signed in, and which page the address (#/...) names.
 import { api, session, setSession } from "./api.js";
 import { notice } from "./dom.js";
+import { connectPage } from "./views/connect.js";
 import { overviewPage } from "./views/overview.js";
 import { secretsPage } from "./views/secrets.js";
 import { serverPage } from "./views/server.js";
@@ -16,6 +17,7 @@ async function render() {
   const server = /^#\/servers\/([^/]+)$/.exec(hash);
   if (server) leave = (await serverPage(decodeURIComponent(server[1]))) ?? (() => {});
   else if (hash === "#/secrets") leave = (await secretsPage()) ?? (() => {});
+  else if (hash === "#/connect") leave = (await connectPage()) ?? (() => {});
   else leave = overviewPage() ?? (() => {});
 }
 
