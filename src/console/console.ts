@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Gateway } from "../gateway/gateway.js";
+import { DEFAULT_POLICY } from "../registry/policy.js";
 import type { RecentCalls } from "../observe/recent-calls.js";
 import type { WritableSecretStore } from "../secrets/console-secret-store.js";
 import { SecretStoreError } from "../secrets/console-secret-store.js";
@@ -24,6 +25,8 @@ import type { ConsoleSession } from "./console-sessions.js";
 import { ConsoleSessions, DEFAULT_CONSOLE_IDLE_MS, csrfMatches } from "./console-sessions.js";
 import { ReloadHistory, overviewOf } from "./overview.js";
 import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
+import type { DraftChecks } from "./file-editor.js";
+import { checkDraft, writeDraft } from "./file-editor.js";
 import { declaredNames, secretsView } from "./secrets-view.js";
 import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
@@ -60,6 +63,10 @@ export interface ConsoleOptions {
   trustProxy?: boolean;
   /** An idle event stream gets a comment this often (default 25 s). */
   keepAliveMs?: number;
+  /** What a draft registry file is checked against: the daemon's policy and grants. */
+  checks?: DraftChecks;
+  /** The registry is a folder the daemon follows (a draft can be written into it), not a git remote. */
+  registryWritable?: boolean;
   /** The Connect page's Claude Desktop entry, when the CLI could make one. */
   desktop?: DesktopSnippet;
   /** The console's own files (default: web/console of this package). */
@@ -225,6 +232,16 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       });
       if (!view) throw new ConsoleError(404, "NO_SUCH_SERVER", `no server "${prefix}" in the registry`, "Pick one from the overview.");
       return sendJson(res, 200, view);
+    }
+    if ((route === "drafts/check" || route === "drafts/write") && method === "POST") {
+      const { session: current, body } = await changing(req);
+      if (typeof body.text !== "string") throw new ConsoleError(400, "DRAFT_TEXT_MISSING", "no file text", 'Send {"text": "<the YAML>", "editing": "<prefix, when editing>"}.');
+      const editing = typeof body.editing === "string" ? body.editing : undefined;
+      const sources = { registryRoot: options.registryRoot, checks: options.checks ?? { policy: DEFAULT_POLICY, grants: { has: (n: string) => options.secrets.get(n) !== undefined, howToGrant: () => "" } }, status: options.status(), table: options.gateway.holder.current() };
+      if (route === "drafts/check") return sendJson(res, 200, await checkDraft(body.text, editing, sources));
+      const result = await writeDraft(body.text, editing, { ...sources, writable: options.registryWritable === true });
+      if (result.valid) log.info({ file: result.file, principal: current.principal }, "console: registry file written");
+      return sendJson(res, result.valid ? 200 : 422, { ...result, written: result.valid });
     }
     if (route === "connect" && method === "GET") {
       session(req);

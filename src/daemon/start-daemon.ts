@@ -180,6 +180,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
 
   // 7. reconciler: the registry, followed, prepared and applied
   const registry = config.registry;
+  const checks = { policy, grants: consoleSecrets ? withConsoleHint(secretGrants(secrets)) : secretGrants(secrets) };
   const sync = startRegistrySync({
     ...("git" in registry
       ? { registry: "", git: registry.git, branch: registry.branch, ...(registry.subdir ? { gitSubdir: registry.subdir } : {}), pollSeconds: registry.pollSeconds }
@@ -194,7 +195,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     },
     apply: (servers, revision) => runtime.apply(servers, revision),
     retire: (server) => launcher.retire(server),
-    checks: { policy, grants: consoleSecrets ? withConsoleHint(secretGrants(secrets)) : secretGrants(secrets) },
+    checks,
     ...(config.reconcile ?? {}),
   });
   sync.onStatus((status) => metrics.observeReload(status));
@@ -244,6 +245,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
         ...(settings.trustProxy ? { trustProxy: true } : {}),
         ...(settings.desktop ? { desktop: settings.desktop } : {}),
+        checks,
+        registryWritable: !("git" in registry),
       });
       Object.assign(routes, webConsole.routes);
     }

@@ -166,6 +166,26 @@ describe("web console in a browser", () => {
     await page.locator('tr[data-prefix="needs-token"][data-condition="live"]').waitFor();
     assert.equal((await page.content()).includes("a-token-typed-in-the-browser"), false);
 
+    // Add a server: an error shown at its line, fixed, written, live on the overview.
+    const file = (packageVersion: string) =>
+      `name: dev.mcp-router.test/drafted\ndescription: added in the browser\nversion: 1.0.0\npackages:\n  - registryType: npm\n    identifier: "@mcp-router-test/probe"\n    version: ${packageVersion}\n    transport:\n      type: stdio\nrouter:\n  prefix: drafted\n`;
+    await tabTo(page, 'a[href="#/add"]', { back: true });
+    await page.keyboard.press("Enter");
+    await page.locator("h1", { hasText: "Add a server" }).waitFor();
+    await page.locator("#draft").fill(file("latest"));
+    const problem = page.locator('#draft-problems li[data-line="7"]');
+    await problem.waitFor();
+    await page.locator("#draft-state", { hasText: "1 problem in servers/drafted.yaml" }).waitFor();
+    await shot(page, "add-server");
+    await problem.locator("button").focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "draft", "the problem's line button takes the cursor to the editor");
+    await page.locator("#draft").fill(file("1.0.0"));
+    await page.locator("#draft-state", { hasText: "Valid: servers/drafted.yaml" }).waitFor();
+    await tabTo(page, "#draft-write");
+    await page.keyboard.press("Enter");
+    await page.locator('tr[data-prefix="drafted"][data-condition="live"]').waitFor();
+
     // Connect: the snippets carry this gateway's URL, and a placeholder, never a key.
     await page.goto(`${base}#/connect`);
     await page.locator("#claude-code-snippet").waitFor();

@@ -2,6 +2,7 @@
 import { api, session, setSession } from "./api.js";
 import { notice } from "./dom.js";
 import { connectPage } from "./views/connect.js";
+import { editorPage } from "./views/editor.js";
 import { overviewPage } from "./views/overview.js";
 import { secretsPage } from "./views/secrets.js";
 import { serverPage } from "./views/server.js";
@@ -18,6 +19,8 @@ async function render() {
   if (server) leave = (await serverPage(decodeURIComponent(server[1]))) ?? (() => {});
   else if (hash === "#/secrets") leave = (await secretsPage()) ?? (() => {});
   else if (hash === "#/connect") leave = (await connectPage()) ?? (() => {});
+  else if (hash === "#/add") leave = (await editorPage()) ?? (() => {});
+  else if (/^#\/edit\/[^/]+$/.test(hash)) leave = (await editorPage(decodeURIComponent(hash.slice("#/edit/".length)))) ?? (() => {});
   else leave = overviewPage() ?? (() => {});
 }
 

@@ -35,7 +35,7 @@ export async function serverPage(prefix) {
     toolsSection(s),
     secretsSection(s),
     callsSection(s),
-    h("section", { class: "card", "aria-labelledby": "file-title" }, h("h2", { id: "file-title" }, "File ", h("code", {}, s.file)), s.fileText !== undefined ? h("pre", { class: "file", tabindex: "0", "aria-label": `contents of ${s.file}` }, h("code", {}, s.fileText)) : h("p", { class: "muted" }, "The file could not be read.")),
+    h("section", { class: "card", "aria-labelledby": "file-title" }, h("h2", { id: "file-title" }, "File ", h("code", {}, s.file)), h("p", {}, h("a", { href: `#/edit/${encodeURIComponent(s.prefix)}`, id: "edit-file" }, "Edit this file")), s.fileText !== undefined ? h("pre", { class: "file", tabindex: "0", "aria-label": `contents of ${s.file}` }, h("code", {}, s.fileText)) : h("p", { class: "muted" }, "The file could not be read.")),
   );
 }
 
