@@ -78,7 +78,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: "module",
       globals: Object.fromEntries(
-        ["window", "document", "location", "history", "Node", "HTMLElement", "Event", "CustomEvent", "EventSource", "fetch", "URL", "setTimeout", "clearTimeout", "TextDecoder", "Blob", "navigator"].map((name) => [name, "readonly"]),
+        ["window", "document", "location", "history", "Node", "HTMLElement", "Event", "CustomEvent", "EventSource", "fetch", "URL", "setTimeout", "clearTimeout", "TextDecoder", "Blob", "navigator", "setInterval", "clearInterval"].map((name) => [name, "readonly"]),
       ),
     },
   },

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Gateway } from "../gateway/gateway.js";
 import { DEFAULT_POLICY } from "../registry/policy.js";
+import type { GatewayMetrics } from "../observe/metrics.js";
 import type { RecentCalls } from "../observe/recent-calls.js";
 import type { WritableSecretStore } from "../secrets/console-secret-store.js";
 import { SecretStoreError } from "../secrets/console-secret-store.js";
@@ -27,6 +28,7 @@ import { ReloadHistory, overviewOf } from "./overview.js";
 import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
 import type { DraftChecks } from "./file-editor.js";
 import { checkDraft, writeDraft } from "./file-editor.js";
+import { MetricsSampler } from "./metrics-view.js";
 import { declaredNames, secretsView } from "./secrets-view.js";
 import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
@@ -67,6 +69,10 @@ export interface ConsoleOptions {
   checks?: DraftChecks;
   /** The registry is a folder the daemon follows (a draft can be written into it), not a git remote. */
   registryWritable?: boolean;
+  /** The daemon's metrics, for the Metrics page. */
+  metrics?: GatewayMetrics;
+  /** How often calls are sampled for the calls-per-minute chart (default 10 s). */
+  metricsSampleMs?: number;
   /** The Connect page's Claude Desktop entry, when the CLI could make one. */
   desktop?: DesktopSnippet;
   /** The console's own files (default: web/console of this package). */
@@ -89,6 +95,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   const sessions = new ConsoleSessions({ idleMs });
   const assets = new StaticAssets(options.assetsDir ?? consoleAssetsDir());
   const history = new ReloadHistory();
+  const sampler = options.metrics ? new MetricsSampler(options.metrics, options.metricsSampleMs ?? 10_000) : undefined;
   const streams = new Set<ServerResponse>();
   const overview = () => overviewOf(options.status(), options.gateway.holder.current(), history.reloads);
 
@@ -243,6 +250,11 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       if (result.valid) log.info({ file: result.file, principal: current.principal }, "console: registry file written");
       return sendJson(res, result.valid ? 200 : 422, { ...result, written: result.valid });
     }
+    if (route === "metrics" && method === "GET") {
+      session(req);
+      if (!sampler) throw new ConsoleError(404, "NO_METRICS", "this daemon keeps no metrics");
+      return sendJson(res, 200, await sampler.view());
+    }
     if (route === "connect" && method === "GET") {
       session(req);
       return sendJson(res, 200, { authRequired: options.apiKeys !== undefined, ...(options.desktop ? { desktop: options.desktop } : {}) });
@@ -313,6 +325,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     close() {
       offStatus();
       offTable();
+      sampler?.close();
       clearTimeout(pending);
       sessions.close();
       for (const res of streams) res.end();

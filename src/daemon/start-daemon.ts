@@ -247,6 +247,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         ...(settings.desktop ? { desktop: settings.desktop } : {}),
         checks,
         registryWritable: !("git" in registry),
+        metrics,
       });
       Object.assign(routes, webConsole.routes);
     }

@@ -186,6 +186,12 @@ describe("web console in a browser", () => {
     await page.keyboard.press("Enter");
     await page.locator('tr[data-prefix="drafted"][data-condition="live"]').waitFor();
 
+    // Metrics: the calls made above, per server.
+    await page.goto(`${base}#/metrics`);
+    await page.locator('tr[data-server="notes"]').waitFor();
+    assert.match(await page.locator('tr[data-server="notes"]').innerText(), /notes\s+1\s/);
+    await shot(page, "metrics");
+
     // Connect: the snippets carry this gateway's URL, and a placeholder, never a key.
     await page.goto(`${base}#/connect`);
     await page.locator("#claude-code-snippet").waitFor();

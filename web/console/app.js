@@ -3,6 +3,7 @@ import { api, session, setSession } from "./api.js";
 import { notice } from "./dom.js";
 import { connectPage } from "./views/connect.js";
 import { editorPage } from "./views/editor.js";
+import { metricsPage } from "./views/metrics.js";
 import { overviewPage } from "./views/overview.js";
 import { secretsPage } from "./views/secrets.js";
 import { serverPage } from "./views/server.js";
@@ -19,6 +20,7 @@ async function render() {
   if (server) leave = (await serverPage(decodeURIComponent(server[1]))) ?? (() => {});
   else if (hash === "#/secrets") leave = (await secretsPage()) ?? (() => {});
   else if (hash === "#/connect") leave = (await connectPage()) ?? (() => {});
+  else if (hash === "#/metrics") leave = (await metricsPage()) ?? (() => {});
   else if (hash === "#/add") leave = (await editorPage()) ?? (() => {});
   else if (/^#\/edit\/[^/]+$/.test(hash)) leave = (await editorPage(decodeURIComponent(hash.slice("#/edit/".length)))) ?? (() => {});
   else leave = overviewPage() ?? (() => {});
