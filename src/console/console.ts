@@ -20,11 +20,10 @@ import { bearerMatches } from "../transports/api-keys.js";
 import type { PrefixRoute } from "../transports/http-server.js";
 import { apiKeyId } from "../transports/http-server.js";
 import { HttpError, readJsonBody } from "../transports/request-body.js";
-import { SSE_HEADERS, keepStreamAlive } from "../transports/sse-keepalive.js";
 import { ConsoleError, CSRF_HEADER, SECURITY_HEADERS, SESSION_COOKIE, cookieValue, overHttps, sendError, sendJson, sessionCookie } from "./console-http.js";
 import type { ConsoleSession } from "./console-sessions.js";
 import { ConsoleSessions, DEFAULT_CONSOLE_IDLE_MS, csrfMatches } from "./console-sessions.js";
-import { ReloadHistory, overviewOf } from "./overview.js";
+import { OverviewStream } from "./overview-stream.js";
 import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
 import type { DraftChecks } from "./file-editor.js";
 import { checkDraft, writeDraft } from "./file-editor.js";
@@ -94,28 +93,8 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   const idleMs = options.idleMs ?? DEFAULT_CONSOLE_IDLE_MS;
   const sessions = new ConsoleSessions({ idleMs });
   const assets = new StaticAssets(options.assetsDir ?? consoleAssetsDir());
-  const history = new ReloadHistory();
+  const live = new OverviewStream({ status: options.status, onStatus: options.onStatus, holder: options.gateway.holder, ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}) });
   const sampler = options.metrics ? new MetricsSampler(options.metrics, options.metricsSampleMs ?? 10_000) : undefined;
-  const streams = new Set<ServerResponse>();
-  const overview = () => overviewOf(options.status(), options.gateway.holder.current(), history.reloads);
-
-  // Every change of status or table reaches open overviews once, a moment after it settles.
-  let pending: NodeJS.Timeout | undefined;
-  const broadcast = (): void => {
-    if (pending || streams.size === 0) return;
-    pending = setTimeout(() => {
-      pending = undefined;
-      const frame = `event: overview\ndata: ${JSON.stringify(overview())}\n\n`;
-      for (const res of streams) res.write(frame);
-    }, 50);
-    pending.unref();
-  };
-  const offStatus = options.onStatus((status) => {
-    history.observe(status);
-    broadcast();
-  });
-  const offTable = options.gateway.holder.subscribe(() => broadcast());
-  history.observe(options.status());
 
   function session(req: IncomingMessage, use = true): ConsoleSession {
     const id = cookieValue(req, SESSION_COOKIE);
@@ -154,21 +133,6 @@ export function createConsole(options: ConsoleOptions): WebConsole {
 
   function sessionBody(s: ConsoleSession): Record<string, unknown> {
     return { signedIn: true, authRequired: options.apiKeys !== undefined, principal: s.principal, csrfToken: s.csrfToken, idleSeconds: Math.round(idleMs / 1000) };
-  }
-
-  function events(req: IncomingMessage, res: ServerResponse, current: ConsoleSession): void {
-    res.writeHead(200, { ...SECURITY_HEADERS, ...SSE_HEADERS });
-    res.write(`event: overview\ndata: ${JSON.stringify(overview())}\n\n`);
-    streams.add(res);
-    keepStreamAlive(res, options.keepAliveMs);
-    const detach = sessions.onEnd(current.id, () => {
-      res.end(`event: signed-out\ndata: {}\n\n`);
-    });
-    res.once("close", () => {
-      streams.delete(res);
-      detach();
-    });
-    req.once("close", () => res.end());
   }
 
   function secretSources(store: WritableSecretStore) {
@@ -223,9 +187,12 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     }
     if (route === "overview" && method === "GET") {
       session(req);
-      return sendJson(res, 200, overview());
+      return sendJson(res, 200, live.overview());
     }
-    if (route === "events" && method === "GET") return events(req, res, session(req));
+    if (route === "events" && method === "GET") {
+      const current = session(req);
+      return live.open(req, res, (end) => sessions.onEnd(current.id, end));
+    }
     const server = /^servers\/([^/]+)$/.exec(route);
     if (server?.[1] && method === "GET") {
       session(req);
@@ -323,12 +290,9 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     ],
     sessions,
     close() {
-      offStatus();
-      offTable();
+      live.close();
       sampler?.close();
-      clearTimeout(pending);
       sessions.close();
-      for (const res of streams) res.end();
     },
   };
 }
