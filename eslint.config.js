@@ -15,7 +15,7 @@ const FORBIDDEN = {
   gateway: ["sync", "transports", "daemon", "cli", "propose", "console"],
   propose: ["sync", "observe", "gateway", "transports", "daemon", "cli", "console"],
   transports: ["launch", "sync", "daemon", "cli", "propose", "console"],
-  console: ["daemon", "cli", "propose"],
+  console: ["daemon", "cli"],
   daemon: ["cli", "propose"],
   cli: [],
 };

@@ -8,6 +8,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { ConfigError } from "../config-error.js";
+import type { ProposerSettings } from "../console/proposals.js";
 import type { DaemonConfig } from "../daemon/start-daemon.js";
 import { AUDIT_DEFAULT_KEEP, parseByteSize } from "../observe/audit-log.js";
 import { isLoopback, parseKeyFile, resolveApiKeys } from "../transports/api-keys.js";
@@ -193,7 +194,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
           ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
           maxSessions,
           sessionIdleMs: sessionIdleSeconds * 1000,
-          console: opts.console ? { idleMs: consoleIdleMinutes * 60_000, ...(opts.trustProxy ? { trustProxy: true } : {}), ...(opts.git ? {} : { desktop: desktopSnippet(ctx, opts.registry) }) } : false,
+          console: opts.console ? { idleMs: consoleIdleMinutes * 60_000, ...(opts.trustProxy ? { trustProxy: true } : {}), ...(opts.git ? {} : { desktop: desktopSnippet(ctx, opts.registry) }), proposer: proposerSettings(ctx.env) } : false,
         },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),
@@ -284,6 +285,13 @@ function desktopSnippet(ctx: CliContext, registry: string): { config: string; in
   const entry: DesktopEntry = { command: ctx.selfCommand.command, args: [...ctx.selfCommand.args, "stdio", "--registry", registryDir] };
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
   return { config: mergeDesktopConfig(undefined, "mcp-router", entry), install: ["mcp-router", "desktop-config", "--install", "--registry", registryDir].map(quote).join(" ") };
+}
+
+/** What the console's "Add a server" proposes with: the same environment `mcp-router propose` reads. */
+function proposerSettings(env: CliContext["env"]): ProposerSettings {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const [githubToken, githubApiUrl, anthropicApiKey, anthropicBaseUrl] = [get("GITHUB_TOKEN"), get("GITHUB_API_URL"), get("ANTHROPIC_API_KEY"), get("ANTHROPIC_BASE_URL")];
+  return { ...(githubToken ? { githubToken } : {}), ...(githubApiUrl ? { githubApiUrl } : {}), ...(anthropicApiKey ? { anthropicApiKey } : {}), ...(anthropicBaseUrl ? { anthropicBaseUrl } : {}) };
 }
 
 /** The program-wide options: --secrets-file, --secrets-dir, --policy. */

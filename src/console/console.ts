@@ -28,6 +28,8 @@ import { REGISTRY_API_PREFIX, serveRegistryApi } from "./registry-api.js";
 import type { DraftChecks } from "./file-editor.js";
 import { checkDraft, writeDraft } from "./file-editor.js";
 import { MetricsSampler } from "./metrics-view.js";
+import type { ProposerSettings } from "./proposals.js";
+import { ProposalJobs } from "./proposals.js";
 import { declaredNames, secretsView } from "./secrets-view.js";
 import { serverView } from "./server-view.js";
 import { StaticAssets, consoleAssetsDir } from "./static-assets.js";
@@ -68,6 +70,8 @@ export interface ConsoleOptions {
   checks?: DraftChecks;
   /** The registry is a folder the daemon follows (a draft can be written into it), not a git remote. */
   registryWritable?: boolean;
+  /** GitHub and Anthropic for proposing a file from a repository URL (default: GitHub without a token, heuristics only). */
+  proposer?: ProposerSettings;
   /** The daemon's metrics, for the Metrics page. */
   metrics?: GatewayMetrics;
   /** How often calls are sampled for the calls-per-minute chart (default 10 s). */
@@ -94,6 +98,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   const sessions = new ConsoleSessions({ idleMs });
   const assets = new StaticAssets(options.assetsDir ?? consoleAssetsDir());
   const live = new OverviewStream({ status: options.status, onStatus: options.onStatus, holder: options.gateway.holder, ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}) });
+  const proposals = new ProposalJobs(options.proposer ?? {}, log);
   const sampler = options.metrics ? new MetricsSampler(options.metrics, options.metricsSampleMs ?? 10_000) : undefined;
 
   function session(req: IncomingMessage, use = true): ConsoleSession {
@@ -216,6 +221,19 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       const result = await writeDraft(body.text, editing, { ...sources, writable: options.registryWritable === true });
       if (result.valid) log.info({ file: result.file, principal: current.principal }, "console: registry file written");
       return sendJson(res, result.valid ? 200 : 422, { ...result, written: result.valid });
+    }
+    if (route === "proposals" && method === "POST") {
+      const { session: current, body } = await changing(req);
+      if (typeof body.url !== "string" || body.url.trim() === "") throw new ConsoleError(400, "PROPOSAL_BAD_URL", "no repository URL", "Paste a GitHub repository URL, e.g. https://github.com/owner/repo.");
+      const job = await proposals.start(body.url.trim(), current.principal);
+      log.info({ url: job.url, principal: current.principal }, "console: proposal started");
+      return sendJson(res, 202, job);
+    }
+    const proposal = /^proposals\/([^/]+)$/.exec(route);
+    if (proposal?.[1] && method === "GET") {
+      const job = proposals.get(decode(proposal[1]), session(req).principal);
+      if (!job) throw new ConsoleError(404, "NO_SUCH_PROPOSAL", "no such proposal (they are kept 30 minutes, for the key that started them)", "Start it again from the Add a server page.");
+      return sendJson(res, 200, job);
     }
     if (route === "metrics" && method === "GET") {
       session(req);

@@ -31,6 +31,7 @@ import type { WritableSecretStore } from "../secrets/console-secret-store.js";
 import { openConsoleSecretStore } from "../secrets/console-secret-store.js";
 import { chainSecretSources } from "../secrets/secret-source.js";
 import type { DesktopSnippet, WebConsole } from "../console/console.js";
+import type { ProposerSettings } from "../console/proposals.js";
 import { createConsole } from "../console/console.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
@@ -72,7 +73,7 @@ export interface DaemonConfig {
     /** The whole request, headers and body, must arrive within this (default 30 s). */
     bodyTimeoutMs?: number;
     /** The web console at `/` (on unless `false`). */
-    console?: false | { idleMs?: number; trustProxy?: boolean; desktop?: DesktopSnippet };
+    console?: false | { idleMs?: number; trustProxy?: boolean; desktop?: DesktopSnippet; proposer?: ProposerSettings };
   };
   /** Serve one client over these streams (Claude Desktop). */
   stdio?: { stdin: Readable; stdout: Writable };
@@ -122,6 +123,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   if (config.http?.apiKeys) known.add(...config.http.apiKeys);
   if (config.webhookSecret) known.add(config.webhookSecret);
   if (config.tracing?.headers) known.add(...Object.values(config.tracing.headers));
+  const proposer = config.http?.console ? config.http.console.proposer : undefined;
+  for (const credential of [proposer?.githubToken, proposer?.anthropicApiKey]) if (credential) known.add(credential);
   const scrub = secretScrubber(known.values);
 
   // 2. logger
@@ -245,6 +248,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
         ...(settings.trustProxy ? { trustProxy: true } : {}),
         ...(settings.desktop ? { desktop: settings.desktop } : {}),
+        ...(settings.proposer ? { proposer: settings.proposer } : {}),
         checks,
         registryWritable: !("git" in registry),
         metrics,

@@ -16,6 +16,8 @@ import type { Daemon } from "../../src/daemon/start-daemon.js";
 import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
 import { launchChromium } from "../support/chromium.js";
+import { FakeApis } from "../support/fake-apis.js";
+import { FIXTURES } from "../propose/dev-set.js";
 import { InProcessLauncher } from "../support/in-process-launcher.js";
 import type { ProbeEvents } from "../support/in-process-servers.js";
 import { EVERYTHING_PACKAGE, PROBE_PACKAGE, everythingUpstream, probePackage, probeUpstream } from "../support/in-process-servers.js";
@@ -47,8 +49,12 @@ describe("web console in a browser", () => {
   let daemon: Daemon;
   let browser: Browser | undefined;
   let base: string;
+  let fake: FakeApis;
 
   before(async () => {
+    // GitHub, for proposing from a URL: the test suite's fake at the HTTP boundary.
+    fake = await new FakeApis().start();
+    fake.addRepoFromDir("modelcontextprotocol/servers", join(FIXTURES, "repos/servers-memory"), { description: "Model Context Protocol Servers" });
     dir = await mkdtemp(join(tmpdir(), "mcp-router-console-browser-"));
     const launcher = new InProcessLauncher({ upstreams: { [EVERYTHING_PACKAGE]: await everythingUpstream(), [PROBE_PACKAGE]: probeUpstream(new EventEmitter<ProbeEvents>()) } });
     await writeRegistry(join(dir, "registry"), [
@@ -62,7 +68,7 @@ describe("web console in a browser", () => {
       dataDir: join(dir, "data"),
       secrets: staticSecretSource({}),
       log: { level: process.env.LOG_LEVEL ?? "silent" },
-      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY] },
+      http: { host: "127.0.0.1", port: 0, apiKeys: [KEY], console: { proposer: { githubApiUrl: fake.githubUrl, githubThrottle: false } } },
       launcher,
     });
     await daemon.sync.started;
@@ -71,6 +77,7 @@ describe("web console in a browser", () => {
   after(async () => {
     await browser?.close();
     await daemon.close();
+    await fake.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -172,11 +179,18 @@ describe("web console in a browser", () => {
     await tabTo(page, 'a[href="#/add"]', { back: true });
     await page.keyboard.press("Enter");
     await page.locator("h1", { hasText: "Add a server" }).waitFor();
+    // From a repository URL: the steps show, the proposed file lands in the editor.
+    await tabTo(page, "#repo-url");
+    await page.keyboard.type("https://github.com/modelcontextprotocol/servers/tree/main/src/memory");
+    await page.keyboard.press("Enter");
+    await page.locator("#proposal-steps li", { hasText: "gathering evidence" }).waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector("#draft")?.value.includes("server-memory") ?? false);
+    await page.locator("#draft-state").filter({ hasText: /servers\/memory\.yaml/ }).waitFor();
+    await shot(page, "add-server");
     await page.locator("#draft").fill(file("latest"));
     const problem = page.locator('#draft-problems li[data-line="7"]');
     await problem.waitFor();
     await page.locator("#draft-state", { hasText: "1 problem in servers/drafted.yaml" }).waitFor();
-    await shot(page, "add-server");
     await problem.locator("button").focus();
     await page.keyboard.press("Enter");
     assert.equal(await page.evaluate(() => document.activeElement?.id), "draft", "the problem's line button takes the cursor to the editor");

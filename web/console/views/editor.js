@@ -92,8 +92,59 @@ export async function editorPage(editing) {
     link.remove();
   }
 
+  // Propose from a repository URL: the daemon runs the proposer, the steps show as they happen,
+  // and the proposed file lands in the editor below for review (never written by itself).
+  const repoUrl = h("input", { id: "repo-url", type: "url", placeholder: "https://github.com/owner/repo", "aria-describedby": "proposal-error", spellcheck: "false" });
+  const steps = h("ol", { id: "proposal-steps", class: "steps", "aria-live": "polite" });
+  const proposalError = h("p", { class: "error", role: "alert", id: "proposal-error" });
+  const dropped = h("div", { id: "proposal-dropped" });
+  const proposeButton = h("button", { type: "submit" }, "Propose");
+  async function proposeFrom(event) {
+    event.preventDefault();
+    proposalError.textContent = "";
+    steps.replaceChildren();
+    dropped.replaceChildren();
+    proposeButton.disabled = true;
+    try {
+      let job = await api("proposals", { method: "POST", body: { url: repoUrl.value } });
+      while (job.state === "running") {
+        await new Promise((r) => setTimeout(r, 400));
+        job = await api(`proposals/${encodeURIComponent(job.id)}`);
+        steps.replaceChildren(...job.steps.map((x) => h("li", {}, x.message)));
+      }
+      if (job.state === "failed") {
+        proposalError.textContent = job.error.hint ? `${job.error.message}. ${job.error.hint}` : job.error.message;
+        return;
+      }
+      area.value = job.result.yaml;
+      area.dispatchEvent(new Event("input"));
+      if (job.result.dropped.length) {
+        dropped.replaceChildren(h("p", {}, "Not proposed (a reviewer would have to grant these on purpose):"), h("ul", {}, job.result.dropped.map((d) => h("li", {}, h("code", {}, d.path), ` ${d.what}: ${d.why}${d.from ? ` (from ${d.from})` : ""}`))));
+      }
+      notice(job.result.valid ? "Proposed: review the file below, then write or download it." : "Proposed with problems left: fix them below.");
+      area.focus();
+    } catch (e) {
+      proposalError.textContent = e.hint ? `${e.message}. ${e.hint}` : e.message;
+      repoUrl.focus();
+    } finally {
+      proposeButton.disabled = false;
+    }
+  }
+
   show(
     h("h1", {}, editing ? `Edit ${editing}` : "Add a server"),
+    editing
+      ? null
+      : h(
+          "form",
+          { class: "card", novalidate: true, onsubmit: proposeFrom, "aria-labelledby": "propose-title" },
+          h("h2", { id: "propose-title" }, "Propose from a repository"),
+          h("label", { for: "repo-url" }, "Repository URL"),
+          h("div", { class: "inline" }, repoUrl, proposeButton),
+          proposalError,
+          steps,
+          dropped,
+        ),
     h("p", { class: "help" }, "Write the server's registry file: the MCP registry's server.json format as YAML, plus a router: block (docs/registry-format.md describes both). It is checked as you type by the daemon's own validator, against its operator policy and its secret store."),
     h("div", { class: "card" }, h("label", { for: "draft" }, "Registry file (YAML)"), area, state, problems),
     h("section", { class: "card", "aria-labelledby": "privileges-title" }, h("h2", { id: "privileges-title" }, "What this server may do"), privileges),
