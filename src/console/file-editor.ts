@@ -46,6 +46,10 @@ export interface DraftResult {
 const PREFIX = /^[a-z0-9][a-z0-9-]*$/;
 
 export async function checkDraft(text: string, editing: string | undefined, sources: DraftSources): Promise<DraftResult> {
+  // `editing` names a file: only a prefix (never a path) of a server the registry has.
+  if (editing !== undefined && (!PREFIX.test(editing) || !sources.status.servers.some((s) => s.prefix === editing))) {
+    throw new ConsoleError(400, "DRAFT_BAD_EDITING", `"${editing}" is not the prefix of a server in the registry`, "Edit a server from its page; to add one, leave `editing` out.");
+  }
   if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
     return { valid: false, diagnostics: [{ file: "draft", line: 1, column: 1, path: "", rule: "file.too-large", message: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, hint: "A server file is a few kilobytes." }] };
   }

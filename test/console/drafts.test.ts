@@ -69,6 +69,14 @@ describe("console drafts", () => {
     assert.ok(named.diagnostics.some((x: Json) => x.rule === "name.duplicate"), JSON.stringify(named.diagnostics));
   });
 
+  it("editing names a server of the registry, never a path", async () => {
+    for (const editing of ["../../../tmp/escape", "nothing-like-this", "PERCALL"]) {
+      const refused = await client.request("drafts/check", { method: "POST", body: { text: "not: [valid", editing } });
+      assert.equal(refused.status, 400, editing);
+      assert.equal(refused.body.error.code, "DRAFT_BAD_EDITING");
+    }
+  });
+
   it("writes a valid draft into the registry folder, which applies it; refuses an invalid one or a clash", async () => {
     const noToken = await client.request("drafts/write", { method: "POST", body: { text: draft() }, csrf: false });
     assert.equal(noToken.status, 403);

@@ -1,6 +1,9 @@
 // Revisions, every server's condition, the last reloads: kept current by the daemon's event stream.
 import { h, show, time, shortRevision, badge } from "../dom.js";
 
+/** A reload that changed many servers (the first one adds them all) lists the first few. */
+const SHOWN_CHANGES = 10;
+
 export function overviewPage() {
   const live = h("div", { "aria-live": "polite", id: "overview" }, h("p", { class: "loading" }, "Loading…"));
   show(h("h1", {}, "Overview"), live);
@@ -84,7 +87,7 @@ function render(root, o) {
                 " ",
                 r.ok ? h("span", { class: "badge badge-live" }, "applied") : h("span", { class: "badge badge-failed" }, "problems"),
                 r.error ? h("p", { class: "error" }, r.error) : null,
-                r.changes.length ? h("ul", {}, r.changes.map((c) => h("li", {}, h("code", {}, c.prefix), ` ${c.change}`, c.from ? ` (${c.from} → ${c.to})` : c.to ? ` (${c.to})` : ""))) : null,
+                r.changes.length ? h("ul", {}, r.changes.slice(0, SHOWN_CHANGES).map((c) => h("li", {}, h("code", {}, c.prefix), ` ${c.change}`, c.from ? ` (${c.from} → ${c.to})` : c.to ? ` (${c.to})` : "")), r.changes.length > SHOWN_CHANGES ? h("li", { class: "muted" }, `and ${r.changes.length - SHOWN_CHANGES} more`) : null) : null,
               ),
             ),
           ),
