@@ -24,6 +24,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY registry ./registry
+COPY web ./web
 USER node
 VOLUME ["/data"]
 EXPOSE 8808

@@ -7,6 +7,7 @@ import { arch, cpus, totalmem } from "node:os";
 import { benchAuth } from "./auth.js";
 import { formatTable, type BenchRow } from "./bench-row.js";
 import { benchContainerEras } from "./container-eras.js";
+import { benchConsole } from "./console.js";
 import { benchEras } from "./eras.js";
 import { benchGateway } from "./gateway.js";
 import { runLaunchBench } from "./launch.js";
@@ -27,6 +28,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   load: () => benchLoad(),
   auth: () => benchAuth(),
   propose: () => benchPropose(),
+  console: () => benchConsole(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

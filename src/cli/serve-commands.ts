@@ -8,6 +8,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { ConfigError } from "../config-error.js";
+import type { ProposerSettings } from "../console/proposals.js";
 import type { DaemonConfig } from "../daemon/start-daemon.js";
 import { AUDIT_DEFAULT_KEEP, parseByteSize } from "../observe/audit-log.js";
 import { isLoopback, parseKeyFile, resolveApiKeys } from "../auth/api-keys.js";
@@ -40,6 +41,9 @@ interface ServeOptions extends AuditFlags, TracingFlags {
   webhookSecret?: string;
   logFormat: "auto" | "json" | "text";
   logLevel?: string;
+  console: boolean;
+  consoleIdleMinutes: string;
+  trustProxy?: boolean;
 }
 
 interface StdioOptions extends AuditFlags, TracingFlags {
@@ -165,6 +169,9 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
     .option("--allow-host <host...>", "extra allowed Host header values (needed behind a proxy or on a wildcard bind)")
     .option("--max-sessions <n>", "most client sessions held at once (Streamable HTTP and SSE together); one more gets 503 with Retry-After", "1000")
     .option("--session-idle-seconds <seconds>", "close a Streamable HTTP session after this long without a request or an open stream (0 = never)", "600")
+    .option("--no-console", "do not serve the web console at / (its page, files and API)")
+    .option("--console-idle-minutes <minutes>", "end a console session after this long without use", "30")
+    .option("--trust-proxy", "a proxy in front terminates TLS: believe its X-Forwarded-Proto (the console's cookie is then Secure)")
     .option("--hierarchical", "expose list_servers, list_tools, search_tools and call_tool instead of every tool")
     .option("--git <url>", "follow a registry in a git remote instead of --registry (cloned into the data dir)")
     .option("--branch <branch>", "branch of --git to follow", "main")
@@ -186,6 +193,8 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       if (!(Number.isInteger(maxSessions) && maxSessions >= 1)) throw new ConfigError("BAD_MAX_SESSIONS", `--max-sessions ${opts.maxSessions} is not a positive whole number`, "Pass e.g. --max-sessions 1000.");
       const sessionIdleSeconds = Number(opts.sessionIdleSeconds);
       if (!(sessionIdleSeconds >= 0)) throw new ConfigError("BAD_SESSION_IDLE", `--session-idle-seconds ${opts.sessionIdleSeconds} is not a number of seconds`, "Pass e.g. --session-idle-seconds 600, or 0 to keep idle sessions.");
+      const consoleIdleMinutes = Number(opts.consoleIdleMinutes);
+      if (!(consoleIdleMinutes > 0)) throw new ConfigError("BAD_CONSOLE_IDLE", `--console-idle-minutes ${opts.consoleIdleMinutes} is not a positive number of minutes`, "Pass e.g. --console-idle-minutes 30.");
       const pollSeconds = Number(opts.poll);
       if (!(pollSeconds > 0)) throw new ConfigError("BAD_POLL", `--poll ${opts.poll} is not a positive number of seconds`, "Pass e.g. --poll 30.");
       let apiKeys: string[] | undefined;
@@ -224,6 +233,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
           ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}),
           maxSessions,
           sessionIdleMs: sessionIdleSeconds * 1000,
+          console: opts.console ? { idleMs: consoleIdleMinutes * 60_000, ...(opts.trustProxy ? { trustProxy: true } : {}), ...(opts.git ? {} : { desktop: desktopSnippet(ctx, opts.registry) }), proposer: proposerSettings(ctx.env) } : false,
         },
         ...(opts.hierarchical ? { hierarchical: true } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),
@@ -239,7 +249,7 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
         daemon.sync.onStatus((status) => report.observe(status));
       }
       const url = daemon.url!;
-      ctx.stderr.write(`mcp-router listening: ${new URL("mcp", url).href} (Streamable HTTP), ${new URL("sse", url).href} (SSE), ${new URL("status", url).href}\n`);
+      ctx.stderr.write(`mcp-router listening: ${new URL("mcp", url).href} (Streamable HTTP), ${new URL("sse", url).href} (SSE), ${new URL("status", url).href}${opts.console ? `, ${url.href} (web console)` : ""}\n`);
       ctx.onShutdown(() => daemon.close());
     });
 
@@ -302,6 +312,25 @@ export function registerGatewayCommands(program: Command, ctx: CliContext): void
       const result = await installDesktopConfig(opts.config, opts.name, entry);
       ctx.stderr.write(`Updated ${result.file}${result.backup ? ` (backup: ${result.backup})` : ""}. Restart Claude Desktop to load it.\n`);
     });
+}
+
+/**
+ * The console's Connect page: the Claude Desktop entry that runs `mcp-router stdio` on the same
+ * registry folder (a git registry has no folder to point it at), and the command that installs it.
+ */
+function desktopSnippet(ctx: CliContext, registry: string): { config: string; install: string } {
+  const registryDir = path.resolve(registry);
+  // The same entry `mcp-router desktop-config --registry <dir>` prints.
+  const entry: DesktopEntry = { command: ctx.selfCommand.command, args: [...ctx.selfCommand.args, "stdio", "--registry", registryDir] };
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return { config: mergeDesktopConfig(undefined, "mcp-router", entry), install: ["mcp-router", "desktop-config", "--install", "--registry", registryDir].map(quote).join(" ") };
+}
+
+/** What the console's "Add a server" proposes with: the same environment `mcp-router propose` reads. */
+function proposerSettings(env: CliContext["env"]): ProposerSettings {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const [githubToken, githubApiUrl, anthropicApiKey, anthropicBaseUrl] = [get("GITHUB_TOKEN"), get("GITHUB_API_URL"), get("ANTHROPIC_API_KEY"), get("ANTHROPIC_BASE_URL")];
+  return { ...(githubToken ? { githubToken } : {}), ...(githubApiUrl ? { githubApiUrl } : {}), ...(anthropicApiKey ? { anthropicApiKey } : {}), ...(anthropicBaseUrl ? { anthropicBaseUrl } : {}) };
 }
 
 /** The program-wide options: --secrets-file, --secrets-dir, --policy. */

@@ -3,11 +3,13 @@
  * reverse one. `mcp-router serve` and `mcp-router stdio`, every test harness and the benchmarks
  * call this function, so what is tested and measured is what users run.
  *
- *   secrets -> logger -> audit -> tracer -> launcher -> metrics -> gateway runtime -> reconciler -> transports
+ *   secrets -> logger -> audit (+ recent calls) -> tracer -> launcher -> metrics -> gateway runtime -> reconciler
+ *   -> console -> transports
  *
  * Nothing here reads the environment or argv: the CLI turns those into a DaemonConfig.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { Logger } from "pino";
 import type { GatewayRuntime } from "../gateway/gateway-runtime.js";
@@ -16,13 +18,21 @@ import type { Launcher } from "../launch/launcher.js";
 import type { SecretSource } from "../secrets/secret-source.js";
 import { secretGrants } from "../secrets/secret-source.js";
 import type { OperatorPolicy } from "../registry/policy.js";
+import type { SecretGrants } from "../registry/store-lookups.js";
 import { DEFAULT_POLICY } from "../registry/policy.js";
 import type { AuditLog } from "../observe/audit-log.js";
 import { AUDIT_DEFAULT_KEEP, openAuditLog } from "../observe/audit-log.js";
 import { GatewayMetrics } from "../observe/metrics.js";
 import type { CallTracer, TracingSettings } from "../observe/tracing.js";
 import { openCallTracer } from "../observe/tracing.js";
+import { RecentCalls } from "../observe/recent-calls.js";
 import { KnownSecrets, secretScrubber } from "../secrets/secret-scrubber.js";
+import type { WritableSecretStore } from "../secrets/console-secret-store.js";
+import { openConsoleSecretStore } from "../secrets/console-secret-store.js";
+import { chainSecretSources } from "../secrets/secret-source.js";
+import type { DesktopSnippet, WebConsole } from "../console/console.js";
+import type { ProposerSettings } from "../console/proposals.js";
+import { createConsole } from "../console/console.js";
 import type { SyncStatus } from "../sync/reconciler.js";
 import type { RegistrySync } from "../sync/registry-sync.js";
 import { startRegistrySync } from "../sync/registry-sync.js";
@@ -66,6 +76,8 @@ export interface DaemonConfig {
     headersTimeoutMs?: number;
     /** The whole request, headers and body, must arrive within this (default 30 s). */
     bodyTimeoutMs?: number;
+    /** The web console at `/` (on unless `false`). */
+    console?: false | { idleMs?: number; trustProxy?: boolean; desktop?: DesktopSnippet; proposer?: ProposerSettings };
   };
   /** Serve one client over these streams (Claude Desktop). */
   stdio?: { stdin: Readable; stdout: Writable };
@@ -104,6 +116,8 @@ export interface Daemon {
   /** The call tracer, when tracing is on. */
   readonly tracer: CallTracer | undefined;
   readonly http: HttpGateway | undefined;
+  /** The web console, when serving HTTP with it on. */
+  readonly console: WebConsole | undefined;
   readonly stdio: StdioGateway | undefined;
   /** The HTTP endpoint's base URL, when serving HTTP. */
   readonly url: URL | undefined;
@@ -115,11 +129,17 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
-  // 1. secrets: every value the daemon knows is scrubbed from logs, audit lines and client errors.
+  // 1. secrets: what the operator granted, and (with the console) what was set from the console,
+  // which comes first. Every value the daemon knows is scrubbed from logs, audit lines and client errors.
+  const consoleOn = config.http !== undefined && config.http.console !== false;
+  const consoleSecrets: WritableSecretStore | undefined = consoleOn ? openConsoleSecretStore(path.join(config.dataDir, "console-secrets")) : undefined;
+  const secrets = consoleSecrets ? chainSecretSources(consoleSecrets, config.secrets) : config.secrets;
   const known = new KnownSecrets();
   if (config.http?.apiKeys) known.add(...config.http.apiKeys);
   if (config.webhookSecret) known.add(config.webhookSecret);
   if (config.tracing?.headers) known.add(...Object.values(config.tracing.headers));
+  const proposer = config.http?.console ? config.http.console.proposer : undefined;
+  for (const credential of [proposer?.githubToken, proposer?.anthropicApiKey]) if (credential) known.add(credential);
   const scrub = secretScrubber(known.values);
 
   // 2. logger
@@ -139,6 +159,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     logger.info({ target: config.audit.target === "-" ? "stdout" : config.audit.target }, "audit log on");
   }
 
+  // 3a. the last calls of each server, for the web console's server page (in front of the audit file, if any)
+  const recentCalls = consoleOn ? new RecentCalls(audit) : undefined;
+  const callAudit = recentCalls ?? audit;
+
   // 3b. tracer: loaded only when tracing is on
   let tracer: CallTracer | undefined;
   if (config.tracing) {
@@ -150,7 +174,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   const policy = config.policy ?? DEFAULT_POLICY;
   const launcher =
     config.launcher ??
-    (await createLauncher({ logger, secrets: config.secrets, dataDir: config.dataDir, privateTargets: policy.network.privateTargets, ...(config.docker ? { docker: config.docker } : {}) }));
+    (await createLauncher({ logger, secrets, dataDir: config.dataDir, privateTargets: policy.network.privateTargets, ...(config.docker ? { docker: config.docker } : {}) }));
 
   // 5. metrics, 6. gateway runtime (sessions and routing; the table starts empty and is filled by the reconciler)
   let sessions = (): number => 0;
@@ -163,17 +187,18 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     discover: false,
     metrics,
     scrub,
-    ...(audit ? { audit } : {}),
+    ...(callAudit ? { audit: callAudit } : {}),
     ...(tracer ? { tracer } : {}),
     ...(config.hierarchical ? { hierarchical: true } : {}),
   });
   sessions = () => runtime.gateway.sessionCount;
-  const declare = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), config.secrets);
+  const declare = (): void => known.declare([...runtime.holder.current().servers.values()].map((r) => r.server), secrets);
   declare();
   runtime.holder.subscribe(declare);
 
   // 7. reconciler: the registry, followed, prepared and applied
   const registry = config.registry;
+  const checks = { policy, grants: consoleSecrets ? withConsoleHint(secretGrants(secrets)) : secretGrants(secrets) };
   const sync = startRegistrySync({
     ...("git" in registry
       ? { registry: "", git: registry.git, branch: registry.branch, ...(registry.subdir ? { gitSubdir: registry.subdir } : {}), pollSeconds: registry.pollSeconds }
@@ -188,13 +213,14 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     },
     apply: (servers, revision, access) => runtime.apply(servers, revision, access),
     retire: (server) => launcher.retire(server),
-    checks: { policy, grants: secretGrants(config.secrets) },
+    checks,
     ...(config.reconcile ?? {}),
   });
   sync.onStatus((status) => metrics.observeReload(status));
 
   // 8. transports
   let http: HttpGateway | undefined;
+  let webConsole: WebConsole | undefined;
   if (config.http) {
     const routes: Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }> = {
       "/status": {
@@ -228,6 +254,33 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         (error: unknown) => logger.warn({ issuer: settings.issuer, err: (error as Error).message }, "OAuth: the issuer's metadata could not be read yet; tokens are refused until it can"),
       );
     }
+    if (recentCalls) {
+      const settings = config.http.console || {};
+      webConsole = createConsole({
+        gateway: runtime.gateway,
+        logger,
+        apiKeys: config.http.apiKeys,
+        status: () => sync.status(),
+        onStatus: (listener) => sync.onStatus(listener),
+        secrets,
+        ...(consoleSecrets ? { secretStore: consoleSecrets } : {}),
+        onSecretsChanged: (value) => {
+          if (value !== undefined) known.add(value);
+          // The files are the same; what they are checked against is not: a server waiting for this secret can apply now.
+          void sync.reconciler.request("secret store changed", { reload: true });
+        },
+        recentCalls,
+        registryRoot: "git" in registry ? path.join(config.dataDir, "registry-repo", registry.subdir ?? "") : registry.dir,
+        ...(settings.idleMs !== undefined ? { idleMs: settings.idleMs } : {}),
+        ...(settings.trustProxy ? { trustProxy: true } : {}),
+        ...(settings.desktop ? { desktop: settings.desktop } : {}),
+        ...(settings.proposer ? { proposer: settings.proposer } : {}),
+        checks,
+        registryWritable: !("git" in registry),
+        metrics,
+      });
+      Object.assign(routes, webConsole.routes);
+    }
     http = await startHttpGateway({
       gateway: runtime.gateway,
       logger,
@@ -242,6 +295,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       ...(config.http.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.http.headersTimeoutMs } : {}),
       ...(config.http.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: config.http.bodyTimeoutMs } : {}),
       routes,
+      ...(webConsole ? { prefixRoutes: webConsole.prefixRoutes } : {}),
       metrics,
       readiness: () => {
         const status = sync.status();
@@ -263,6 +317,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     (closing ??= (async () => {
       logger.info("shutting down");
       await sync.stop();
+      webConsole?.close();
       await http?.close();
       await stdio?.close();
       await runtime.gateway.close();
@@ -278,12 +333,18 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     metrics,
     tracer,
     http,
+    console: webConsole,
     stdio,
     url: http?.url,
     status: () => sync.status(),
     done: stdio ? stdio.closed : new Promise<void>(() => undefined),
     close,
   };
+}
+
+/** The grants' hint, plus the way the console offers. */
+function withConsoleHint(grants: SecretGrants): SecretGrants {
+  return { has: (name) => grants.has(name), howToGrant: (name) => `${grants.howToGrant(name)} Or set it on the web console's Secrets page.` };
 }
 
 /** A URL for a log line: without credentials or query. */

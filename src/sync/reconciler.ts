@@ -113,6 +113,7 @@ export class Reconciler {
   #status: Omit<SyncStatus, "servers" | "source">;
   #running: Promise<void> | undefined;
   #again = false;
+  #reloadWanted = false;
   #pollTimer: NodeJS.Timeout | undefined;
   #stopWatching: (() => Promise<void>) | undefined;
   #fetchFailures = 0;
@@ -148,7 +149,10 @@ export class Reconciler {
    * Asks for a reconcile. While one runs, requests coalesce into a single follow-up run.
    * Resolves when a reconcile that started after this call has finished.
    */
-  request(reason: string): Promise<void> {
+  request(reason: string, options: { reload?: boolean } = {}): Promise<void> {
+    // A reload goes through load and apply even when the revision is already applied: what the
+    // files are checked against (the secret store's grants) changed, not the files.
+    if (options.reload) this.#reloadWanted = true;
     if (this.#running) {
       // The running loop goes round once more before it resolves.
       this.#again = true;
@@ -263,7 +267,9 @@ export class Reconciler {
     const { revision, dir } = fetched;
     this.#status.lastAttemptedRevision = revision;
     const retryPrepare = [...this.#conditions.values()].some((c) => c.reason === "PrepareFailed" || c.reason === "Preparing");
-    if (revision === this.#status.lastAppliedRevision && this.#status.ready && !retryPrepare) {
+    const reload = this.#reloadWanted;
+    this.#reloadWanted = false;
+    if (revision === this.#status.lastAppliedRevision && this.#status.ready && !retryPrepare && !reload) {
       log.debug({ revision }, "revision already applied");
       return;
     }

@@ -1,7 +1,8 @@
 /**
  * The gateway over HTTP: Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages`, one
  * server under its original names at `/servers/<prefix>/mcp`, `/healthz` / `/readyz`, and the
- * Prometheus metrics at `/metrics`. Every route passes the Host/Origin checks against DNS
+ * Prometheus metrics at `/metrics`; the daemon adds routes by exact path or by prefix (the web
+ * console, the registry API). Every route passes the Host/Origin checks against DNS
  * rebinding; every MCP endpoint and `/metrics` also require a bearer, an API key or an OAuth access
  * token (unless auth is off on a loopback bind), which yields the request's principal
  * (`http-auth.ts`; with OAuth on, its Protected Resource Metadata is served here too). A session
@@ -70,8 +71,31 @@ export interface HttpGatewayOptions {
    * the bearer check and must authenticate requests themselves (a webhook's signature).
    */
   routes?: Readonly<Record<string, { method: string; public?: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }>>;
+  /**
+   * Routes for every path under a prefix ending in `/` (e.g. `/api/console/`), any method: matched
+   * after the exact routes. `public` as above. A prefix may not cover the gateway's own endpoints.
+   */
+  prefixRoutes?: readonly PrefixRoute[];
   /** Served as `GET /metrics` (behind the bearer check) when given: a `GatewayMetrics`. */
   metrics?: { readonly contentType: string; render(): Promise<string> };
+}
+
+export interface PrefixRoute {
+  prefix: string;
+  public?: boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
+}
+
+/** Paths the gateway answers itself: no prefix route may take them over. */
+const OWN_PATHS = ["/mcp", "/servers", "/sse", "/messages", "/metrics", "/healthz", "/readyz"];
+
+function checkPrefixRoutes(routes: readonly PrefixRoute[]): void {
+  for (const { prefix } of routes) {
+    const taken = OWN_PATHS.find((own) => `${own}/`.startsWith(prefix) || prefix.startsWith(`${own}/`));
+    if (!prefix.startsWith("/") || !prefix.endsWith("/") || prefix === "/" || taken) {
+      throw new ConfigError("BAD_PREFIX_ROUTE", `the route prefix "${prefix}" ${taken ? `would take over ${taken}` : "must start and end with / and name a folder"}`, "Give a prefix such as /api/console/ that no gateway endpoint starts with.");
+    }
+  }
 }
 
 export interface HttpGateway {
@@ -163,6 +187,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       "Bind to 127.0.0.1 (the default) for --no-auth, or keep auth on and give clients an API key.",
     );
   }
+  checkPrefixRoutes(options.prefixRoutes ?? []);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
@@ -347,6 +372,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (extra && req.method === extra.method) {
       if (!extra.public) await authenticate(req, path);
       return extra.handle(req, res);
+    }
+    const prefixed = options.prefixRoutes?.find((r) => `${path}/`.startsWith(r.prefix));
+    if (prefixed) {
+      if (!prefixed.public) await authenticate(req, path);
+      return prefixed.handle(req, res, url);
     }
     const principal = await authenticate(req, path);
     if (path === "/metrics" && req.method === "GET" && options.metrics) {
