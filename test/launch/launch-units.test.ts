@@ -307,6 +307,18 @@ describe("WarmPool: a call that finds the pool empty waits for a container alrea
     warm.close();
   });
 
+  it("in a burst, only as many callers wait as containers are warming; the others start their own at once", async () => {
+    const { warm, starts } = pool();
+    warm.take(server);
+    assert.equal(starts.length, 1, "one container warming");
+    const first = warm.takeOrWait(server);
+    const second = await warm.takeOrWait(server);
+    assert.equal(second, undefined, "the one warming container is promised to the first caller: the second starts its own");
+    starts[0]?.resolve({ id: 3 });
+    assert.deepEqual(await first, { id: 3 });
+    warm.close();
+  });
+
   it("a failed warm-up lets the waiter start its own; an abort ends the wait; with nothing warming there is no wait", async () => {
     const { warm, starts } = pool();
     warm.take(server);

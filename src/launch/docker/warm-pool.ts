@@ -132,15 +132,17 @@ export class WarmPool<I> {
 
   /**
    * A warm container for a call: one that is ready, else the next one of those already warming
-   * (started before this call, so it is ready sooner than a container started now would be).
-   * Undefined when none is ready or warming (the caller starts its own), or when `signal` aborts.
+   * (started before this call, so it is ready sooner than a container started now would be) that
+   * no earlier waiting call has claimed. Undefined when there is none (the caller starts its own:
+   * in a burst, callers beyond what is warming start in parallel instead of queueing on the
+   * pool's refills), or when `signal` aborts.
    */
   async takeOrWait(server: RegistryServer, signal?: AbortSignal): Promise<I | undefined> {
     const state = this.state(server);
-    // Only a container that was warming before this call arrived is worth waiting for; one this arrival started is no sooner than the caller's own.
-    const warmingBefore = state.warming;
+    // Only a container that was warming before this call arrived, and is not promised to an earlier caller, is worth waiting for; one this arrival started is no sooner than the caller's own.
+    const unclaimed = state.warming - state.waiters.length;
     const ready = this.take(server);
-    if (ready !== undefined || warmingBefore === 0 || signal?.aborted) return ready;
+    if (ready !== undefined || unclaimed <= 0 || signal?.aborted) return ready;
     return new Promise<I | undefined>((resolve) => {
       const waiter = (instance: I | undefined): void => {
         signal?.removeEventListener("abort", onAbort);
