@@ -113,7 +113,7 @@ describe("web console in a browser", () => {
     assert.equal(await page.locator('tr[data-prefix="needs-token"]').getAttribute("data-condition"), "failed");
     assert.match(await page.locator('tr[data-prefix="needs-token"]').innerText(), /NOTES_TOKEN/);
     assert.equal(await page.locator("#applied-revision code").innerText(), daemon.status().lastAppliedRevision);
-    assert.match(await page.locator("#who").innerText(), /signed in with key [0-9a-f]{8}/);
+    assert.match(await page.locator("#who").innerText(), /signed in as key:[0-9a-f]{8}/);
 
     // Live: a new file in the registry appears without a reload.
     await writeRegistry(join(dir, "registry"), [testServer("added", probePackage())]);

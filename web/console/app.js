@@ -30,7 +30,7 @@ function showWho(current) {
   const who = document.getElementById("who");
   document.getElementById("sign-out").hidden = !current;
   document.getElementById("nav-links").hidden = !current;
-  who.textContent = current ? (current.authRequired ? `signed in with key ${current.principal}` : "auth is off (loopback)") : "";
+  who.textContent = current ? (current.authRequired ? `signed in as ${current.principal}` : "auth is off (loopback)") : "";
 }
 
 document.addEventListener("session", (event) => showWho(event.detail));
