@@ -34,7 +34,7 @@ import { RemoteLauncher } from "../src/launch/remote/remote-launcher.js";
 import { DEFAULT_POLICY } from "../src/registry/policy.js";
 import type { RegistryFile, RegistryServer } from "../src/registry/types.js";
 import { staticSecretSource } from "../src/secrets/secret-source.js";
-import { serveFetch } from "../test/support/serve-fetch.js";
+import { listenFetch } from "../test/support/serve-fetch.js";
 import { writeRegistry } from "../test/support/servers.js";
 import { formatTable, percentile, type BenchRow } from "./bench-row.js";
 
@@ -53,21 +53,12 @@ async function startEchoUpstream(): Promise<{ url: URL; close(): Promise<void> }
     server.registerTool("echo", { description: "Echoes its message", inputSchema: messageSchema }, async ({ message }) => ({ content: [{ type: "text", text: `Echo: ${message}` }] }));
     return server;
   });
-  let origin = "";
-  const http = createServer((req, res) => {
-    serveFetch(req, res, origin, (request) => handler.fetch(request)).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const served = await listenFetch((request) => handler.fetch(request));
   return {
-    url: new URL("/mcp", origin),
+    url: new URL("/mcp", served.origin),
     async close() {
       await handler.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await served.close();
     },
   };
 }

@@ -31,15 +31,8 @@ export interface Reload {
   changes: { prefix: string; change: "added" | "removed" | "updated" | "condition"; from?: Condition; to?: Condition }[];
 }
 
-export interface Overview {
-  source: string;
-  ready: boolean;
-  settled: boolean;
-  lastAttemptedRevision?: string;
-  lastAppliedRevision?: string;
-  lastAttemptAt?: string;
-  lastAppliedAt?: string;
-  lastError?: SyncStatus["lastError"];
+/** The sync status's revisions and readiness as `/status` gives them, with every server's condition and the recent reloads. */
+export interface Overview extends Pick<SyncStatus, "source" | "ready" | "settled" | "lastAttemptedRevision" | "lastAppliedRevision" | "lastAttemptAt" | "lastAppliedAt" | "lastError"> {
   servers: OverviewServer[];
   reloads: Reload[];
 }

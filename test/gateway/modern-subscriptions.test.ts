@@ -6,8 +6,6 @@
  * the upstream's update under the URI they know; after unsubscribing, the upstream's stream ends.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +22,7 @@ import { startDaemon } from "../../src/daemon/start-daemon.js";
 import { RemoteLauncher } from "../../src/launch/remote/remote-launcher.js";
 import { DEFAULT_POLICY } from "../../src/registry/policy.js";
 import { staticSecretSource } from "../../src/secrets/secret-source.js";
-import { serveFetch } from "../support/serve-fetch.js";
+import { listenFetch } from "../support/serve-fetch.js";
 
 const URI = "memo://board";
 const KEY = "test-key-modern-subscriptions-01";
@@ -44,28 +42,22 @@ async function startBoard(): Promise<{ url: URL; listens: () => number; close():
     },
     { legacy: "reject" },
   );
-  let origin = "";
-  const http = createServer((req, res) => {
-    if (req.method === "POST") {
-      // Counted from the body below: the listen requests this upstream received.
-      req.on("data", (chunk: Buffer) => {
-        if (chunk.toString("utf8").includes('"subscriptions/listen"')) listens += 1;
-      });
-    }
-    serveFetch(req, res, origin, (request) => handler.fetch(request)).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
+  // Counted from the bodies as they arrive: the listen requests this upstream received.
+  const served = await listenFetch((request) => handler.fetch(request), {
+    onRequest: (req) => {
+      if (req.method === "POST") {
+        req.on("data", (chunk: Buffer) => {
+          if (chunk.toString("utf8").includes('"subscriptions/listen"')) listens += 1;
+        });
+      }
+    },
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return {
-    url: new URL("/mcp", origin),
+    url: new URL("/mcp", served.origin),
     listens: () => listens,
     close: async () => {
       await handler.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await served.close();
     },
   };
 }

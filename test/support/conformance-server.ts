@@ -19,9 +19,6 @@
  *   npx tsx test/support/conformance-server.ts --port 0     # prints http://127.0.0.1:<port>/mcp
  */
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -52,6 +49,7 @@ import type {
   McpHttpHandler,
   ServerContext,
 } from "@modelcontextprotocol/server";
+import { listenFetch } from "./serve-fetch.js";
 
 /** The path the server answers MCP on; anything else is 404. */
 export const CONFORMANCE_MCP_PATH = "/mcp";
@@ -680,62 +678,16 @@ function createConformanceFetch(onError: (error: Error) => void) {
   return { fetch, close };
 }
 
-/** Serves a web-standard handler on a node:http request: the body in, the (possibly streaming) response out. */
-async function serveNode(req: IncomingMessage, res: ServerResponse, fetch: (request: Request) => Promise<Response>, origin: string): Promise<void> {
-  const aborted = new AbortController();
-  res.on("close", () => aborted.abort());
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, item);
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-  const request = new Request(new URL(req.url ?? "/", origin), { method: req.method ?? "GET", headers, body, signal: aborted.signal });
-  const response = await fetch(request);
-  res.writeHead(response.status, [...response.headers].flat());
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  res.flushHeaders();
-  const reader = response.body.getReader();
-  aborted.signal.addEventListener("abort", () => void reader.cancel().catch(() => undefined));
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
-    }
-  } catch (error) {
-    if (!aborted.signal.aborted) throw error;
-  }
-  res.end();
-}
-
 /** Starts the conformance upstream on 127.0.0.1 and resolves once it listens. */
 export async function startConformanceServer(options: ConformanceServerOptions = {}): Promise<ConformanceServer> {
   const onError = options.onError ?? (() => undefined);
   const app = createConformanceFetch(onError);
-  let origin = "http://127.0.0.1";
-  const http = createServer((req, res) => {
-    serveNode(req, res, app.fetch, origin).catch((error: unknown) => {
-      onError(error instanceof Error ? error : new Error(String(error)));
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const served = await listenFetch(app.fetch, { ...(options.port !== undefined ? { port: options.port } : {}), onError });
   return {
-    url: new URL(CONFORMANCE_MCP_PATH, origin),
+    url: new URL(CONFORMANCE_MCP_PATH, served.origin),
     async close() {
       await app.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await served.close();
     },
   };
 }
